@@ -1,0 +1,1 @@
+"""Shared measurements the rules weigh: curves, margins, feature shift, reference models."""

@@ -1,0 +1,57 @@
+"""``diagnose(run)``: run every registered rule on a record and rank the findings.
+
+A rule whose required fields are absent is skipped with the reason; a rule that raises is
+reported in ``Diagnosis.errors`` and the others go on.
+
+Example:
+    >>> from gapdoctor import load_run, diagnose          # doctest: +SKIP
+    >>> d = diagnose(load_run("gapdoctor-runs/run-1"))    # doctest: +SKIP
+    >>> d.verdict, d.findings[0].score                    # doctest: +SKIP
+    ('label_noise', 0.91)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gapdoctor.analysis.context import Context
+from gapdoctor.diagnosis import REPORT_THRESHOLD, Diagnosis
+from gapdoctor.errors import GapDoctorError
+from gapdoctor.record.schema import RunRecord
+from gapdoctor.rules import RULES
+from gapdoctor.rules.base import Rule, RuleSkipped
+
+
+def diagnose(run: RunRecord | str | os.PathLike[str], rules: list[Rule] | None = None,
+             threshold: float = REPORT_THRESHOLD) -> Diagnosis:
+    """Score every candidate cause of the train/validation gap for one run.
+
+    Args:
+        run: a ``RunRecord`` or a path that ``load_run`` reads.
+        rules: the rules to apply. Defaults to every registered rule.
+        threshold: the score from which a finding is reported. Defaults to 0.5.
+    """
+    if not isinstance(run, RunRecord):
+        from gapdoctor.importers import load_run
+
+        run = load_run(run)
+    ctx = Context(run)
+    findings, skipped, errors = [], [], []
+    for rule in rules if rules is not None else [cls() for cls in RULES]:
+        reason = rule.missing(run)
+        if reason is None:
+            try:
+                findings.append(rule.evaluate(run, ctx))
+                continue
+            except RuleSkipped as exc:
+                reason = str(exc)
+            except (GapDoctorError, ArithmeticError, LookupError, ValueError, TypeError,
+                    AttributeError, RuntimeError) as exc:
+                errors.append({"cause": rule.cause, "error": f"{type(exc).__name__}: {exc}"})
+                continue
+        skipped.append({"cause": rule.cause, "reason": reason})
+    summary: dict[str, Any] = ctx.run_summary()
+    return Diagnosis(findings=findings, skipped=skipped, errors=errors, run_name=run.name,
+                     source=str(run.meta.get("source", "")), summary=summary,
+                     threshold=threshold)

@@ -1,0 +1,203 @@
+"""The in-memory shape of a run: what every importer produces and every rule reads.
+
+A ``RunRecord`` holds one training run. Everything is plain pandas/numpy, so the
+analysis side never needs TensorFlow.
+
+Tables (``pandas.DataFrame``; any may be empty when its source did not record it):
+
+- ``curves``: index ``epoch`` (0-based int). One column per Keras ``logs`` key
+  (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ...), plus ``lr`` (the learning
+  rate in effect) and ``epoch_time`` (seconds) when known. Missing values are NaN
+  (e.g. ``val_*`` on epochs skipped by ``validation_freq``).
+- ``split_metrics``: columns ``epoch, split, loss, accuracy, ece, n``; computed by the
+  callback in eval mode on ``split`` in {"val", "train"} ("train" is the train probe).
+- ``per_class``: columns ``epoch, split, class_index, class_name, precision, recall, f1,
+  support``.
+- ``layers``: columns ``epoch, layer, weight_norm, update_ratio, grad_norm, dead_fraction,
+  nonfinite`` (``nonfinite`` is 1.0 when any weight or gradient was NaN/inf).
+- ``groups``: columns ``epoch, group, n, accuracy, loss`` for user-given validation slices.
+
+Arrays (``arrays`` dict, see ``ARRAY_DOC``) hold per-sample training dynamics, the last
+and best validation probabilities, score histograms and bounded feature samples.
+
+``meta`` (dict) holds run metadata; the documented keys are in ``META_DOC``.
+``failures`` lists what a probe could not record: ``{"probe", "epoch", "error"}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+RUN_SCHEMA = "gapdoctor.run"
+RUN_SCHEMA_VERSION = "1.0"
+
+TABLES = ("curves", "split_metrics", "per_class", "layers", "groups")
+
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "split_metrics": ("epoch", "split", "loss", "accuracy", "ece", "n"),
+    "per_class": ("epoch", "split", "class_index", "class_name", "precision", "recall", "f1",
+                  "support"),
+    "layers": ("epoch", "layer", "weight_norm", "update_ratio", "grad_norm", "dead_fraction",
+               "nonfinite"),
+    "groups": ("epoch", "group", "n", "accuracy", "loss"),
+}
+
+ARRAY_DOC: dict[str, str] = {
+    "margins": "(E, P) float32: per epoch, margin of the given label on each train-probe "
+               "sample (its probability minus the largest other class probability)",
+    "correct": "(E, P) bool: whether each train-probe sample was predicted as its given label",
+    "probe_index": "(P,) int64: index of each train-probe sample in the training data",
+    "probe_labels": "(P,) int64: given (possibly wrong) label of each train-probe sample",
+    "probe_proba_last": "(P, C) float32: train-probe class probabilities at the last epoch",
+    "val_labels": "(V,) int64: labels of the validation samples the callback evaluated",
+    "val_proba_last": "(V, C) float32: validation class probabilities at the last epoch",
+    "val_proba_best": "(V, C) float32: validation class probabilities at the epoch of "
+                      "lowest validation loss",
+    "confusion_val": "(E, C, C) int64: validation confusion matrix per epoch (rows = true)",
+    "confusion_train": "(E, C, C) int64: train-probe confusion matrix per epoch",
+    "score_hist_val": "(E, C, 2, B) int64: per epoch and class, histogram of p(class) over "
+                      "B equal bins on [0, 1], for samples not of / of that class",
+    "x_train": "(P, D) float32: flattened features of the train probe (projected to at most "
+               "D columns for wide inputs)",
+    "x_val": "(V', D) float32: flattened features of a bounded validation sample",
+    "y_val_features": "(V',) int64: labels of the rows of x_val",
+}
+
+META_DOC: dict[str, str] = {
+    "schema": "always 'gapdoctor.run'",
+    "version": "'MAJOR.MINOR' of the record format",
+    "source": "'gapdoctor' | 'keras_history' | 'csv_logger' | 'tensorboard'",
+    "run_name": "a short name for the run",
+    "task": "'multiclass' | 'binary' | 'multilabel' | 'regression' | 'unknown'",
+    "n_classes": "number of classes (2 for a single sigmoid output)",
+    "class_names": "list of class names (strings)",
+    "label_format": "'sparse' | 'onehot' | 'binary'",
+    "output": "'probabilities' | 'logits'",
+    "monitor": "the main validation metric, e.g. 'val_accuracy' (falls back to 'val_loss')",
+    "monitor_mode": "'max' or 'min'",
+    "model": "{name, n_params, trainable_params, output_activation, layers: [...]}",
+    "loss": "{name, from_logits, config}",
+    "metrics": "[{name, class_name, config}]",
+    "optimizer": "{class_name, config}",
+    "data": "{n_train, n_val, n_train_probe, n_val_used, input_shape, train_label_counts, "
+            "val_label_counts, duplicates_val_in_train, feature_summary: {train, val}}",
+    "epochs_planned": "epochs passed to fit",
+    "completed": "True once on_train_end ran",
+    "notes": "list of sentences about what could not be recorded",
+    "versions": "{python, gapdoctor, keras, tensorflow, numpy}",
+}
+
+
+@dataclass
+class RunRecord:
+    """One training run, as the rules see it.
+
+    Example:
+        >>> run = RunRecord.empty(source="keras_history")
+        >>> run.has("curves")
+        False
+    """
+
+    meta: dict[str, Any] = field(default_factory=dict)
+    curves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    split_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    per_class: pd.DataFrame = field(default_factory=pd.DataFrame)
+    layers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    path: Path | None = None
+
+    @classmethod
+    def empty(cls, source: str = "gapdoctor", run_name: str = "run") -> RunRecord:
+        """A record with only the schema fields in ``meta``."""
+        meta = {"schema": RUN_SCHEMA, "version": RUN_SCHEMA_VERSION, "source": source,
+                "run_name": run_name, "notes": []}
+        return cls(meta=meta)
+
+    # -- what is present --------------------------------------------------------------
+    def has(self, name: str) -> bool:
+        """Whether a named field holds data.
+
+        Names: a table (``"curves"``, ``"per_class"``, ...), an array key (``"margins"``),
+        ``"curve:<column>"`` for a curves column with at least one finite value,
+        ``"meta:<key>"`` for a non-empty metadata entry, and ``"val_curves"`` (any val_*).
+        """
+        if name in TABLES:
+            table = getattr(self, name)
+            return isinstance(table, pd.DataFrame) and not table.empty
+        if name.startswith("curve:"):
+            col = name[len("curve:"):]
+            return col in self.curves.columns and bool(
+                np.isfinite(pd.to_numeric(self.curves[col], errors="coerce")).any())
+        if name.startswith("meta:"):
+            value = self.meta.get(name[len("meta:"):])
+            return value not in (None, "", [], {})
+        if name == "val_curves":
+            return any(c.startswith("val_") for c in self.curves.columns)
+        array = self.arrays.get(name)
+        return array is not None and array.size > 0
+
+    @property
+    def n_epochs(self) -> int:
+        """Number of epochs with at least one recorded curve value."""
+        return int(len(self.curves.index))
+
+    @property
+    def monitor(self) -> str | None:
+        """The main validation metric column, e.g. ``"val_accuracy"``, or None."""
+        name = self.meta.get("monitor")
+        if name and name in self.curves.columns:
+            return str(name)
+        return pick_monitor(self.curves.columns)
+
+    @property
+    def class_names(self) -> list[str]:
+        names = self.meta.get("class_names")
+        if names:
+            return [str(n) for n in names]
+        n = self.meta.get("n_classes")
+        return [str(i) for i in range(int(n))] if n else []
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("run_name") or (self.path.name if self.path else "run"))
+
+
+_HIGHER_IS_BETTER = ("acc", "auc", "f1", "precision", "recall", "iou", "score", "r2")
+
+
+def pick_monitor(columns: Any) -> str | None:
+    """The validation metric a user most likely watches: the first non-loss ``val_*`` metric.
+
+    Example:
+        >>> pick_monitor(["loss", "accuracy", "val_loss", "val_accuracy"])
+        'val_accuracy'
+    """
+    cols = [str(c) for c in columns]
+    val_metrics = [c for c in cols if c.startswith("val_") and c != "val_loss"]
+    for preferred in ("val_accuracy", "val_acc", "val_sparse_categorical_accuracy",
+                      "val_categorical_accuracy", "val_binary_accuracy"):
+        if preferred in val_metrics:
+            return preferred
+    if val_metrics:
+        return val_metrics[0]
+    return "val_loss" if "val_loss" in cols else None
+
+
+def metric_mode(name: str) -> str:
+    """'max' if a larger value of the metric is better, else 'min'.
+
+    Example:
+        >>> metric_mode("val_f1_score"), metric_mode("val_mae")
+        ('max', 'min')
+    """
+    lowered = name.lower()
+    if "loss" in lowered or "error" in lowered or lowered.endswith(("mae", "mse", "rmse")):
+        return "min"
+    return "max" if any(k in lowered for k in _HIGHER_IS_BETTER) else "min"

@@ -1,0 +1,151 @@
+"""The run record on disk: a JSON manifest beside a compressed ``.npz`` of arrays.
+
+Layout of a run directory::
+
+    record.json            schema, version, meta, tables, failures, name of the arrays file
+    arrays-000012.npz      every array of ``RunRecord.arrays`` (loaded with allow_pickle=False)
+
+Writes are crash-safe: the arrays go to a new file first, then the manifest that names them
+replaces the old one by an atomic rename, then the stale arrays file is removed. A process
+killed at any instant leaves a manifest that names an arrays file which exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gapdoctor.errors import RecordError
+from gapdoctor.jsonsafe import json_safe
+from gapdoctor.record.schema import RUN_SCHEMA, RUN_SCHEMA_VERSION, TABLES, RunRecord
+
+MANIFEST = "record.json"
+
+
+def _table_to_json(table: pd.DataFrame) -> dict[str, Any]:
+    if table is None or table.empty:
+        return {"columns": [], "data": []}
+    frame = table.reset_index() if table.index.name else table
+    return {"columns": [str(c) for c in frame.columns],
+            "data": json_safe(frame.to_numpy(dtype=object).tolist())}
+
+
+def _table_from_json(name: str, payload: Any, where: Path) -> pd.DataFrame:
+    if not isinstance(payload, dict) or not isinstance(payload.get("columns"), list) \
+            or not isinstance(payload.get("data"), list):
+        raise RecordError(f"{where}: table '{name}' is not {{columns: [...], data: [...]}}")
+    frame = pd.DataFrame(payload["data"], columns=payload["columns"])
+    for col in frame.columns:
+        if col not in ("split", "class_name", "layer", "group"):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    if name == "curves" and "epoch" in frame.columns:
+        frame["epoch"] = frame["epoch"].astype(int)
+        frame = frame.set_index("epoch")
+    return frame
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_record(record: RunRecord, run_dir: str | os.PathLike[str], seq: int = 0) -> Path:
+    """Write ``record`` into ``run_dir`` crash-safely and return the manifest path.
+
+    ``seq`` numbers the arrays file (the callback passes the epoch) so that the new arrays
+    never overwrite the ones the current manifest names.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    arrays_name = f"arrays-{int(seq):06d}.npz"
+    arrays = {k: np.asarray(v) for k, v in record.arrays.items() if v is not None}
+    _atomic_write(run_dir / arrays_name, lambda h: np.savez_compressed(h, **arrays))
+    curves = record.curves.copy()
+    curves.index.name = "epoch"
+    manifest = {
+        "schema": RUN_SCHEMA,
+        "version": RUN_SCHEMA_VERSION,
+        "meta": json_safe({k: v for k, v in record.meta.items()
+                            if k not in ("schema", "version")}),
+        "tables": {name: _table_to_json(curves if name == "curves" else getattr(record, name))
+                   for name in TABLES},
+        "failures": json_safe(record.failures),
+        "arrays_file": arrays_name,
+    }
+    text = json.dumps(manifest, allow_nan=False, indent=1).encode("utf-8")
+    _atomic_write(run_dir / MANIFEST, lambda h: h.write(text))
+    for stale in run_dir.glob("arrays-*.npz"):
+        if stale.name != arrays_name:
+            stale.unlink(missing_ok=True)
+    return run_dir / MANIFEST
+
+
+def read_record(path: str | os.PathLike[str]) -> RunRecord:
+    """Read a run directory (or its ``record.json``) written by :func:`save_record`.
+
+    Raises:
+        RecordError: the manifest is missing, malformed, of another schema or of a newer
+            major version, or its arrays file is unreadable.
+    """
+    path = Path(path)
+    manifest_path = path / MANIFEST if path.is_dir() else path
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecordError(f"{manifest_path}: no run record here (record.json missing)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecordError(f"{manifest_path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("schema") != RUN_SCHEMA:
+        raise RecordError(f"{manifest_path}: not a gapdoctor run record "
+                          f"(schema={manifest.get('schema') if isinstance(manifest, dict) else None!r})")
+    version = str(manifest.get("version", ""))
+    try:
+        major, minor = (int(p) for p in version.split(".")[:2])
+    except ValueError:
+        raise RecordError(f"{manifest_path}: unreadable version {version!r}") from None
+    ours_major, ours_minor = (int(p) for p in RUN_SCHEMA_VERSION.split("."))
+    if major != ours_major:
+        raise RecordError(f"{manifest_path}: record version {version} is not readable by this "
+                          f"gapdoctor (reads {ours_major}.x); upgrade gapdoctor")
+    known = {"schema", "version", "meta", "tables", "failures", "arrays_file"}
+    unknown = sorted(set(manifest) - known)
+    if unknown and minor > ours_minor:
+        warnings.warn(f"{manifest_path}: record version {version} is newer than {RUN_SCHEMA_VERSION}; "
+                      f"ignoring unknown fields {unknown}", stacklevel=2)
+    meta = manifest.get("meta") or {}
+    tables = manifest.get("tables") or {}
+    if not isinstance(meta, dict) or not isinstance(tables, dict):
+        raise RecordError(f"{manifest_path}: 'meta' and 'tables' must be objects")
+    record = RunRecord(meta={"schema": RUN_SCHEMA, "version": version, **meta},
+                       failures=list(manifest.get("failures") or []),
+                       path=manifest_path.parent)
+    for name in TABLES:
+        if name in tables:
+            setattr(record, name, _table_from_json(name, tables[name], manifest_path))
+    arrays_file = manifest.get("arrays_file")
+    if arrays_file:
+        arrays_path = manifest_path.parent / str(arrays_file)
+        try:
+            with np.load(arrays_path, allow_pickle=False) as npz:
+                record.arrays = {k: npz[k] for k in npz.files}
+        except FileNotFoundError:
+            raise RecordError(f"{arrays_path}: arrays file named by the manifest is missing") from None
+        except (ValueError, OSError, EOFError) as exc:
+            raise RecordError(f"{arrays_path}: unreadable arrays file ({exc})") from None
+    return record
