@@ -1,0 +1,204 @@
+"""A ``keras.callbacks.TensorBoard`` log directory -> ``RunRecord``, without TensorFlow.
+
+Keras writes ``train/`` and ``validation/`` subdirectories of event files; TF2 stores each
+scalar as a tensor (``epoch_loss``, ``epoch_accuracy``, ``epoch_learning_rate``) at
+step = epoch. ``epoch_<m>`` becomes ``<m>`` (train) or ``val_<m>`` (validation),
+``epoch_learning_rate`` becomes ``lr``; every point is kept (no reservoir sampling), and a
+step written twice (a log dir reused by a second fit) keeps its latest value.
+
+The event files are TFRecord framed ``Event`` protos, decoded with the ``tensorboard``
+package's protos and tensor utilities. TensorBoard's ``EventAccumulator`` is not used: it
+resolves ``tensorboard.compat.tf``, which imports TensorFlow when it is installed (8 s),
+and forcing the stub instead would break ``tf.summary`` later in the same process.
+
+Example:
+    >>> run = read_tensorboard("logs/fit")        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gapdoctor.errors import RecordError
+from gapdoctor.importers._common import finish_record
+from gapdoctor.record.schema import RunRecord
+
+SOURCE = "tensorboard"
+EVENT_GLOB = "*tfevents*"
+_VAL_DIRS = ("validation", "val", "eval", "valid")
+_STAMP = re.compile(r"tfevents\.(\d+)")
+
+
+def event_files(path: Path) -> list[Path]:
+    """Event files in ``path`` and its subdirectories up to two levels down."""
+    if path.is_file():
+        return [path]
+    found = list(path.glob(EVENT_GLOB)) + list(path.glob(f"*/{EVENT_GLOB}")) \
+        + list(path.glob(f"*/*/{EVENT_GLOB}"))
+    return sorted(f for f in found if f.is_file())
+
+
+def _records(path: Path, notes: list[str]) -> list[bytes]:
+    """The payloads of a TFRecord file (length, crc, data, crc); a torn tail is noted."""
+    data = path.read_bytes()
+    out, pos = [], 0
+    while pos < len(data):
+        if pos + 12 > len(data):
+            notes.append(f"{path.name}: ends in a partial record (still being written?)")
+            break
+        (length,) = struct.unpack_from("<Q", data, pos)
+        end = pos + 12 + length + 4
+        if end > len(data):
+            notes.append(f"{path.name}: ends in a partial record (still being written?)")
+            break
+        out.append(data[pos + 12:pos + 12 + length])
+        pos = end
+    return out
+
+
+def _scalar(value: Any) -> float | None:
+    from tensorboard.util import tensor_util
+
+    kind = value.WhichOneof("value")
+    if kind == "simple_value":
+        return float(value.simple_value)
+    if kind != "tensor":
+        return None
+    array = tensor_util.make_ndarray(value.tensor)
+    if array.size != 1 or array.dtype.kind not in "fiub":
+        return None
+    return float(array.reshape(()))
+
+
+def _keras_meta(value: Any) -> dict[str, Any]:
+    """Loss, optimizer, metrics and output layer from the ``keras`` model-config tag."""
+    from tensorboard.util import tensor_util
+
+    raw = tensor_util.make_ndarray(value.tensor).reshape(-1)[0]
+    config = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else str(raw))
+    meta: dict[str, Any] = {}
+    compile_config = config.get("compile_config") or {}
+    if isinstance(compile_config.get("loss"), str):
+        meta["loss"] = {"name": compile_config["loss"]}
+    optimizer = compile_config.get("optimizer")
+    if isinstance(optimizer, dict):
+        meta["optimizer"] = {"class_name": optimizer.get("class_name"),
+                             "config": optimizer.get("config", {})}
+    metrics = compile_config.get("metrics")
+    if isinstance(metrics, list):
+        meta["metrics"] = [{"name": m} for m in metrics if isinstance(m, str)]
+    layers = (config.get("config") or {}).get("layers") or []
+    model: dict[str, Any] = {"name": (config.get("config") or {}).get("name"),
+                             "layers": [layer.get("class_name") for layer in layers]}
+    if layers:
+        last = layers[-1].get("config") or {}
+        model["output_activation"] = last.get("activation")
+        model["output_units"] = last.get("units")
+    meta["model"] = model
+    return meta
+
+
+def _column(tag: str, split: str) -> str | None:
+    """Curves column for a tag of a split, None for tags that are not per-epoch scalars."""
+    if tag.startswith(("batch_", "evaluation_")) or tag == "keras":
+        return None
+    name = tag[len("epoch_"):] if tag.startswith("epoch_") else tag
+    if name in ("learning_rate", "lr"):
+        return "lr" if split == "train" else None
+    if split == "val" and not name.startswith("val_"):
+        return f"val_{name}"
+    return name
+
+
+def _split(file: Path) -> str:
+    return "val" if file.parent.name.lower() in _VAL_DIRS else "train"
+
+
+def _run_dirs(files: list[Path], root: Path) -> set[str]:
+    """Subdirectories of ``root`` that are not a split of one run (i.e. other runs)."""
+    splits = _VAL_DIRS + ("train",)
+    return {f.parent.relative_to(root).parts[0] for f in files
+            if f.parent != root and f.parent.relative_to(root).parts[0].lower() not in splits}
+
+
+def _order(file: Path) -> tuple[int, str]:
+    match = _STAMP.search(file.name)
+    return (int(match.group(1)) if match else 0, file.name)
+
+
+def read_tensorboard(path: str | os.PathLike[str]) -> RunRecord:
+    """Read a TensorBoard log dir (or one event file) into a ``RunRecord``.
+
+    Raises:
+        RecordError: no event files, several runs in one dir, a corrupt event file, or
+            no per-epoch scalars.
+    """
+    from google.protobuf.message import DecodeError
+    from tensorboard.compat.proto import event_pb2
+
+    path = Path(path)
+    files = event_files(path)
+    if not files:
+        raise RecordError(f"{path}: no TensorBoard event files (events.out.tfevents.*) "
+                          "and no record.json")
+    root = path if path.is_dir() else path.parent
+    runs = sorted(_run_dirs(files, root))
+    if len(runs) == 1 and all(f.parent != root for f in files):
+        root = root / runs[0]  # a parent dir holding exactly one run
+        files = event_files(root)
+        runs = sorted(_run_dirs(files, root))
+    if runs:
+        raise RecordError(f"{path}: holds several runs ({', '.join(runs[:5])}); pass one "
+                          "run's directory")
+    notes: list[str] = []
+    meta: dict[str, Any] = {}
+    points: list[tuple[str, int, float, float]] = []  # column, step, wall_time, value
+    skipped: set[str] = set()
+    for file in sorted(files, key=_order):
+        split = _split(file)
+        for payload in _records(file, notes):
+            try:
+                event = event_pb2.Event.FromString(payload)
+            except DecodeError:
+                raise RecordError(f"{file}: corrupt event file (a record is not an "
+                                  "Event protobuf)") from None
+            for value in event.summary.value:
+                if value.tag == "keras" and split == "train" and not meta:
+                    try:
+                        meta = _keras_meta(value)
+                    except (ValueError, KeyError, AttributeError, IndexError, TypeError):
+                        notes.append("could not parse the model config in the 'keras' tag")
+                    continue
+                column = _column(value.tag, split)
+                number = _scalar(value) if column else None
+                if number is None:
+                    skipped.add(value.tag)
+                    continue
+                points.append((column, int(event.step), float(event.wall_time), number))
+    if not points:
+        raise RecordError(f"{path}: event files hold no per-epoch scalars (epoch_loss, ...)")
+    if skipped & {t for t in skipped if t.startswith("batch_")}:
+        notes.append("batch-level scalars (batch_*) ignored: only per-epoch values are used")
+    table = pd.DataFrame(points, columns=["column", "epoch", "wall_time", "value"])
+    repeated = table.duplicated(["column", "epoch"]).any()
+    table = table.drop_duplicates(["column", "epoch"], keep="last")
+    if repeated:
+        notes.append("some epochs were written more than once (log dir reused by several "
+                     "fits?): kept the latest value of each")
+    curves = table.pivot(index="epoch", columns="column", values="value")
+    order = {"train": 0, "val": 1, "lr": 2}
+    curves = curves[sorted(curves.columns, key=lambda c: (
+        order["lr"] if c == "lr" else order["val" if c.startswith("val_") else "train"],
+        c != "loss" and c != "val_loss", c))]
+    curves = curves.reindex(np.arange(curves.index.min(), curves.index.max() + 1))
+    curves.columns.name = None
+    run_name = (root.parent if root.name.lower() in _VAL_DIRS + ("train",) else root).name
+    return finish_record(path, curves, SOURCE, run_name, notes, meta)
