@@ -6,7 +6,12 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from gapdoctor.analysis.classes import ClassFacts, class_facts
+from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
+from gapdoctor.analysis.features import FeatureFacts, feature_facts
+from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.record.schema import RunRecord, metric_mode
 
 
@@ -20,18 +25,90 @@ class Context:
     def monitor(self) -> str | None:
         return self.run.monitor
 
+    @cached_property
+    def curves(self) -> CurveFacts:
+        return curve_facts(self.run.curves, self.monitor)
+
+    @cached_property
+    def n_classes(self) -> int:
+        run = self.run
+        if run.meta.get("n_classes"):
+            return int(run.meta["n_classes"])
+        for key in ("val_proba_last", "probe_proba_last"):
+            if run.has(key) and run.arrays[key].ndim == 2:
+                return int(run.arrays[key].shape[1])
+        return 0
+
+    @cached_property
+    def n_val(self) -> int | None:
+        """Validation samples behind the metric: from metadata, else the callback's count."""
+        data = self.run.meta.get("data") or {}
+        for key in ("n_val", "n_val_used"):
+            if isinstance(data.get(key), (int, float)) and data[key] > 0:
+                return int(data[key])
+        if self.run.has("split_metrics"):
+            val = self.run.split_metrics[self.run.split_metrics["split"] == "val"]
+            if len(val) and np.isfinite(val["n"]).any():
+                return int(val["n"].max())
+        return None
+
+    @cached_property
+    def margins(self) -> MarginFacts | None:
+        a = self.run.arrays
+        if not self.run.has("margins") or not self.run.has("probe_labels"):
+            return None
+        predicted = a["probe_proba_last"].argmax(1) if self.run.has("probe_proba_last") else None
+        return margin_facts(a["margins"], a.get("correct"), a["probe_labels"],
+                            max(self.n_classes, int(a["probe_labels"].max()) + 1),
+                            index=a.get("probe_index"), predicted=predicted)
+
+    @cached_property
+    def features(self) -> FeatureFacts | None:
+        a = self.run.arrays
+        if not (self.run.has("x_train") and self.run.has("x_val") and self.run.has("probe_labels")):
+            return None
+        labels = a["probe_labels"]
+        if len(labels) != len(a["x_train"]):
+            return None
+        return feature_facts(a["x_train"], labels, a["x_val"], a.get("y_val_features"))
+
+    @cached_property
+    def classes(self) -> ClassFacts | None:
+        return class_facts(self.run, self.n_classes)
+
+    @cached_property
+    def chance(self) -> float:
+        """Accuracy of always predicting the most common validation class."""
+        counts = (self.run.meta.get("data") or {}).get("val_label_counts")
+        if counts and sum(counts) > 0:
+            return float(max(counts) / sum(counts))
+        return 1.0 / self.n_classes if self.n_classes else float("nan")
+
+    def val_accuracy_series(self) -> pd.Series:
+        """Validation accuracy per epoch: the callback's own (argmax), else an accuracy log."""
+        sm = self.run.split_metrics
+        if self.run.has("split_metrics"):
+            val = sm[sm["split"] == "val"].set_index("epoch")["accuracy"].astype(float)
+            if np.isfinite(val).any():
+                return val.dropna()
+        for name in ("val_accuracy", "val_acc", "val_sparse_categorical_accuracy",
+                     "val_categorical_accuracy", "val_binary_accuracy"):
+            if self.run.has(f"curve:{name}"):
+                return series(self.run.curves, name)
+        return pd.Series(dtype=float)
+
     def run_summary(self) -> dict[str, Any]:
         """Headline numbers: epochs, monitored metric, its best value and epoch."""
         run, monitor = self.run, self.monitor
         out: dict[str, Any] = {"epochs": run.n_epochs, "monitor": monitor}
         if monitor and run.has(f"curve:{monitor}"):
-            series = run.curves[monitor].astype(float)
-            best = series.idxmax() if metric_mode(monitor) == "max" else series.idxmin()
-            out.update(best_value=float(series[best]), best_epoch=int(best),
-                       last_value=float(series.dropna().iloc[-1]))
+            s = series(run.curves, monitor)
+            best = s.idxmax() if metric_mode(monitor) == "max" else s.idxmin()
+            out.update(best_value=float(s[best]), best_epoch=int(best),
+                       last_value=float(s.iloc[-1]))
         if run.has("curve:loss"):
-            losses = run.curves["loss"].astype(float).dropna()
+            losses = series(run.curves, "loss")
             out.update(first_loss=float(losses.iloc[0]), last_loss=float(losses.iloc[-1]))
-        out["nonfinite_loss"] = bool(run.has("curves") and "loss" in run.curves
-                                     and not np.isfinite(run.curves["loss"].astype(float)).all())
+        out["nonfinite_loss"] = bool("loss" in run.curves and not np.isfinite(
+            pd.to_numeric(run.curves["loss"], errors="coerce")).all())
         return out

@@ -102,3 +102,24 @@ class Rule:
         return Finding(cause=self.cause, score=weighing.score, summary=fill(summary, facts),
                        evidence=weighing.evidence, fixes=fixes, confirm=confirm,
                        title=template.get("title", self.cause), details=facts)
+
+
+def ramp(value: float, lo: float, hi: float) -> float:
+    """0 at or below ``lo``, 1 at or above ``hi``, linear between; 0 for NaN.
+
+    Evidence strength grows smoothly with a measurement instead of jumping at a cut-off.
+
+    Example:
+        >>> ramp(0.1, 0.0, 0.2), ramp(float("nan"), 0, 1)
+        (0.5, 0.0)
+    """
+    if value is None or not math.isfinite(value):
+        return 0.0
+    if hi == lo:
+        return float(value >= hi)
+    return min(1.0, max(0.0, (value - lo) / (hi - lo)))
+
+
+def finite(value: float | None) -> bool:
+    """True for a real, finite number."""
+    return value is not None and isinstance(value, (int, float)) and math.isfinite(value)

@@ -1,0 +1,95 @@
+"""Per-class facts: which classes lag on validation, whether they were learned in training,
+their share of the training data, and what a tuned decision threshold would change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score, precision_recall_curve
+
+from gapdoctor.record.schema import RunRecord
+
+
+@dataclass
+class ClassFacts:
+    """Validation recall per class (mean of the last 3 epochs) and what goes with it."""
+
+    recall: pd.Series
+    support: pd.Series
+    median_recall: float
+    lagging: list[int]
+    lag: float
+    lagging_trend: float
+    lagging_train_recall: float
+    lagging_train_share_ratio: float
+    names: dict[int, str] = field(default_factory=dict)
+    f1_at_half: float = float("nan")
+    f1_best_threshold: float = float("nan")
+    best_threshold: float = float("nan")
+    positive_share: float = float("nan")
+
+
+def _last_epochs_mean(table: pd.DataFrame, split: str, column: str, k: int = 3) -> pd.Series:
+    part = table[table["split"] == split]
+    if part.empty:
+        return pd.Series(dtype=float)
+    last = sorted(part["epoch"].unique())[-k:]
+    return part[part["epoch"].isin(last)].groupby("class_index")[column].mean()
+
+
+def _threshold_facts(run: RunRecord, facts: ClassFacts) -> None:
+    """Binary tasks: F1 of the positive class at 0.5 and at the best threshold."""
+    a = run.arrays
+    if run.meta.get("task") != "binary" or not run.has("val_proba_last") or not run.has("val_labels"):
+        return
+    y = np.asarray(a["val_labels"]).astype(int)
+    p = np.asarray(a["val_proba_last"], float)
+    p = p[:, -1] if p.ndim == 2 else p
+    if len(np.unique(y)) < 2 or not np.isfinite(p).all():
+        return
+    facts.positive_share = float(np.mean(y == 1))
+    facts.f1_at_half = float(f1_score(y, p >= 0.5, zero_division=0))
+    precision, recall, thresholds = precision_recall_curve(y, p)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    best = int(np.argmax(f1[:-1])) if len(thresholds) else 0
+    facts.f1_best_threshold = float(f1[best])
+    facts.best_threshold = float(thresholds[best]) if len(thresholds) else float("nan")
+
+
+def class_facts(run: RunRecord, n_classes: int) -> ClassFacts | None:
+    """Per-class validation recall and the classes that lag (None without per-class data)."""
+    if not run.has("per_class"):
+        return None
+    table = run.per_class
+    recall = _last_epochs_mean(table, "val", "recall")
+    support = _last_epochs_mean(table, "val", "support")
+    if len(recall) < 2:
+        return None
+    median = float(recall.median())
+    # a class lags when its recall is 0.25 below the median class: beyond the binomial
+    # noise of a class with ~30 validation samples (standard error ~0.08 at recall 0.8)
+    lagging = [int(c) for c in recall.index if recall[c] < median - 0.25]
+    lag = float(median - recall.min())
+    names = {}
+    if "class_name" in table.columns:
+        names = {int(k): str(v) for k, v in table.groupby("class_index")["class_name"].first().items()}
+    facts = ClassFacts(recall=recall, support=support, median_recall=median, lagging=lagging,
+                       lag=lag, lagging_trend=float("nan"), lagging_train_recall=float("nan"),
+                       lagging_train_share_ratio=float("nan"), names=names)
+    if lagging:
+        val = table[(table["split"] == "val") & table["class_index"].isin(lagging)]
+        per_epoch = val.groupby("epoch")["recall"].mean()
+        half = per_epoch.iloc[len(per_epoch) // 2:]
+        if len(half) >= 2:
+            facts.lagging_trend = float(half.iloc[-2:].mean() - half.iloc[:2].mean())
+        train_recall = _last_epochs_mean(table, "train", "recall")
+        if len(train_recall):
+            facts.lagging_train_recall = float(train_recall.reindex(lagging).mean())
+        counts = (run.meta.get("data") or {}).get("train_label_counts")
+        if counts and len(counts) >= max(lagging) + 1:
+            counts = np.asarray(counts, float)
+            facts.lagging_train_share_ratio = float(counts[lagging].mean() / np.median(counts))
+    _threshold_facts(run, facts)
+    return facts

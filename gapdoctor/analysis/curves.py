@@ -1,0 +1,123 @@
+"""Facts read off the per-epoch curves: turning points, gaps, trends, noise, oscillation.
+
+Example:
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"loss": [1.0, .5, .3, .2], "val_loss": [1.0, .6, .7, .9],
+    ...                   "accuracy": [.5, .8, .9, 1.], "val_accuracy": [.5, .7, .7, .7]})
+    >>> f = curve_facts(c, "val_accuracy")
+    >>> round(f.val_loss_rise, 2), f.best_epoch
+    (0.5, 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gapdoctor.record.schema import metric_mode
+
+
+def series(curves: pd.DataFrame, column: str | None) -> pd.Series:
+    """A curves column as floats with non-finite values dropped (empty if absent)."""
+    if not column or column not in curves.columns:
+        return pd.Series(dtype=float)
+    values = pd.to_numeric(curves[column], errors="coerce").astype(float)
+    return values[np.isfinite(values)]
+
+
+def tail_mean(s: pd.Series, k: int = 3) -> float:
+    return float(s.iloc[-k:].mean()) if len(s) else float("nan")
+
+
+@dataclass
+class CurveFacts:
+    """Headline measurements of a run's curves (NaN where not measurable)."""
+
+    n_epochs: int
+    monitor: str | None
+    mode: str
+    train_metric: str | None
+    best_epoch: int | None = None
+    best_value: float = float("nan")
+    first_value: float = float("nan")
+    last_value: float = float("nan")
+    epochs_past_best: int = 0
+    val_loss_min: float = float("nan")
+    val_loss_min_epoch: int | None = None
+    val_loss_first: float = float("nan")
+    val_loss_last: float = float("nan")
+    val_loss_rise: float = float("nan")
+    loss_first: float = float("nan")
+    loss_last: float = float("nan")
+    loss_drop: float = float("nan")
+    loss_drop_after_val_best: float = float("nan")
+    loss_drop_second_half: float = float("nan")
+    gap: float = float("nan")
+    gap_trend: float = float("nan")
+    train_metric_last: float = float("nan")
+    metric_gain: float = float("nan")
+    metric_gain_second_half: float = float("nan")
+    metric_jitter: float = float("nan")
+    metric_range: float = float("nan")
+    loss_up_fraction: float = float("nan")
+    loss_spike: float = float("nan")
+    early_train_lag: float = float("nan")
+
+
+def _improvement(a: float, b: float, mode: str) -> float:
+    """How much ``b`` is better than ``a`` in the metric's direction."""
+    return (b - a) if mode == "max" else (a - b)
+
+
+def curve_facts(curves: pd.DataFrame, monitor: str | None) -> CurveFacts:
+    """Measure the curves; every field is NaN/None when its columns are missing."""
+    mode = metric_mode(monitor) if monitor else "min"
+    train_metric = monitor[4:] if monitor and monitor.startswith("val_") else None
+    if train_metric not in curves.columns:
+        train_metric = None
+    f = CurveFacts(n_epochs=len(curves.index), monitor=monitor, mode=mode,
+                   train_metric=train_metric)
+    loss, vloss = series(curves, "loss"), series(curves, "val_loss")
+    val, train = series(curves, monitor), series(curves, train_metric)
+    if len(loss):
+        f.loss_first, f.loss_last = float(loss.iloc[0]), tail_mean(loss, 2)
+        f.loss_drop = 1 - f.loss_last / f.loss_first if f.loss_first > 0 else float("nan")
+        half = loss.iloc[len(loss) // 2:]
+        if len(half) >= 2 and half.iloc[0] > 0:
+            f.loss_drop_second_half = 1 - tail_mean(half, 2) / float(half.iloc[0])
+        if len(loss) >= 3:
+            ratios = (loss.iloc[1:].to_numpy() / np.maximum(loss.iloc[:-1].to_numpy(), 1e-12))
+            f.loss_up_fraction = float(np.mean(ratios > 1.02))
+            f.loss_spike = float(ratios.max())
+    if len(vloss):
+        f.val_loss_min_epoch = int(vloss.idxmin())
+        f.val_loss_min, f.val_loss_first = float(vloss.min()), float(vloss.iloc[0])
+        f.val_loss_last = tail_mean(vloss)
+        f.val_loss_rise = f.val_loss_last / f.val_loss_min - 1 if f.val_loss_min > 0 else np.nan
+        after = loss[loss.index >= f.val_loss_min_epoch]
+        if len(after) >= 2 and after.iloc[0] > 0:
+            f.loss_drop_after_val_best = 1 - tail_mean(after, 2) / float(after.iloc[0])
+    if len(val):
+        best = val.idxmax() if mode == "max" else val.idxmin()
+        f.best_epoch, f.best_value = int(best), float(val[best])
+        f.first_value, f.last_value = float(val.iloc[0]), tail_mean(val)
+        f.epochs_past_best = int((val.index > best).sum())
+        f.metric_gain = _improvement(f.first_value, f.best_value, mode)
+        half = val.iloc[len(val) // 2:]
+        f.metric_gain_second_half = _improvement(float(half.iloc[0]), tail_mean(half), mode)
+        f.metric_jitter = float(np.std(np.diff(half.to_numpy()))) if len(half) >= 3 else np.nan
+        f.metric_range = float(val.max() - val.min())
+    if len(val) and len(train):
+        joint = pd.concat([train, val], axis=1, join="inner").to_numpy()
+        if len(joint):
+            gaps = (joint[:, 0] - joint[:, 1]) * (1 if mode == "max" else -1)
+            f.gap = float(np.mean(gaps[-3:]))
+            f.train_metric_last = float(np.mean(joint[-3:, 0]))
+            if len(gaps) >= 4:
+                f.gap_trend = float(np.mean(gaps[-3:]) - np.mean(gaps[: max(2, len(gaps) // 4)]))
+            early = joint[: max(2, len(joint) // 2)]
+            f.early_train_lag = float(np.max((early[:, 1] - early[:, 0]) *
+                                             (1 if mode == "max" else -1)))
+    return f

@@ -1,0 +1,120 @@
+"""Train-probe vs validation inputs: shift tests and a simple reference model.
+
+Two questions, answered without the user's network:
+
+- Do the splits come from one distribution? Per-feature Kolmogorov-Smirnov tests with
+  Benjamini-Hochberg control, and a domain classifier (logistic regression telling train
+  rows from validation rows; out-of-fold ROC AUC, 0.5 = indistinguishable).
+- Do validation labels line up with their inputs? A logistic regression fitted on the
+  train probe, scored on validation. Comparing it raw and after standardising each split
+  on its own separates a per-feature affine difference (preprocessing applied to one
+  split) from a genuine shift.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+_MAX_ROWS = 512  # enough for AUC ±0.03 and a stable reference model, cheap to fit
+
+
+@dataclass
+class FeatureFacts:
+    n_train: int
+    n_val: int
+    n_features: int
+    nonfinite: bool
+    domain_auc: float
+    domain_auc_standardized: float
+    shifted_fraction: float
+    ks_median: float
+    affine_explained: float
+    scale_change: float
+    offset_change: float
+    ref_cv_accuracy: float
+    ref_val_accuracy: float
+    ref_val_accuracy_realigned: float
+    chance: float
+
+
+def _standardize(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    return (x - ref.mean(0)) / np.where(ref.std(0) > 0, ref.std(0), 1.0)
+
+
+def _ks_shifted(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    result = stats.ks_2samp(a, b, axis=0)
+    qvalues = stats.false_discovery_control(np.nan_to_num(result.pvalue, nan=1.0))
+    return result.statistic, qvalues < 0.05
+
+
+def _domain_auc(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
+    x = np.concatenate([a, b])
+    x = _standardize(x, x)
+    y = np.r_[np.zeros(len(a)), np.ones(len(b))]
+    folds = StratifiedKFold(3, shuffle=True, random_state=seed)
+    proba = cross_val_predict(LogisticRegression(C=0.5, max_iter=200), x, y, cv=folds,
+                              method="predict_proba")[:, 1]
+    return float(roc_auc_score(y, proba))
+
+
+def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray,
+               seed: int = 0) -> tuple[float, float, float]:
+    model = LogisticRegression(C=0.5, max_iter=200)
+    xs = _standardize(x_tr, x_tr)
+    counts = np.bincount(y_tr)
+    n_folds = int(min(3, counts[counts > 0].min())) if len(counts) else 0
+    cv = float("nan")
+    if n_folds >= 2:
+        folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+        cv = float(np.mean(cross_val_predict(model, xs, y_tr, cv=folds) == y_tr))
+    model.fit(xs, y_tr)
+    raw = float(np.mean(model.predict(_standardize(x_va, x_tr)) == y_va))
+    realigned = float(np.mean(model.predict(_standardize(x_va, x_va)) == y_va))
+    return cv, raw, realigned
+
+
+def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
+                  y_val: np.ndarray | None, seed: int = 0) -> FeatureFacts:
+    """Measure shift and label alignment between the train probe and validation inputs."""
+    rng = np.random.default_rng(seed)
+    x_tr = np.asarray(x_train, float).reshape(len(x_train), -1)
+    x_va = np.asarray(x_val, float).reshape(len(x_val), -1)
+    keep_tr = rng.permutation(len(x_tr))[:_MAX_ROWS]
+    keep_va = rng.permutation(len(x_va))[:_MAX_ROWS]
+    x_tr, x_va = x_tr[keep_tr], x_va[keep_va]
+    y_tr = np.asarray(y_train).astype(int)[keep_tr]
+    y_va = np.asarray(y_val).astype(int)[keep_va] if y_val is not None and len(y_val) else None
+    nonfinite = not (np.isfinite(x_tr).all() and np.isfinite(x_va).all())
+    x_tr, x_va = np.nan_to_num(x_tr, posinf=0, neginf=0), np.nan_to_num(x_va, posinf=0, neginf=0)
+    varying = (x_tr.std(0) > 1e-12) | (x_va.std(0) > 1e-12)
+    x_tr, x_va = x_tr[:, varying], x_va[:, varying]
+    nan = float("nan")
+    if x_tr.shape[1] == 0 or len(x_tr) < 10 or len(x_va) < 10:
+        return FeatureFacts(len(x_tr), len(x_va), int(x_tr.shape[1]), nonfinite, nan, nan, nan,
+                            nan, nan, nan, nan, nan, nan, nan, nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ks, shifted = _ks_shifted(x_tr, x_va)
+        _, shifted_std = _ks_shifted(_standardize(x_tr, x_tr), _standardize(x_va, x_va))
+        auc = _domain_auc(x_tr, x_va, seed)
+        auc_std = _domain_auc(_standardize(x_tr, x_tr), _standardize(x_va, x_va), seed)
+        ref = (nan, nan, nan)
+        if y_va is not None and len(np.unique(y_tr)) >= 2:
+            ref = _reference(x_tr, y_tr, x_va, y_va, seed)
+    sd_tr = np.where(x_tr.std(0) > 0, x_tr.std(0), np.nan)
+    sd_va = np.where(x_va.std(0) > 0, x_va.std(0), np.nan)
+    scale = float(np.nanmedian(np.abs(np.log(sd_va / sd_tr)))) if np.isfinite(sd_tr / sd_va).any() else nan
+    offset = float(np.nanmedian(np.abs(x_va.mean(0) - x_tr.mean(0)) / sd_tr)) if np.isfinite(sd_tr).any() else nan
+    explained = float(np.mean(~shifted_std[shifted])) if shifted.any() else 0.0
+    n_classes = max(int(y_tr.max()) + 1, int(y_va.max()) + 1 if y_va is not None else 0)
+    return FeatureFacts(len(x_tr), len(x_va), int(x_tr.shape[1]), nonfinite, auc, auc_std,
+                        float(shifted.mean()), float(np.median(ks)), explained, scale, offset,
+                        *ref, chance=1.0 / max(2, n_classes))

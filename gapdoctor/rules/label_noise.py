@@ -1,0 +1,68 @@
+"""label_noise: wrong training labels; the model lowers its loss by memorising them."""
+
+from __future__ import annotations
+
+from gapdoctor.analysis.context import Context
+from gapdoctor.record.schema import RunRecord
+from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+
+
+class LabelNoiseRule(Rule):
+    cause = "label_noise"
+    requires_any = ("margins", "val_curves")
+
+    def weigh(self, run: RunRecord, ctx: Context) -> Weighing:
+        w = Weighing(prior=-2.5)
+        m, f, c = ctx.margins, ctx.features, ctx.curves
+        if m is None:
+            w.cap, w.variant = 0.75, "curves"  # curves alone cannot name the samples
+            w.facts["confidence_note"] = "no per-sample margins were recorded"
+        else:
+            w.facts.update(noise_rate=m.flagged_fraction, n_probe=m.n,
+                           n_flagged=int(m.flagged.sum()), suspects=m.suspects,
+                           suspect_indices=", ".join(str(s["index"]) for s in m.suspects[:10]))
+            # Clean data leaves a few % of hard samples with AUM < 0; 15% is far beyond.
+            w.add("training samples with negative area under the margin", round(m.flagged_fraction, 4),
+                  "estimated noise rate; strong from 0.15, none below 0.05",
+                  4.0 * ramp(m.flagged_fraction, 0.05, 0.15))
+            if finite(m.flagged_learned_late) and m.flagged_fraction > 0.05:
+                w.add("flagged samples fitted only late in training", round(m.flagged_learned_late, 4),
+                      "memorised after the rest: > 0.3", 0.6 * ramp(m.flagged_learned_late, 0.2, 0.5))
+            self._against_concentration(w, m, ctx)
+        # Noisy labels make training accuracy (on given labels) trail clean validation.
+        if finite(c.early_train_lag) and c.mode == "max":
+            w.add("validation metric ahead of training metric (first half)", round(c.early_train_lag, 4),
+                  "training scored on wrong labels trails clean validation: > 0.05",
+                  1.8 * ramp(c.early_train_lag, 0.02, 0.1))
+        if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
+            lead = f.ref_val_accuracy - f.ref_cv_accuracy
+            w.add("reference model: validation accuracy minus training CV accuracy", round(lead, 4),
+                  "a simple model agrees less with training labels than with validation ones: > 0.05",
+                  1.5 * ramp(lead, 0.02, 0.1))
+        self._against_chance(w, ctx)
+        return w
+
+    def _against_concentration(self, w: Weighing, m, ctx: Context) -> None:
+        classes = ctx.classes
+        if m.flagged_fraction < 0.05 or classes is None or not classes.lagging:
+            return
+        overlap = len(set(m.top_flagged_classes) & set(classes.lagging)) / max(1, len(classes.lagging))
+        if m.flagged_class_concentration > 0.6 and overlap >= 0.5:
+            w.add("flagged samples concentrated in the classes that lag on validation",
+                  round(m.flagged_class_concentration, 3),
+                  "against: a slice the model cannot learn, not scattered wrong labels",
+                  -2.5 * ramp(m.flagged_class_concentration, 0.5, 0.8))
+
+    def _against_chance(self, w: Weighing, ctx: Context) -> None:
+        m, n = ctx.margins, ctx.n_classes
+        if m is not None and n >= 2:
+            chance_noise = 1 - 1 / n
+            w.add("estimated noise rate relative to shuffled labels", round(m.flagged_fraction / chance_noise, 3),
+                  "against: near 1 means labels are not noisy but out of line with inputs",
+                  -5.0 * ramp(m.flagged_fraction / chance_noise, 0.7, 0.9))
+        val_acc = ctx.val_accuracy_series()
+        if len(val_acc) and finite(ctx.chance):
+            above = (float(val_acc.max()) - ctx.chance) / max(1e-6, 1 - ctx.chance)
+            w.add("best validation accuracy above chance (share of the possible)", round(above, 4),
+                  "against: validation at chance points to a pipeline bug or a shift",
+                  -3.0 * (1 - ramp(above, 0.15, 0.35)))

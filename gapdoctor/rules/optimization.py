@@ -1,0 +1,87 @@
+"""optimization: the optimiser, not the data — learning rate, oscillation, exploding or
+vanishing gradients, dead units."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gapdoctor.analysis.context import Context
+from gapdoctor.record.schema import RunRecord
+from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+
+
+class OptimizationRule(Rule):
+    cause = "optimization"
+    requires = ("curve:loss",)
+
+    def weigh(self, run: RunRecord, ctx: Context) -> Weighing:
+        w = Weighing(prior=-3.0)
+        c = ctx.curves
+        lr = self._lr(run)
+        w.facts.update(lr=lr, loss_up_fraction=c.loss_up_fraction, loss_spike=c.loss_spike,
+                       loss_drop=c.loss_drop)
+        if finite(c.loss_up_fraction) and c.n_epochs >= 5:
+            # Full-batch-epoch losses of a sane run fall almost every epoch; rising on 30% is not.
+            w.add("epochs on which the training loss rose", round(c.loss_up_fraction, 3),
+                  "oscillation: > 0.3", 2.0 * ramp(c.loss_up_fraction, 0.15, 0.4))
+        if finite(c.loss_spike):
+            w.add("largest epoch-to-epoch training loss ratio", round(c.loss_spike, 3),
+                  "a spike: > 1.5", 1.0 * ramp(c.loss_spike, 1.2, 2.0))
+        if finite(c.loss_drop):
+            w.add("training loss drop over the run", round(c.loss_drop, 4),
+                  "the optimiser barely moves the loss: < 0.2", 2.5 * (1 - ramp(c.loss_drop, 0.1, 0.3)))
+        if run.meta.get("summary", {}).get("nonfinite_loss") or (
+                "loss" in run.curves and not np.isfinite(run.curves["loss"].astype(float)).all()):
+            w.add("non-finite training loss", "yes", "diverged", 2.5)
+        self._layers(w, run)
+        if finite(lr):
+            opt = str((run.meta.get("optimizer") or {}).get("class_name", "")).lower()
+            high = 0.01 if opt in ("adam", "adamw", "rmsprop", "nadam", "adamax") else 0.3
+            w.add("learning rate in effect (last epoch)", lr, f"high for {opt or 'this optimiser'}: > {high}",
+                  0.8 * ramp(np.log10(lr / high), 0.0, 0.7))
+        if finite(c.loss_drop) and c.loss_drop > 0.8 and finite(c.loss_up_fraction) and c.loss_up_fraction < 0.1:
+            w.add("smooth, large training loss decrease", round(c.loss_drop, 3),
+                  "against: the optimiser works (> 80% drop, rarely rising)", -1.5)
+        return w
+
+    @staticmethod
+    def _lr(run: RunRecord) -> float:
+        if run.has("curve:lr"):
+            return float(run.curves["lr"].dropna().iloc[-1])
+        for name in ("learning_rate", "lr"):
+            if run.has(f"curve:{name}"):
+                return float(run.curves[name].dropna().iloc[-1])
+        value = ((run.meta.get("optimizer") or {}).get("config") or {}).get("learning_rate")
+        return float(value) if isinstance(value, (int, float)) else float("nan")
+
+    @staticmethod
+    def _layers(w: Weighing, run: RunRecord) -> None:
+        if not run.has("layers"):
+            return
+        t = run.layers
+        ratio = t["update_ratio"].astype(float)
+        ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
+        if len(ratio):
+            med = float(ratio.median())
+            w.facts["update_ratio"] = med
+            # Per epoch, healthy updates move weights by ~1e-3..1e-1 of their norm.
+            w.add("median per-epoch update ratio |dW|/|W|", round(med, 5),
+                  "steps too large: > 0.3; frozen: < 1e-5",
+                  1.5 * ramp(np.log10(med), np.log10(0.15), np.log10(0.6)) + 1.0 * (1 - ramp(np.log10(med), -6, -5)))
+        grad = t.pivot_table(index="epoch", columns="layer", values="grad_norm", aggfunc="mean")
+        g = grad.to_numpy(float)
+        if g.size and np.isfinite(g).any():
+            first, last = np.nanmedian(g[0]), np.nanmedian(g[-1])
+            if finite(first) and first > 0 and finite(last):
+                growth = last / first
+                w.add("gradient norm growth (last epoch / first)", round(growth, 3),
+                      "exploding: > 10", 1.5 * ramp(np.log10(max(growth, 1e-12)), 0.5, 1.5))
+            if not np.isfinite(g).all():
+                w.add("non-finite gradient norms", "yes", "exploding gradients", 2.0)
+        dead = t.groupby("layer")["dead_fraction"].mean().astype(float).dropna()
+        if len(dead):
+            worst = float(dead.max())
+            w.facts.update(dead_fraction=worst, dead_layer=str(dead.idxmax()))
+            # Over half the units of a layer never firing: capacity lost, usually after large steps.
+            w.add(f"dead ReLU units in '{dead.idxmax()}' (mean over epochs)", round(worst, 3),
+                  "> 0.5 of the layer never fires", 2.0 * ramp(worst, 0.4, 0.8))

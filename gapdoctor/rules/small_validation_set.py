@@ -1,0 +1,71 @@
+"""small_validation_set: the validation metric is too noisy to show progress."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from gapdoctor.analysis.context import Context
+from gapdoctor.analysis.curves import series
+from gapdoctor.record.schema import RunRecord
+from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+
+
+def estimate_n_from_steps(values: np.ndarray, max_n: int = 2000) -> int | None:
+    """Smallest n for which every accuracy value is a multiple of 1/n (None if none fits).
+
+    Example:
+        >>> estimate_n_from_steps(np.array([0.75, 0.8, 0.85, 0.9]))
+        20
+    """
+    values = values[np.isfinite(values)]
+    if len(np.unique(values)) < 3:
+        return None
+    for n in range(2, max_n + 1):
+        if np.all(np.abs(values * n - np.round(values * n)) < 1e-4 * n):
+            return n
+    return None
+
+
+class SmallValidationSetRule(Rule):
+    cause = "small_validation_set"
+    requires = ("val_curves",)
+
+    def weigh(self, run: RunRecord, ctx: Context) -> Weighing:
+        w = Weighing(prior=-2.5)
+        c, monitor = ctx.curves, ctx.monitor
+        n = ctx.n_val
+        acc = ctx.val_accuracy_series()
+        if n is None and len(acc):
+            n = estimate_n_from_steps(acc.to_numpy())
+            if n is not None:
+                w.note("validation size inferred from the steps of the accuracy curve", n,
+                       "every value is a multiple of 1/n")
+        if n is None:
+            w.cap = 0.6
+            w.facts["confidence_note"] = "the validation set size is unknown"
+            return w
+        p = float(acc.iloc[-3:].mean()) if len(acc) else (c.best_value if finite(c.best_value) else 0.5)
+        p = min(max(p, 0.0), 1.0)
+        ci = stats.binomtest(int(round(p * n)), n).proportion_ci(confidence_level=0.95, method="wilson")
+        half = (ci.high - ci.low) / 2
+        w.facts.update(n_val=n, ci_low=ci.low, ci_high=ci.high, ci_half=half, accuracy=p)
+        # +-3 points is the finest change people read off accuracy curves; +-8 hides any.
+        w.add("95% interval half-width of validation accuracy", round(half, 4),
+              f"Wilson interval at n={n}; strong from 0.08, none below 0.03", 3.5 * ramp(half, 0.03, 0.08))
+        if finite(c.metric_jitter) and c.metric_jitter > 0:
+            w.add("epoch-to-epoch jitter of the monitored metric (second half)", round(c.metric_jitter, 4),
+                  "changes within the interval are noise", 0.8 * ramp(c.metric_jitter / max(half, 1e-6), 0.3, 0.8))
+        if finite(c.gap) and c.gap > 0:
+            w.add("train-minus-validation gap vs interval half-width", round(c.gap / max(half, 1e-6), 2),
+                  "a gap inside the interval is not established: < 1", 0.7 * (1 - ramp(c.gap / max(half, 1e-6), 1.0, 2.5)))
+        k = ctx.classes
+        if k is not None and len(k.support):
+            few = int((k.support < 5).sum())
+            w.add("classes with fewer than 5 validation samples", few, "per-class metrics unusable", 0.8 * ramp(few, 0, 2))
+        # A thousand samples bound the interval by +-3 points; more is never the problem.
+        if n >= 1000:
+            w.add("validation samples", n, "against: >= 1000 samples", -3.0)
+        if monitor:
+            w.facts["monitor_values"] = len(series(run.curves, monitor))
+        return w
