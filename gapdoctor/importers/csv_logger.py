@@ -35,10 +35,16 @@ def _separator(header: str) -> str:
 
 
 def _read_frame(path: Path, text: str) -> pd.DataFrame:
-    header = text.lstrip().splitlines()[0]
+    sep = _separator(text.lstrip().splitlines()[0])
+    rows = csv.reader(io.StringIO(text.lstrip()), delimiter=sep)
+    width = len(next(rows))
+    for line, row in enumerate(rows, start=2):
+        if row and len(row) != width:
+            raise RecordError(f"{path}: malformed CSV (row {line} has {len(row)} fields, "
+                              f"the header {width})")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=_separator(header), na_values=_NA,
-                            keep_default_na=False, skipinitialspace=True,
+        frame = pd.read_csv(io.StringIO(text), sep=sep, na_values=_NA,
+                            keep_default_na=False, skipinitialspace=True, index_col=False,
                             quoting=csv.QUOTE_MINIMAL)
     except pd.errors.EmptyDataError:
         raise RecordError(f"{path}: empty file") from None

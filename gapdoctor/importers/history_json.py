@@ -158,7 +158,9 @@ def read_history_json(path: str | os.PathLike[str], text: str | None = None) -> 
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "invalid JSON"
+        opens = text.count("{") + text.count("[") - text.count("}") - text.count("]")
+        truncated = exc.pos >= len(text.rstrip()) - 2 or opens > 0
+        what = "truncated JSON" if truncated else "invalid JSON"
         raise RecordError(f"{path}: {what} ({exc.msg} at line {exc.lineno}, column "
                           f"{exc.colno})") from None
     curves, meta, notes = history_from_obj(path, obj)

@@ -1,0 +1,228 @@
+"""Importers on real Keras callback output and on malformed inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gapdoctor import RecordError, load_run
+from gapdoctor.importers import detect_format
+from gapdoctor.record import RunRecord, save_record
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+from keras_logs import keras_logs  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return keras_logs(tmp_path_factory.mktemp("keras_logs"))
+
+
+def _assert_error(path: Path, *fragments: str) -> str:
+    with pytest.raises(RecordError) as info:
+        load_run(path)
+    message = str(info.value)
+    assert path.name in message and "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+# -- real files ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key, source", [("json", "keras_history"), ("csv", "csv_logger"),
+                                         ("tb", "tensorboard")])
+def test_real_logs_read_alike(logs: dict[str, Path], key: str, source: str) -> None:
+    history = json.loads(logs["json"].read_text())
+    run = load_run(logs[key])
+    assert run.meta["source"] == source
+    assert run.meta["run_name"] == logs[key].stem
+    assert run.meta["monitor"] == "val_accuracy" and run.meta["monitor_mode"] == "max"
+    assert run.curves.index.name == "epoch" and list(run.curves.index) == [0, 1, 2, 3]
+    for column, values in history.items():
+        np.testing.assert_allclose(run.curves[column].to_numpy(), values, rtol=1e-6)
+
+
+@pytest.mark.parametrize("key", ["json_freq2", "csv_freq2", "tb_freq2"])
+def test_validation_freq_aligned(logs: dict[str, Path], key: str) -> None:
+    run = load_run(logs[key])
+    assert list(run.curves.index) == [0, 1, 2, 3, 4]
+    val = run.curves["val_loss"].to_numpy()
+    assert np.isnan(val[[0, 2, 4]]).all() and np.isfinite(val[[1, 3]]).all()
+    assert np.isfinite(run.curves["loss"]).all()
+    reference = load_run(logs["csv_freq2"]).curves
+    np.testing.assert_allclose(val, reference["val_loss"].to_numpy(), rtol=1e-6)
+    if key == "json_freq2":
+        assert any("validation_freq=2" in note for note in run.meta["notes"])
+
+
+def test_tensorboard_extras(logs: dict[str, Path]) -> None:
+    run = load_run(logs["tb"])
+    assert "lr" in run.curves and np.allclose(run.curves["lr"], 0.001)
+    assert run.meta["task"] == "multiclass"
+    assert run.meta["loss"]["name"] == "sparse_categorical_crossentropy"
+    assert run.meta["model"]["output_activation"] == "softmax"
+    one_file = next((logs["tb"] / "validation").glob("*tfevents*"))
+    assert detect_format(one_file) == "tensorboard"
+    assert list(load_run(one_file).curves.columns) == ["val_loss", "val_accuracy"]
+
+
+def test_tensorboard_reader_never_imports_tensorflow(logs: dict[str, Path]) -> None:
+    code = ("import sys; from gapdoctor import load_run; "
+            f"run = load_run({str(logs['tb'])!r}); assert run.n_epochs == 4; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_tensorboard_parent_of_one_run_and_of_several(logs: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    parent = logs["tb"].parent
+    assert load_run(parent / "tb").n_epochs == 4
+    sweep = tmp_path / "sweep"
+    for name in ("a", "b"):
+        (sweep / name / "train").mkdir(parents=True)
+        src = next((logs["tb"] / "train").glob("*tfevents*"))
+        (sweep / name / "train" / src.name).write_bytes(src.read_bytes())
+    _assert_error(sweep, "several runs")
+    assert load_run(sweep / "a").meta["run_name"] == "a"
+
+
+def test_record_dir_and_renamed_manifest(tmp_path: Path) -> None:
+    run = RunRecord.empty(run_name="r1")
+    run.curves = pd.DataFrame({"loss": [1.0, 0.5], "val_loss": [1.1, 0.9]})
+    manifest = save_record(run, tmp_path / "r1")
+    assert load_run(tmp_path / "r1").meta["run_name"] == "r1"
+    assert load_run(manifest).n_epochs == 2
+
+
+# -- History JSON variants ------------------------------------------------------------------
+
+def test_history_wrappers(tmp_path: Path) -> None:
+    hist = {"loss": [1.0, 0.8, 0.6], "val_loss": [1.1, 1.0, 1.05]}
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"history": hist, "epoch": [0, 1, 2],
+                                   "params": {"epochs": 10, "steps": 5}}))
+    run = load_run(wrapped)
+    assert run.meta["epochs_planned"] == 10 and run.meta["monitor"] == "val_loss"
+    frame = tmp_path / "frame.json"
+    frame.write_text(pd.DataFrame(hist).to_json())
+    records = tmp_path / "records.json"
+    records.write_text(pd.DataFrame(hist).to_json(orient="records"))
+    for path in (frame, records):
+        pd.testing.assert_frame_equal(load_run(path).curves, run.curves)
+
+
+def test_unaligned_val_lists_and_nan_kept(tmp_path: Path) -> None:
+    path = tmp_path / "odd.json"
+    path.write_text('{"loss": [1, 0.9, NaN, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1], '
+                    '"val_loss": [1.0, 0.9, 0.95, 1.0]}')
+    run = load_run(path)
+    assert np.isnan(run.curves["loss"][2]) and run.curves["loss"].notna().sum() == 9
+    assert run.curves["val_loss"].isna().sum() == 6 and run.curves["val_loss"][9] == 1.0
+    assert any("fits no validation_freq" in note for note in run.meta["notes"])
+
+
+def test_history_array_values_expanded(tmp_path: Path) -> None:
+    path = tmp_path / "arr.json"
+    path.write_text(json.dumps({"loss": [1.0, 0.5], "val_f1_score": [[0.1, 0.2], [0.3, 0.4]]}))
+    run = load_run(path)
+    assert run.curves["val_f1_score_1"].tolist() == [0.2, 0.4]
+
+
+# -- CSVLogger variants ---------------------------------------------------------------------
+
+def test_csv_array_cells(tmp_path: Path) -> None:
+    path = tmp_path / "arrays.csv"
+    path.write_text('epoch,f1_score,loss,val_f1_score,val_loss,weird\n'
+                    '0,"[0.1 0.2\n 0.3]",1.0,NA,NA,"[1 2]"\n'
+                    '1,"[0.4 0.5 0.6]",0.8,"[0.2, 0.3, 0.35]",0.9,"[1 2 3]"\n')
+    run = load_run(path)
+    assert run.curves["f1_score_2"].tolist() == [0.3, 0.6]
+    assert np.isnan(run.curves["val_f1_score_0"][0]) and run.curves["val_f1_score_2"][1] == 0.35
+    assert not any(c.startswith("weird") for c in run.curves.columns)
+    notes = " ".join(run.meta["notes"])
+    assert "expanded" in notes and "'weird'" in notes and "dropped" in notes
+
+
+def test_csv_without_epoch_and_with_text_column(tmp_path: Path) -> None:
+    path = tmp_path / "noepoch.csv"
+    path.write_text("loss;val_loss;comment\n1.0;1.2;hello\n0.5;1.1;world\n")
+    run = load_run(path)
+    assert list(run.curves.columns) == ["loss", "val_loss"] and run.n_epochs == 2
+    assert any("comment" in note for note in run.meta["notes"])
+
+
+# -- malformed inputs -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, content, fragment", [
+    ("truncated.json", '{"loss": [1.0, 0.9], "val_loss": [1.', "truncated JSON"),
+    ("broken.json", '{"loss": [1.0, 0.9]] }', "invalid JSON"),
+    ("strings.json", '{"loss": [1.0, "low"]}', "'loss'[1] is a str"),
+    ("scalar.json", '{"loss": 0.5}', "'loss' is a float"),
+    ("toplist.json", "[1, 2, 3]", "not a list of per-epoch objects"),
+    ("emptyobj.json", "{}", "no metric lists"),
+    ("emptylists.json", '{"loss": [], "val_loss": []}', "every list is empty"),
+    ("allnan.json", '{"loss": [NaN, NaN], "val_loss": [null, NaN]}', "every value is NaN"),
+    ("empty.json", "", "empty file"),
+    ("empty.csv", "  \n", "empty file"),
+    ("header.csv", "epoch,loss,val_loss\n", "no rows"),
+    ("text.csv", "name,comment\nfoo,bar\n", "no numeric columns"),
+    ("badepoch.csv", "epoch,loss\nfirst,1.0\n", "'epoch' column"),
+    ("ragged.csv", "epoch,loss\n0,1.0,5,6\n1,0.9\n", "malformed CSV"),
+    ("allnan.csv", "epoch,loss,val_loss\n0,NA,nan\n1,,NA\n", "every value is NaN"),
+])
+def test_malformed_text_files(tmp_path: Path, name: str, content: str, fragment: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    _assert_error(path, fragment)
+
+
+def test_binary_and_undecodable_files(tmp_path: Path) -> None:
+    binary = tmp_path / "weights.h5"
+    binary.write_bytes(b"\x89HDF\r\n\x1a\n\x00\x00" + bytes(range(256)) * 4)
+    _assert_error(binary, "binary file")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"epoch,loss\n0,1.0\n" + b"\xff\xfe caf\xe9 " * 10)
+    _assert_error(latin, "not UTF-8")
+
+
+def test_directories_without_runs(tmp_path: Path) -> None:
+    empty = tmp_path / "emptydir"
+    empty.mkdir()
+    _assert_error(empty, "neither a gapdoctor record.json nor TensorBoard event files")
+    _assert_error(tmp_path / "missing.json", "no such file")
+
+
+def test_corrupt_and_empty_event_files(tmp_path: Path, logs: dict[str, Path]) -> None:
+    corrupt = tmp_path / "corrupt" / "train"
+    corrupt.mkdir(parents=True)
+    bad = corrupt / "events.out.tfevents.1.host.1.0.v2"
+    bad.write_bytes(b"\x05\x00\x00\x00\x00\x00\x00\x00" + b"\xff" * 4 + b"\xff\xff\xff\xff\xff"
+                    + b"\x00" * 4)
+    with pytest.raises(RecordError, match="corrupt event file"):
+        load_run(tmp_path / "corrupt")
+    blank = tmp_path / "blank" / "train"
+    blank.mkdir(parents=True)
+    (blank / "events.out.tfevents.1.host.1.0.v2").write_bytes(b"")
+    _assert_error(tmp_path / "blank", "no per-epoch scalars")
+    torn = tmp_path / "torn" / "train"
+    torn.mkdir(parents=True)
+    src = next((logs["tb"] / "train").glob("*tfevents*")).read_bytes()
+    (torn / "events.out.tfevents.1.host.1.0.v2").write_bytes(src[:-7])
+    run = load_run(tmp_path / "torn")
+    assert run.n_epochs >= 3 and any("partial record" in n for n in run.meta["notes"])
+
+
+def test_diagnosis_json_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "diagnosis.json"
+    path.write_text(json.dumps({"schema": "gapdoctor.diagnosis/1", "findings": []}))
+    _assert_error(path, "a gapdoctor diagnosis, not a run")
