@@ -1,0 +1,58 @@
+"""``gapdoctor analyze PATH... [--pdf FILE] [--json FILE] [--fail-on SCORE]``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from gapdoctor.cli.common import UsageError, format_summary, output_path, unique_names
+from gapdoctor.engine import diagnose
+from gapdoctor.errors import RecordError
+from gapdoctor.importers import load_run
+
+
+def _write(kind: str, path: Path, write) -> None:  # noqa: ANN001 - a small callback
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write the {kind} ({exc.strerror or exc})") from None
+    print(f"   wrote {kind}: {path}")
+
+
+def run_analyze(paths: list[str], pdf: str | None = None, json_out: str | None = None,
+                fail_on: float | None = None) -> int:
+    """Diagnose each path, print summaries, write outputs; returns the exit code.
+
+    Every readable path is analysed even when another is not; an unreadable one prints one
+    line on stderr and makes the exit code 2.
+    """
+    runs, bad = [], 0
+    for path in paths:
+        try:
+            runs.append((path, load_run(path)))
+        except RecordError as exc:
+            print(f"gapdoctor: error: {exc}", file=sys.stderr)
+            bad += 1
+    names = unique_names([run.name for _, run in runs])
+    failed: list[str] = []
+    for (path, run), name in zip(runs, names, strict=True):
+        diagnosis = diagnose(run)
+        print(format_summary(path, run, diagnosis), flush=True)
+        if json_out:
+            _write("diagnosis JSON", output_path(json_out, name, len(runs), ".json"),
+                   diagnosis.to_json)
+        if pdf:
+            from gapdoctor.report import write_report
+
+            _write("PDF report", output_path(pdf, name, len(runs), ".pdf"),
+                   lambda p, run=run, d=diagnosis: write_report(run, d, p))
+        if fail_on is not None:
+            failed += [f"{name}: {f.cause} scored {f.score:.2f}" for f in diagnosis.findings
+                       if f.score >= fail_on]
+    if bad:
+        return 2
+    if failed:
+        print(f"FAIL (--fail-on {fail_on:g}): " + "; ".join(failed))
+        return 1
+    return 0

@@ -1,0 +1,196 @@
+"""``gapdoctor batch PATH_OR_GLOB... --out DIR [--jobs N] [--no-pdf]``.
+
+Runs are analysed in worker processes, in chunks so that per-task overhead stays small;
+each worker loads, diagnoses and (unless ``--no-pdf``) writes one PDF per run, and sends
+back a summary row (and, for the overview, the run without its per-sample arrays). An
+unreadable run becomes a row with its ``error``; it never stops the batch.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gapdoctor.cli.common import UsageError, safe_name, unique_names
+from gapdoctor.cli.progress import Progress
+from gapdoctor.diagnosis import CAUSES
+from gapdoctor.errors import RecordError
+from gapdoctor.importers import detect_format
+
+COLUMNS = ["path", "run_name", "source", "verdict", *[f"score_{c}" for c in CAUSES],
+           "monitor", "best_value", "best_epoch", "epochs", "error", "pdf"]
+_RUN_SUFFIXES = (".json", ".csv", ".log")
+
+
+def expand_inputs(patterns: list[str]) -> list[str]:
+    """Paths named by ``patterns``: globs expanded, directories of runs searched one level.
+
+    Raises:
+        UsageError: nothing matched at all.
+    """
+    found: list[str] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) \
+            else [pattern]
+        if not matches:
+            print(f"gapdoctor: warning: no file matches {pattern!r}", file=sys.stderr)
+        for match in matches:
+            found += _runs_in(Path(match))
+    if not found:
+        raise UsageError(f"no saved runs match {' '.join(patterns)}")
+    return list(dict.fromkeys(found))
+
+
+def _runs_in(path: Path) -> list[str]:
+    """``path`` itself when it is a run (or not a directory); else the runs inside it."""
+    if not path.is_dir():
+        return [str(path)]
+    try:
+        detect_format(path)
+        return [str(path)]
+    except RecordError:
+        pass
+    inside = []
+    for child in sorted(path.iterdir()):
+        if child.is_file() and child.suffix.lower() in _RUN_SUFFIXES:
+            inside.append(str(child))
+        elif child.is_dir():
+            try:
+                detect_format(child)
+                inside.append(str(child))
+            except RecordError:
+                continue
+    return inside or [str(path)]  # an empty dir becomes a row with its error
+
+
+def _row(path: str) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(COLUMNS)
+    row.update(path=path, **{f"score_{c}": float("nan") for c in CAUSES})
+    return row
+
+
+def analyze_chunk(tasks: list[tuple[str, str | None]], keep_runs: bool
+                  ) -> list[tuple[dict[str, Any], Any]]:
+    """Analyse ``(path, pdf_path)`` tasks in this process; returns (row, light run) pairs."""
+    warnings.simplefilter("ignore")
+    from gapdoctor.engine import diagnose
+    from gapdoctor.importers import load_run
+
+    out = []
+    for path, pdf in tasks:
+        row, light = _row(path), None
+        try:
+            run = load_run(path)
+            diagnosis = diagnose(run)
+        except RecordError as exc:
+            row["error"] = str(exc)
+            out.append((row, None))
+            continue
+        except Exception as exc:  # a bug in one run must not sink the batch
+            row["error"] = f"internal error: {type(exc).__name__}: {exc}"
+            out.append((row, None))
+            continue
+        s = diagnosis.summary
+        row.update(run_name=run.name, source=run.meta.get("source"), verdict=diagnosis.verdict,
+                   monitor=s.get("monitor"), best_value=s.get("best_value"),
+                   best_epoch=s.get("best_epoch"), epochs=s.get("epochs", run.n_epochs))
+        for finding in diagnosis.findings:
+            if finding.cause in CAUSES:
+                row[f"score_{finding.cause}"] = round(finding.score, 4)
+        if pdf:
+            try:
+                from gapdoctor.report import write_report
+
+                write_report(run, diagnosis, pdf)
+                row["pdf"] = pdf
+            except Exception as exc:
+                row["error"] = f"PDF failed: {type(exc).__name__}: {exc}"
+        if keep_runs:
+            run.arrays = {}  # the overview draws curves; per-sample arrays stay behind
+            light = run
+        out.append((row, light))
+    return out
+
+
+def _chunks(items: list[Any], jobs: int) -> list[list[Any]]:
+    size = max(1, min(64, math.ceil(len(items) / (jobs * 8))))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _execute(tasks: list[tuple[str, str | None]], jobs: int, keep_runs: bool
+             ) -> list[tuple[dict[str, Any], Any]]:
+    progress = Progress(len(tasks), "runs")
+    results: dict[int, list[tuple[dict[str, Any], Any]]] = {}
+    chunks = _chunks(tasks, jobs)
+    if jobs == 1 or len(chunks) == 1:
+        for i, chunk in enumerate(chunks):
+            results[i] = analyze_chunk(chunk, keep_runs)
+            progress.update(len(chunk))
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
+            futures = {pool.submit(analyze_chunk, chunk, keep_runs): i
+                       for i, chunk in enumerate(chunks)}
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool as exc:  # a worker died (e.g. out of memory)
+                    results[i] = [({**_row(p), "error": f"worker process died: {exc}"}, None)
+                                  for p, _ in chunks[i]]
+                progress.update(len(chunks[i]))
+    progress.close()
+    return [pair for i in sorted(results) for pair in results[i]]
+
+
+def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool = True) -> int:
+    """Analyse every run matched by ``patterns`` into ``out``; returns the exit code."""
+    started = time.perf_counter()
+    paths = expand_inputs(patterns)
+    out_dir = Path(out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out_dir}: cannot create the output directory "
+                         f"({exc.strerror or exc})") from None
+    jobs = jobs or os.cpu_count() or 1
+    stems = unique_names([safe_name(Path(p.rstrip("/\\")).stem or "run") for p in paths])
+    tasks = [(p, str(out_dir / f"{stem}.pdf") if pdf else None)
+             for p, stem in zip(paths, stems, strict=True)]
+    pairs = _execute(tasks, jobs, keep_runs=pdf)
+    summary = pd.DataFrame([row for row, _ in pairs], columns=COLUMNS)
+    ok = summary["verdict"].notna()
+    names = unique_names([str(n) if isinstance(n, str) else Path(p).stem
+                          for n, p in zip(summary["run_name"], summary["path"], strict=True)])
+    summary["run_name"] = names
+    summary.to_csv(out_dir / "summary.csv", index=False)
+    wrote = [str(out_dir / "summary.csv")]
+    if pdf and ok.any():
+        runs = {name: run for name, (_, run) in zip(names, pairs, strict=True)
+                if run is not None}
+        from gapdoctor.report import write_overview
+
+        try:
+            wrote.append(str(write_overview(summary, runs, out_dir / "overview.pdf")))
+        except OSError as exc:
+            raise UsageError(f"{out_dir / 'overview.pdf'}: cannot write ({exc})") from None
+    errors = int(summary["error"].notna().sum())
+    verdicts = summary.loc[summary["verdict"].notna(), "verdict"].value_counts()
+    print(f"analysed {len(summary)} runs in {time.perf_counter() - started:.1f} s "
+          f"({errors} with errors); verdicts: "
+          + (", ".join(f"{v} {n}" for v, n in verdicts.items()) or "none"))
+    print("wrote " + ", ".join(wrote))
+    if not ok.any():
+        print(f"gapdoctor: error: none of the {len(summary)} runs could be read "
+              f"(see {out_dir / 'summary.csv'})", file=sys.stderr)
+        return 2
+    return 0
