@@ -2,8 +2,8 @@
 
 A template holds ``title``, ``story``, ``summary`` (one string, or a table of variants the
 rule picks from), ``confirm`` (list) and ``[[fixes]]`` (``title``, ``why``, ``code``).
-Placeholders use ``str.format`` syntax and are filled with the rule's measured facts;
-an unknown placeholder renders as ``?`` rather than failing.
+Placeholders are ``{name}`` or ``{name:format-spec}``, filled with the rule's measured
+facts; an unknown placeholder renders as ``?`` rather than failing.
 
 Example:
     >>> fill("gap {gap:.0%} after {epochs} epochs", {"gap": 0.123})
@@ -12,10 +12,11 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
-import string
+import re
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,37 +40,31 @@ def templates_dir() -> Path:
     raise GapDoctorError("report_templates/ not found; set GAPDOCTOR_TEMPLATES to its path")
 
 
-class _Lenient(string.Formatter):
-    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
-        if isinstance(key, str):
-            return kwargs.get(key, _Missing())
-        return super().get_value(key, args, kwargs)
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([^{}\n]*))?\}")
 
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if isinstance(value, _Missing):
-            return "?"
+
+def fill(text: str, facts: dict[str, Any], unknown: str | None = "?") -> str:
+    """Replace ``{name}`` / ``{name:spec}`` with formatted facts; never raises.
+
+    Other braces (dict or set literals in code snippets) are left alone, so templates need
+    no escaping. A placeholder without a usable fact becomes ``unknown`` (or stays as
+    written when ``unknown`` is None).
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name, spec = match.group(1), match.group(2) or ""
+        value = facts.get(name)
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return match.group(0) if unknown is None else unknown
         try:
-            return super().format_field(value, format_spec)
+            return format(value, spec)
         except (ValueError, TypeError):
             return str(value)
 
-
-class _Missing:
-    pass
+    return _PLACEHOLDER.sub(replace, text)
 
 
-_FORMATTER = _Lenient()
-
-
-def fill(text: str, facts: dict[str, Any]) -> str:
-    """Format ``text`` with ``facts``; missing or ill-typed values never raise."""
-    try:
-        return _FORMATTER.vformat(text, (), facts)
-    except (IndexError, KeyError, ValueError, AttributeError):
-        return text
-
-
-@lru_cache(maxsize=None)
+@cache
 def load_template(cause: str) -> dict[str, Any]:
     """The parsed template of one cause (cached)."""
     path = templates_dir() / "causes" / f"{cause}.toml"

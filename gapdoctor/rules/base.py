@@ -95,7 +95,7 @@ class Rule:
         if isinstance(summary, dict):
             summary = summary.get(weighing.variant) or summary.get("default", "")
         fixes = [Fix(title=fill(f.get("title", ""), facts), why=fill(f.get("why", ""), facts),
-                     code=fill(f.get("code", ""), facts).strip())
+                     code=fill(f.get("code", ""), facts, unknown=None).strip())
                  for f in template.get("fixes", [])
                  if not f.get("when") or f.get("when") in facts.get("fix_tags", ())]
         confirm = [fill(c, facts) for c in template.get("confirm", [])]

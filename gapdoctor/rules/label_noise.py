@@ -34,6 +34,11 @@ class LabelNoiseRule(Rule):
             w.add("validation metric ahead of training metric (first half)", round(c.early_train_lag, 4),
                   "training scored on wrong labels trails clean validation: > 0.05",
                   1.8 * ramp(c.early_train_lag, 0.02, 0.1))
+        if finite(c.gap) and c.mode == "max":
+            # Still behind at the end: dropout alone rarely costs more than a few points.
+            w.add("validation metric ahead of training metric (last 3 epochs)", round(-c.gap, 4),
+                  "the model never agrees with part of the training labels: > 0.05",
+                  1.5 * ramp(-c.gap, 0.03, 0.12))
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
             lead = f.ref_val_accuracy - f.ref_cv_accuracy
             w.add("reference model: validation accuracy minus training CV accuracy", round(lead, 4),

@@ -1,0 +1,107 @@
+"""Fault-injection benchmark: train real Keras models with known faults, diagnose, score.
+
+    python benchmarks/diagnosis/run.py                 # full grid: 10 faults x 2 datasets x
+                                                       # 2 architectures x 2 severities x 2 seeds
+    python benchmarks/diagnosis/run.py --subset fast   # one run per fault and severity (tests)
+
+Prints the confusion matrix of expected cause vs verdict, top-1 and top-3 accuracy over the
+faulty runs, and the false-alarm rate on healthy runs. A healthy run counts as correct
+when its verdict is "healthy"; a faulty run is top-3 correct when its cause is among the
+three highest-scoring findings that reach the reporting threshold... or rank in the top 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+
+from gapdoctor.faults import ARCHS, DATASETS, FAULTS
+
+TARGETS = {"top1": 0.90, "top3": 0.98, "false_alarm": 0.05}
+
+
+def grid(subset: str) -> list[tuple[str, str, str, int, int]]:
+    """(fault, dataset, arch, severity, seed) of every run in the chosen subset."""
+    if subset == "fast":
+        # every fault at both severities, alternating dataset and architecture
+        return [(f, DATASETS[s - 1], ARCHS[(i + s) % 2], s, 0)
+                for i, f in enumerate(FAULTS) for s in (1, 2)]
+    return list(itertools.product(FAULTS, DATASETS, ARCHS, (1, 2), (0, 1)))
+
+
+def _run_one(spec: tuple[str, str, str, int, int]) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from gapdoctor.faults import build_case, train_case
+
+    fault, dataset, arch, severity, seed = spec
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        doctor = train_case(build_case(fault, dataset, arch, severity, seed), out,
+                            report=False, verbose=0)
+        d = doctor.diagnosis
+    ranked = [f.cause for f in d.findings]
+    return {"fault": fault, "dataset": dataset, "arch": arch, "severity": severity,
+            "seed": seed, "verdict": d.verdict, "top3": ",".join(ranked[:3]),
+            "rank": ranked.index(fault) + 1 if fault in ranked else None,
+            **{f"score_{f.cause}": round(f.score, 3) for f in d.findings},
+            "errors": "; ".join(e["error"] for e in d.errors),
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def score(results: pd.DataFrame) -> dict[str, float]:
+    """Top-1, top-3 (faulty runs) and false-alarm rate (healthy runs)."""
+    faulty = results[results["fault"] != "healthy"]
+    healthy = results[results["fault"] == "healthy"]
+    top1 = (faulty["verdict"] == faulty["fault"]).mean() if len(faulty) else float("nan")
+    top3 = (faulty["rank"].fillna(99) <= 3).mean() if len(faulty) else float("nan")
+    false_alarm = (healthy["verdict"] != "healthy").mean() if len(healthy) else float("nan")
+    overall = (results["verdict"] == results["fault"]).mean()
+    return {"top1": float(top1), "top3": float(top3), "false_alarm": float(false_alarm),
+            "overall_top1": float(overall.mean()), "runs": len(results)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subset", choices=("full", "fast"), default="full")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "out"))
+    parser.add_argument("--faults", default="", help="comma-separated faults to keep")
+    args = parser.parse_args(argv)
+    specs = grid(args.subset)
+    if args.faults:
+        specs = [s for s in specs if s[0] in args.faults.split(",")]
+    start = time.perf_counter()
+    rows = []
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for i, row in enumerate(pool.map(_run_one, specs), 1):
+            rows.append(row)
+            print(f"[{i}/{len(specs)}] {row['fault']:22s} {row['dataset']:7s} {row['arch']} "
+                  f"s{row['severity']} r{row['seed']} -> {row['verdict']:22s} ({row['top3']})",
+                  file=sys.stderr, flush=True)
+    results = pd.DataFrame(rows)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    results.to_csv(Path(args.out) / f"results-{args.subset}.csv", index=False)
+    labels = list(FAULTS)
+    matrix = pd.crosstab(results["fault"], results["verdict"]).reindex(
+        index=labels, columns=labels, fill_value=0)
+    pd.set_option("display.width", 250)
+    print("confusion matrix (rows: injected fault, columns: verdict)")
+    print(matrix.rename(columns=lambda c: c[:8]).to_string())
+    s = score(results)
+    print(f"\nruns {s['runs']}  top-1 {s['top1']:.3f}  top-3 {s['top3']:.3f}  "
+          f"false alarms {s['false_alarm']:.3f}  (targets: top-1 >= {TARGETS['top1']}, "
+          f"top-3 >= {TARGETS['top3']}, false alarms <= {TARGETS['false_alarm']})")
+    print(f"wall time {time.perf_counter() - start:.0f} s with {args.jobs} jobs")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""Rules on records built in memory: skipped with reasons, robust to NaN/inf and one epoch,
+and the curve-only readings a bare Keras History allows. No TensorFlow here."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gapdoctor import CAUSES, RunRecord, diagnose
+from gapdoctor.rules import RULES
+from gapdoctor.rules.base import Rule, Weighing
+from gapdoctor.rules.small_validation_set import estimate_n_from_steps
+
+
+def history_record(**columns: list[float]) -> RunRecord:
+    run = RunRecord.empty(source="keras_history", run_name="h")
+    run.curves = pd.DataFrame(columns)
+    run.curves.index.name = "epoch"
+    return run
+
+
+def decaying(n: int, start: float, end: float) -> list[float]:
+    return list(start + (end - start) * (1 - np.exp(-np.arange(n) / (n / 4))) / (1 - np.exp(-4)))
+
+
+def test_every_cause_has_one_registered_rule_and_a_template() -> None:
+    assert sorted(r.cause for r in RULES) == sorted(CAUSES)
+    for rule in RULES:
+        assert rule.requires or rule.requires_any, rule.cause
+
+
+def test_history_only_record_skips_rules_with_reasons_and_says_what_is_missing() -> None:
+    n = 30
+    run = history_record(loss=decaying(n, 2.0, 0.02), accuracy=decaying(n, 0.3, 1.0),
+                         val_loss=decaying(n, 2.0, 0.5), val_accuracy=decaying(n, 0.3, 0.85))
+    d = diagnose(run)
+    ran = {f.cause for f in d.findings}
+    skipped = {s["cause"]: s["reason"] for s in d.skipped}
+    assert "subgroup_underfitting" in skipped and "per_class" in skipped["subgroup_underfitting"]
+    assert {"overfitting", "optimization", "metric_saturation"} <= ran
+    assert not d.errors
+    # the curves say overfitting: train 1.0 vs val 0.85 and nothing argues against it
+    assert d.verdict == "overfitting", [(f.cause, f.score) for f in d.findings]
+
+
+def test_curve_only_label_noise_signature_is_capped_below_certainty() -> None:
+    n = 30
+    run = history_record(loss=decaying(n, 2.2, 0.9), accuracy=decaying(n, 0.3, 0.74),
+                         val_loss=decaying(n, 2.0, 0.45), val_accuracy=decaying(n, 0.5, 0.95))
+    d = diagnose(run)
+    noise = d.finding("label_noise")
+    assert noise is not None and 0.5 <= noise.score <= 0.75
+    assert d.finding("overfitting").score < noise.score
+    assert "margins were not recorded" in noise.summary
+
+
+def test_healthy_curves_raise_no_alarm() -> None:
+    n = 20
+    run = history_record(loss=decaying(n, 2.2, 0.12), accuracy=decaying(n, 0.3, 0.97),
+                         val_loss=decaying(n, 2.1, 0.16), val_accuracy=decaying(n, 0.3, 0.96))
+    run.meta["data"] = {"n_val": 540}
+    d = diagnose(run)
+    assert d.verdict == "healthy", [(f.cause, round(f.score, 2)) for f in d.findings]
+
+
+def test_nan_and_inf_values_do_not_break_any_rule() -> None:
+    loss = decaying(12, 2.0, 0.1)
+    loss[5], loss[7] = float("nan"), float("inf")
+    run = history_record(loss=loss, accuracy=[0.5] * 12, val_loss=[float("nan")] * 12,
+                         val_accuracy=decaying(12, 0.2, 0.8))
+    d = diagnose(run)
+    assert not d.errors, d.errors
+    assert all(0.0 <= f.score <= 1.0 and not math.isnan(f.score) for f in d.findings)
+    assert d.summary["nonfinite_loss"] is True
+    d.to_json()  # strict JSON: no NaN leaks out
+
+
+def test_one_epoch_run_is_diagnosed_without_errors() -> None:
+    run = history_record(loss=[1.0], accuracy=[0.6], val_loss=[1.1], val_accuracy=[0.55])
+    d = diagnose(run)
+    assert not d.errors
+    assert d.verdict in set(CAUSES) | {"healthy"}
+
+
+def test_empty_record_skips_everything() -> None:
+    d = diagnose(RunRecord.empty())
+    assert d.verdict == "healthy" and not d.findings and not d.errors
+    assert len(d.skipped) == len(RULES)
+
+
+def test_a_failing_rule_is_reported_and_the_others_go_on() -> None:
+    class Broken(Rule):
+        cause = "overfitting"
+        requires = ("curves",)
+
+        def weigh(self, run: RunRecord, ctx: object) -> Weighing:
+            raise ValueError("boom")
+
+    run = history_record(loss=[1.0, 0.5], val_loss=[1.0, 0.9])
+    d = diagnose(run, rules=[Broken(), *(cls() for cls in RULES[1:])])
+    assert d.errors == [{"cause": "overfitting", "error": "ValueError: boom"}]
+    assert d.findings
+
+
+def test_small_validation_size_is_inferred_from_accuracy_steps() -> None:
+    assert estimate_n_from_steps(np.array([0.85, 0.9, 0.95, 0.9, 1.0])) == 20
+    assert estimate_n_from_steps(np.array([0.9, 0.9])) is None
+    jumpy = [0.7, 0.8, 0.75, 0.9, 0.85, 0.95, 0.85, 0.9, 0.95, 0.9, 0.85, 0.95]
+    run = history_record(loss=decaying(12, 2, 0.1), accuracy=decaying(12, 0.3, 0.98),
+                         val_loss=decaying(12, 2, 0.3), val_accuracy=jumpy)
+    d = diagnose(run)
+    small = d.finding("small_validation_set")
+    assert small.score >= 0.5 and small.details["n_val"] == 20
+
+
+def test_large_validation_set_argues_against_small_validation_set() -> None:
+    run = history_record(loss=decaying(12, 2, 0.1), accuracy=decaying(12, 0.3, 0.98),
+                         val_loss=decaying(12, 2, 0.3), val_accuracy=decaying(12, 0.3, 0.9))
+    run.meta["data"] = {"n_val": 5000}
+    assert diagnose(run).finding("small_validation_set").score < 0.2
+
+
+def test_metric_that_cannot_move_is_a_metric_mismatch() -> None:
+    n = 15
+    run = history_record(loss=decaying(n, 0.8, 0.1), f1_score=[0.09] * n,
+                         val_loss=decaying(n, 0.7, 0.12), val_f1_score=[0.09] * n)
+    run.meta.update(task="binary", metrics=[{"name": "f1_score", "class_name": "F1Score",
+                                             "config": {"threshold": None, "average": "micro"}}])
+    d = diagnose(run)
+    assert d.verdict == "metric_mismatch"
+    assert "threshold=None" in d.findings[0].summary
+
+
+def test_saturated_metric_is_metric_saturation_not_a_fault() -> None:
+    n = 30
+    run = history_record(loss=decaying(n, 1.0, 0.005), accuracy=decaying(n, 0.5, 1.0),
+                         val_loss=decaying(n, 0.9, 0.02), val_accuracy=decaying(n, 0.7, 0.997))
+    run.meta["data"] = {"n_val": 600}
+    assert diagnose(run).verdict == "metric_saturation"
+
+
+def test_oscillating_loss_is_an_optimization_problem() -> None:
+    rng = np.random.default_rng(0)
+    loss = list(0.6 + 0.3 * rng.random(25))
+    run = history_record(loss=loss, accuracy=list(0.8 + 0.05 * rng.random(25)),
+                         val_loss=list(0.7 + 0.3 * rng.random(25)),
+                         val_accuracy=list(0.78 + 0.05 * rng.random(25)))
+    run.meta["optimizer"] = {"class_name": "Adam", "config": {"learning_rate": 0.1}}
+    assert diagnose(run).verdict == "optimization"
+
+
+def test_diagnosing_does_not_import_tensorflow() -> None:
+    assert "tensorflow" not in sys.modules or pytest.skip("another test imported TensorFlow")
+    diagnose(history_record(loss=[1.0, 0.5], val_loss=[1.0, 0.9]))
+    assert "tensorflow" not in sys.modules and "keras" not in sys.modules
