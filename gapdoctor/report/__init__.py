@@ -1,0 +1,16 @@
+"""The PDF reports: one run's diagnosis (``write_report``) and a batch overview.
+
+Pure reportlab + matplotlib (Agg canvas, no pyplot); never imports TensorFlow or Keras.
+Layout, fonts, colours and section texts come from ``report_templates/report/styles.toml``.
+
+Example:
+    >>> from gapdoctor import diagnose, load_run               # doctest: +SKIP
+    >>> from gapdoctor.report import write_report              # doctest: +SKIP
+    >>> run = load_run("history.json")                         # doctest: +SKIP
+    >>> write_report(run, diagnose(run), "report.pdf")         # doctest: +SKIP
+"""
+
+from gapdoctor.report.overview import write_overview
+from gapdoctor.report.pdf import write_report
+
+__all__ = ["write_overview", "write_report"]

@@ -1,0 +1,124 @@
+"""Assemble the run report: sections in order, page furniture, bookmarks, one PDF file.
+
+Example:
+    >>> from gapdoctor.report import write_report           # doctest: +SKIP
+    >>> write_report(run, diagnosis, "report.pdf")           # doctest: +SKIP
+    PosixPath('report.pdf')
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib.pagesizes import A4, landscape, letter
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Image, PageBreak, Paragraph, SimpleDocTemplate
+
+from gapdoctor.diagnosis import Diagnosis
+from gapdoctor.record.schema import RunRecord
+from gapdoctor.report import findings, sections, sections_data
+from gapdoctor.report.context import Page
+from gapdoctor.report.styles import Theme
+
+
+class _Doc(SimpleDocTemplate):
+    """A document that turns every section heading into a PDF bookmark."""
+
+    def afterFlowable(self, flowable: Any) -> None:  # noqa: N802 - reportlab's hook name
+        if isinstance(flowable, Paragraph) and flowable.style.name in ("h1", "title"):
+            key = f"s{id(flowable)}"
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(flowable.getPlainText()[:80], key, level=0)
+
+
+def page_size(theme: Theme, wide: bool = False) -> tuple[float, float]:
+    size = letter if str(theme.cfg.get("page", {}).get("size", "A4")).lower() == "letter" else A4
+    return landscape(size) if wide else size
+
+
+def document(path: Path, theme: Theme, title: str, footer: str, wide: bool = False) -> _Doc:
+    """A document template with the report's margins, metadata and page footer."""
+    margin = float(theme.cfg.get("page", {}).get("margin_mm", 16)) * mm
+    doc = _Doc(str(path), pagesize=page_size(theme, wide), leftMargin=margin,
+               rightMargin=margin, topMargin=margin, bottomMargin=margin + 4 * mm,
+               title=title, author="gapdoctor", subject="train/validation gap diagnosis")
+
+    def furniture(canvas: Any, doc_: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(theme.font, 7)
+        canvas.setFillColor(theme.color("muted"))
+        width, _ = doc_.pagesize
+        canvas.drawString(margin, margin - 2 * mm, footer[:110])
+        canvas.drawRightString(width - margin, margin - 2 * mm, f"page {doc_.page}")
+        canvas.restoreState()
+
+    doc.furniture = furniture  # type: ignore[attr-defined]
+    return doc
+
+
+def guarded(theme: Theme, name: str, build: Callable[[], list[Any]]) -> list[Any]:
+    """Run a section builder; if it fails, a sentence replaces the section, not the report."""
+    try:
+        return build()
+    except Exception as exc:  # noqa: BLE001 - one broken section must not lose the report
+        if os.environ.get("GAPDOCTOR_STRICT_REPORT"):
+            raise
+        warnings.warn(f"gapdoctor report: section '{name}' failed: "
+                      f"{traceback.format_exc(limit=3)}", RuntimeWarning, stacklevel=2)
+        return [theme.para(f"The {name} section could not be drawn from this record "
+                           f"({type(exc).__name__}: {exc}).", "muted")]
+
+
+def _figure_height(flow: list[Any]) -> float:
+    """Total height of the figures in a section, looking inside KeepTogether groups."""
+    total = 0.0
+    for f in flow:
+        if isinstance(f, Image):
+            total += f.drawHeight
+        elif isinstance(getattr(f, "_content", None), list):
+            total += _figure_height(f._content)
+    return total
+
+
+def write_report(run: RunRecord, diagnosis: Diagnosis, path: str | os.PathLike[str]) -> Path:
+    """Write the PDF report of one run and return its path.
+
+    Args:
+        run: the run record (any importer's; missing tables render as a short note).
+        diagnosis: what ``gapdoctor.diagnose(run)`` returned.
+        path: where to write the PDF; parent folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page = Page(run=run, diagnosis=diagnosis)
+    theme = page.theme
+    parts: list[tuple[str, Callable[[Page], list[Any]]]] = [
+        ("curves", sections.curves), ("per-class", sections.per_class),
+        ("inside-the-model", sections_data.model), ("data", sections_data.data),
+        ("findings", findings.findings), ("appendix", findings.appendix)]
+    story = guarded(theme, "summary", lambda: sections.summary(page))
+    for i, (name, build) in enumerate(parts):
+        flow = guarded(theme, name, lambda build=build: build(page))
+        figures = _figure_height(flow)
+        if i == 0:
+            story.append(PageBreak())
+        elif figures:  # a new page unless the section's figures and texts fit together
+            story.append(CondPageBreak(figures + 35 * mm))
+        else:
+            story.append(CondPageBreak(70 * mm if name in ("findings", "appendix") else 40 * mm))
+        story += flow
+    doc = document(path, theme, f"gapdoctor report: {run.name}",
+                   f"gapdoctor report · {run.name} · verdict: "
+                   + (diagnosis.verdict if diagnosis.findings else "not diagnosed"))
+    _build(doc, story)
+    return path
+
+
+def _build(doc: _Doc, story: list[Any]) -> None:
+    furniture = doc.furniture  # type: ignore[attr-defined]
+    doc.build(story, onFirstPage=furniture, onLaterPages=furniture)

@@ -1,0 +1,164 @@
+"""Inside-the-model and data sections of the run report."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from reportlab.lib.units import cm
+
+from gapdoctor.report import figures_detail
+from gapdoctor.report.context import Page
+from gapdoctor.report.styles import esc, fmt
+
+
+def model(page: Page) -> list[Any]:
+    """Section 3: per-layer gradient norms, update ratios and dead units over epochs."""
+    run, theme = page.run, page.theme
+    out = page.h1("model", "Inside the model")
+    layers = run.layers if run.has("layers") else pd.DataFrame()
+    needed = {"epoch", "layer"}
+    if layers.empty or not needed <= set(layers.columns):
+        return out + [page.missing("model", "No per-layer measurements were recorded.")]
+    out.append(figures_detail.layers_figure(layers, theme))
+    frame = layers.copy()
+    notes = []
+    if "nonfinite" in frame and (pd.to_numeric(frame["nonfinite"], errors="coerce") > 0).any():
+        bad = frame[pd.to_numeric(frame["nonfinite"], errors="coerce") > 0]
+        first = bad.sort_values("epoch").iloc[0]
+        notes.append(f"Non-finite weights or gradients first appeared in layer "
+                     f"{esc(first['layer'])} at epoch {int(first['epoch'])} "
+                     f"({bad['layer'].nunique()} layer(s) affected).")
+    last = frame[frame["epoch"] == frame["epoch"].max()]
+    if "dead_fraction" in last and last["dead_fraction"].notna().any():
+        row = last.loc[pd.to_numeric(last["dead_fraction"], errors="coerce").idxmax()]
+        notes.append(f"At the last epoch the largest dead-unit fraction is "
+                     f"{fmt(row['dead_fraction'], 2)} in layer {esc(row['layer'])}.")
+    if "update_ratio" in last and last["update_ratio"].notna().any():
+        ratios = pd.to_numeric(last["update_ratio"], errors="coerce").dropna()
+        notes.append(f"Last-epoch update ratios range from {fmt(ratios.min(), 2)} to "
+                     f"{fmt(ratios.max(), 2)} across {len(ratios)} layer(s).")
+    shown = int(theme.cfg.get("figures", {}).get("max_layers", 10))
+    if frame["layer"].nunique() > shown:
+        notes.append(f"The plots show the {shown} layers with the largest gradient norms "
+                     f"of {frame['layer'].nunique()}.")
+    return out + [theme.para(n, "body", markup=True) for n in notes]
+
+
+def _shift(page: Page) -> tuple[list[tuple[str, float]], str]:
+    """Standardised mean differences of features, most shifted first, and where from."""
+    data, arrays = page.data_meta(), page.run.arrays
+    names = data.get("feature_names") or []
+    if page.run.has("x_train") and page.run.has("x_val"):
+        xt = np.asarray(arrays["x_train"], dtype=float).reshape(len(arrays["x_train"]), -1)
+        xv = np.asarray(arrays["x_val"], dtype=float).reshape(len(arrays["x_val"]), -1)
+        if xt.shape[1] == xv.shape[1]:
+            mt, mv, st = np.nanmean(xt, 0), np.nanmean(xv, 0), np.nanstd(xt, 0)
+            source = f"the recorded samples ({len(xt)} train, {len(xv)} validation rows)"
+        else:
+            return [], "train and validation samples have different widths"
+    else:
+        summary = data.get("feature_summary") or {}
+        train, val = summary.get("train") or {}, summary.get("val") or {}
+        try:
+            mt, mv = np.asarray(train["mean"], float), np.asarray(val["mean"], float)
+            st = np.asarray(train.get("std", np.ones_like(mt)), float)
+        except (KeyError, TypeError, ValueError):
+            return [], ""
+        source = "the recorded feature summary"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smd = np.where(st > 1e-12, (mv - mt) / st, np.where(np.abs(mv - mt) > 1e-12, 10.0, 0.0))
+    smd = np.nan_to_num(smd, nan=0.0, posinf=10.0, neginf=-10.0)
+    order = np.argsort(-np.abs(smd))[: page.theme.limit("shifted_features", 10)]
+    label = [str(names[j]) if j < len(names) else f"feature {j}" for j in order]
+    return list(zip(label, (float(smd[j]) for j in order), strict=False)), source
+
+
+def _suspects(page: Page) -> tuple[list[dict[str, Any]], str]:
+    """The most suspicious training samples: from the label-noise finding, else margins."""
+    finding = page.diagnosis.finding("label_noise")
+    limit = page.theme.limit("suspects", 15)
+    listed = finding.details.get("suspects") if finding else None
+    if isinstance(listed, list) and listed:
+        return [s for s in listed if isinstance(s, dict)][:limit], "the label-noise rule"
+    arrays = page.run.arrays
+    margins = arrays.get("margins")
+    if margins is None or margins.ndim != 2 or not margins.size:
+        return [], ""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: "mean of empty"
+        aum = np.nanmean(np.where(np.isfinite(margins), margins, np.nan), axis=0)
+    order = [j for j in np.argsort(np.nan_to_num(aum, nan=np.inf)) if np.isfinite(aum[j])]
+    index, labels = arrays.get("probe_index"), arrays.get("probe_labels")
+    proba = arrays.get("probe_proba_last")
+    negative = int(np.sum(aum < 0))
+    rows = []
+    for j in order[:limit] if not negative else order[:min(limit, negative)]:
+        rows.append({"index": int(index[j]) if index is not None and j < len(index) else int(j),
+                     "given": int(labels[j]) if labels is not None and j < len(labels) else None,
+                     "predicted": int(np.argmax(proba[j])) if proba is not None
+                     and proba.ndim == 2 and j < len(proba) else None,
+                     "aum": float(aum[j])})
+    return rows, (f"the lowest mean margins over {margins.shape[0]} epochs; {negative} of "
+                  f"{margins.shape[1]} probe samples have a negative mean margin"
+                  + ("" if negative else ", so these are only the least confident ones"))
+
+
+def data(page: Page) -> list[Any]:
+    """Section 4: label and feature distributions, duplicates, suspicious samples."""
+    theme = page.theme
+    out = page.h1("data", "Data")
+    meta = page.data_meta()
+    shift, shift_source = _shift(page)
+    suspects, suspect_source = _suspects(page)
+    counts = (meta.get("train_label_counts"), meta.get("val_label_counts"))
+    if not meta and not shift and not suspects:
+        return out + [page.missing("data", "No data summaries were recorded.")]
+    sizes = [f"{k.replace('_', ' ')}: {fmt(meta[k])}" for k in
+             ("n_train", "n_val", "n_train_probe", "n_val_used", "input_shape") if k in meta]
+    if sizes:
+        out.append(theme.para("Sizes: " + "; ".join(sizes) + ".", "body"))
+    labels = None
+    try:
+        train, val = (np.asarray(c, dtype=float).ravel() for c in counts)
+        if len(train) == len(val) and len(train):
+            labels = ([page.class_name(i) for i in range(len(train))], train, val)
+    except (TypeError, ValueError):
+        pass
+    if labels is not None or shift:
+        out.append(figures_detail.data_figure(labels, shift, theme))
+    if labels is None:
+        out.append(theme.para("Label counts per split were not recorded.", "muted"))
+    if shift:
+        worst = [f"{esc(n)} ({v:+.2f})" for n, v in shift if abs(v) >= 0.25]
+        text = ("Features shifted by more than 0.25 training standard deviations: "
+                + ", ".join(worst) + "." if worst else
+                "No feature's mean moved by more than 0.25 training standard deviations.")
+        out.append(theme.para(f"{text} Measured on {esc(shift_source)}.", "body", markup=True))
+    elif shift_source:
+        out.append(theme.para(f"Feature shift not measured: {shift_source}.", "muted"))
+    else:
+        out.append(theme.para("Feature samples were not recorded, so feature shift "
+                              "could not be measured.", "muted"))
+    dup = meta.get("duplicates_val_in_train")
+    out.append(theme.para(
+        f"Validation samples that also appear in the training data: {fmt(dup)}."
+        if dup is not None else "Duplicates between the splits were not counted.", "body"))
+    out.append(theme.para("Most suspicious training samples", "h2"))
+    if not suspects:
+        out.append(theme.para("No per-sample margins were recorded, so no training sample "
+                              "can be singled out.", "muted"))
+        return out
+    out.append(theme.para(f"Training samples the model disagrees with most, from "
+                          f"{suspect_source}. Look at these first: a wrong label here is "
+                          "the cheapest fix there is.", "body"))
+    rows = [["training index", "given label", "model predicts", "mean margin (AUM)"]]
+    for s in suspects:
+        rows.append([fmt(s.get("index")),
+                     page.class_name(s["given"]) if s.get("given") is not None else "n/a",
+                     page.class_name(s["predicted"]) if s.get("predicted") is not None
+                     else "n/a", fmt(s.get("aum"))])
+    out.append(theme.table(rows, [3 * cm, 5 * cm, 5 * cm, 3.2 * cm]))
+    return out
