@@ -39,15 +39,18 @@ def expand_inputs(patterns: list[str]) -> list[str]:
         UsageError: nothing matched at all.
     """
     found: list[str] = []
+    unmatched: list[str] = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) \
             else [pattern]
         if not matches:
-            print(f"gapdoctor: warning: no file matches {pattern!r}", file=sys.stderr)
+            unmatched.append(pattern)
         for match in matches:
             found += _runs_in(Path(match))
     if not found:
         raise UsageError(f"no saved runs match {' '.join(patterns)}")
+    for pattern in unmatched:
+        print(f"gapdoctor: warning: no file matches {pattern!r}", file=sys.stderr)
     return list(dict.fromkeys(found))
 
 
