@@ -29,12 +29,35 @@ from gapdoctor.record.schema import RUN_SCHEMA, RUN_SCHEMA_VERSION, TABLES, RunR
 MANIFEST = "record.json"
 
 
+def _column_values(column: pd.Series) -> list[Any]:
+    """A column as JSON-ready Python values (NaN/inf -> None), vectorised for numbers."""
+    values = column.to_numpy()
+    if values.dtype.kind == "f":
+        out = values.astype(object)
+        out[~np.isfinite(values)] = None
+        return out.tolist()
+    if values.dtype.kind in "iub":
+        return values.tolist()
+    return json_safe(values.tolist())
+
+
+def _plain(value: Any) -> Any:
+    """``value`` itself when it already is strict JSON (checked by the C encoder, fast), else
+    its :func:`json_safe` copy."""
+    try:
+        json.dumps(value, allow_nan=False)
+        return value
+    except (TypeError, ValueError):
+        return json_safe(value)
+
+
 def _table_to_json(table: pd.DataFrame) -> dict[str, Any]:
     if table is None or table.empty:
         return {"columns": [], "data": []}
     frame = table.reset_index() if table.index.name else table
+    columns = [_column_values(frame[c]) for c in frame.columns]
     return {"columns": [str(c) for c in frame.columns],
-            "data": json_safe(frame.to_numpy(dtype=object).tolist())}
+            "data": [list(row) for row in zip(*columns, strict=True)]}
 
 
 def _table_from_json(name: str, payload: Any, where: Path) -> pd.DataFrame:
@@ -51,13 +74,14 @@ def _table_from_json(name: str, payload: Any, where: Path) -> pd.DataFrame:
     return frame
 
 
-def _atomic_write(path: Path, write: Any) -> None:
+def _atomic_write(path: Path, write: Any, durable: bool = True) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -65,31 +89,39 @@ def _atomic_write(path: Path, write: Any) -> None:
         raise
 
 
-def save_record(record: RunRecord, run_dir: str | os.PathLike[str], seq: int = 0) -> Path:
+def save_record(record: RunRecord, run_dir: str | os.PathLike[str], seq: int = 0,
+                fast: bool = False) -> Path:
     """Write ``record`` into ``run_dir`` crash-safely and return the manifest path.
 
     ``seq`` numbers the arrays file (the callback passes the epoch) so that the new arrays
     never overwrite the ones the current manifest names.
+
+    ``fast=True`` is the callback's per-epoch mode: a plain (uncompressed) ``.npz``, compact
+    JSON and no ``fsync``. It is still atomic (write to a temporary file, then rename), so a
+    killed process (SIGKILL, out-of-memory killer) leaves a complete record: written pages
+    belong to the OS, not the process. Only an OS crash or power loss could lose the latest
+    epochs. The default mode compresses, indents the manifest and fsyncs both files; the
+    callback uses it for the final write. Both modes are read the same way.
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     arrays_name = f"arrays-{int(seq):06d}.npz"
     arrays = {k: np.asarray(v) for k, v in record.arrays.items() if v is not None}
-    _atomic_write(run_dir / arrays_name, lambda h: np.savez_compressed(h, **arrays))
+    savez = np.savez if fast else np.savez_compressed
+    _atomic_write(run_dir / arrays_name, lambda h: savez(h, **arrays), durable=not fast)
     curves = record.curves.copy()
     curves.index.name = "epoch"
     manifest = {
         "schema": RUN_SCHEMA,
         "version": RUN_SCHEMA_VERSION,
-        "meta": json_safe({k: v for k, v in record.meta.items()
-                            if k not in ("schema", "version")}),
+        "meta": _plain({k: v for k, v in record.meta.items() if k not in ("schema", "version")}),
         "tables": {name: _table_to_json(curves if name == "curves" else getattr(record, name))
                    for name in TABLES},
-        "failures": json_safe(record.failures),
+        "failures": _plain(record.failures),
         "arrays_file": arrays_name,
     }
-    text = json.dumps(manifest, allow_nan=False, indent=1).encode("utf-8")
-    _atomic_write(run_dir / MANIFEST, lambda h: h.write(text))
+    text = json.dumps(manifest, allow_nan=False, indent=None if fast else 1).encode("utf-8")
+    _atomic_write(run_dir / MANIFEST, lambda h: h.write(text), durable=not fast)
     for stale in run_dir.glob("arrays-*.npz"):
         if stale.name != arrays_name:
             stale.unlink(missing_ok=True)

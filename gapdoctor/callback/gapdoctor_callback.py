@@ -1,0 +1,305 @@
+"""``GapDoctor``: the Keras 3 callback that records a run and diagnoses its train/val gap."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from gapdoctor.callback import console
+from gapdoctor.callback.data_sampling import bounded_sample, label_ints, source_kind
+from gapdoctor.callback.probes import as_probe, default_probes
+from gapdoctor.callback.state import RunState
+from gapdoctor.record import RunRecord, save_record
+
+
+def _check_count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be a positive integer. "
+                        f"Received: {name}={value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value}")
+    return int(value)
+
+
+def _check_groups(groups: Any) -> dict[str, np.ndarray] | None:
+    if groups is None:
+        return None
+    if not isinstance(groups, dict):
+        raise TypeError("`groups` must be a dict mapping a name to a boolean mask or an index "
+                        f"array over the validation samples. Received: {type(groups).__name__}")
+    out = {}
+    for name, spec in groups.items():
+        array = np.asarray(spec)
+        if array.ndim != 1 or not (array.dtype == bool or array.dtype.kind in "iu"
+                                   or array.size == 0):
+            raise ValueError(f"`groups[{name!r}]` must be a 1-D boolean mask or integer index "
+                             f"array. Received: dtype={array.dtype}, shape={array.shape}")
+        out[str(name)] = array
+    return out
+
+
+class GapDoctor(keras.callbacks.Callback):
+    """Records what explains a train/validation gap and diagnoses it when training ends.
+
+    Every epoch it records the Keras logs, the learning rate in effect and the epoch time;
+    eval-mode predictions on a bounded validation sample and a fixed, stratified train probe
+    (loss, accuracy, calibration, per-class precision/recall/F1, confusion matrices,
+    per-sample margins); and per-layer weight norms, update ratios, gradient norms, dead-unit
+    fractions and non-finite flags. Once it records the model, loss, metrics, optimizer and a
+    data summary. The record is written crash-safely to ``output_dir/<run_name>/`` after every
+    epoch; at the end, ``diagnosis.json`` and ``report.pdf`` join it. A failing probe is
+    warned about once and recorded; training is never interrupted.
+
+    Args:
+        validation_data: ``(x_val, y_val)`` arrays, a ``tf.data.Dataset`` or a
+            ``keras.utils.PyDataset`` of batches (Keras 3 does not show callbacks the data
+            given to ``fit``). Defaults to None (only ``logs`` are recorded for validation).
+        train_data: the training data, in the same forms; a fixed probe is drawn from it.
+            Defaults to None (no train probe: no margins or train-split metrics).
+        output_dir: directory under which each ``fit`` gets its own run directory.
+            Defaults to ``"gapdoctor-runs"``.
+        run_name: name of the run directory (``-N`` is appended if it exists). Defaults to
+            None, meaning ``run-YYYYmmdd-HHMMSS``.
+        max_probe_samples: size of the train probe. Defaults to 512.
+        max_val_samples: at most this many validation samples are evaluated. Defaults to 2048.
+        groups: dict of name to boolean mask or index array over the validation samples;
+            accuracy and loss are recorded per group. Defaults to None.
+        class_names: names of the classes, in label order. Defaults to None (indices).
+        report: whether to write ``report.pdf`` at the end (needs ``diagnose``). Defaults to
+            True.
+        diagnose: whether to diagnose the run at the end and write ``diagnosis.json``.
+            Defaults to True.
+        verbose: 0 is silent, 1 prints a short summary at the end. Defaults to 1.
+        probes: extra probes (``gapdoctor.callback.Probe`` instances or functions
+            ``fn(state, epoch, logs)``) run after the built-in ones. Defaults to None.
+
+    Example:
+
+    ```python
+    doctor = GapDoctor(validation_data=(x_val, y_val), train_data=(x_train, y_train))
+    model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=30,
+              callbacks=[doctor])
+    print(doctor.diagnosis.verdict, doctor.run_dir)
+    ```
+    """
+
+    def __init__(self, validation_data: Any = None, train_data: Any = None,
+                 output_dir: str | os.PathLike[str] = "gapdoctor-runs",
+                 run_name: str | None = None, max_probe_samples: int = 512,
+                 max_val_samples: int = 2048, groups: dict[str, Any] | None = None,
+                 class_names: list[str] | None = None, report: bool = True,
+                 diagnose: bool = True, verbose: int = 1, probes: list[Any] | None = None
+                 ) -> None:
+        super().__init__()
+        for name, data in (("validation_data", validation_data), ("train_data", train_data)):
+            if data is not None and source_kind(data) is None:
+                raise TypeError(f"`{name}` must be a tuple (x, y), a tf.data.Dataset or a "
+                                f"keras.utils.PyDataset. Received: {name} of type "
+                                f"{type(data).__name__}")
+        if not isinstance(output_dir, (str, os.PathLike)):
+            raise TypeError(f"`output_dir` must be a path. Received: output_dir={output_dir!r}")
+        if run_name is not None and (not isinstance(run_name, str) or not run_name.strip()
+                                     or os.sep in run_name or "/" in run_name):
+            raise ValueError("`run_name` must be a non-empty name without path separators. "
+                             f"Received: run_name={run_name!r}")
+        if class_names is not None and (isinstance(class_names, str)
+                                        or not hasattr(class_names, "__len__")):
+            raise TypeError(f"`class_names` must be a list of names. Received: "
+                            f"class_names={class_names!r}")
+        if isinstance(verbose, bool) or not isinstance(verbose, int) or verbose < 0:
+            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
+        self.validation_data = validation_data
+        self.train_data = train_data
+        self.output_dir = Path(output_dir)
+        self.run_name = run_name
+        self.max_probe_samples = _check_count("max_probe_samples", max_probe_samples)
+        self.max_val_samples = _check_count("max_val_samples", max_val_samples)
+        self.groups = _check_groups(groups)
+        self.class_names = [str(c) for c in class_names] if class_names is not None else None
+        self.report = bool(report)
+        self.diagnose = bool(diagnose)
+        self.verbose = verbose
+        if probes is not None and not isinstance(probes, (list, tuple)):
+            raise TypeError(f"`probes` must be a list. Received: probes of type "
+                            f"{type(probes).__name__}")
+        self.extra_probes = [as_probe(p) for p in probes or []]
+        self.run_dir: Path | None = None
+        self.record: RunRecord | None = None
+        self.diagnosis: Any = None
+        self.timings: dict[str, float] = {}
+        self._report_warned = False
+
+    # -- guarded execution -------------------------------------------------------------
+    def _guard(self, name: str, epoch: int | None, fn: Any, *args: Any) -> None:
+        """Run ``fn``; on an exception record it, warn once per name, and go on."""
+        state = self._state
+        start = time.perf_counter()
+        try:
+            fn(*args)
+        except Exception as exc:  # noqa: BLE001 - a probe must never break training
+            error = f"{type(exc).__name__}: {exc}"
+            state.record.failures.append({"probe": name, "epoch": epoch, "error": error})
+            if name not in self._warned:
+                self._warned.add(name)
+                where = "at train begin" if epoch is None else f"at epoch {epoch}"
+                warnings.warn(f"GapDoctor: probe '{name}' failed {where} ({error}). This is "
+                              "recorded in the run's failures; training goes on.",
+                              RuntimeWarning, stacklevel=3)
+        finally:
+            elapsed = time.perf_counter() - start
+            state.probe_seconds[name] = state.probe_seconds.get(name, 0.0) + elapsed
+
+    def _write(self, seq: int, final: bool = False) -> None:
+        self.record = self._state.to_record()
+        self._guard("record_write", None if seq == 0 else seq - 1,
+                    lambda: save_record(self.record, self.run_dir, seq=seq, fast=not final))
+
+    # -- setup -------------------------------------------------------------------------
+    def _new_run_dir(self) -> Path:
+        base = self.run_name or time.strftime("run-%Y%m%d-%H%M%S")
+        for n in range(10_000):
+            candidate = self.output_dir / (base if n == 0 else f"{base}-{n}")
+            try:
+                candidate.mkdir(parents=True, exist_ok=False)
+                return candidate
+            except FileExistsError:
+                continue
+        raise RuntimeError(f"no free run directory name under {self.output_dir} for {base}")
+
+    def _sample_data(self, state: RunState) -> None:
+        data = state.meta.setdefault("data", {})
+        if self.validation_data is not None:
+            val, source, stratified = bounded_sample(self.validation_data, self.max_val_samples,
+                                                     "validation_data", pool=self.max_val_samples)
+            state.val, state.val_source = val, source
+            data["val_sampled"] = "stratified" if stratified else "all read"
+            state.arrays.update(val_index=val.index, val_labels=label_ints(val.y))
+            for note in source.notes:
+                state.note(note)
+        else:
+            state.note("No validation_data was given to GapDoctor: validation predictions, "
+                       "per-class validation metrics, calibration and data comparisons were "
+                       "not recorded (only val_* values from Keras logs).")
+        if self.train_data is not None:
+            probe, source, stratified = bounded_sample(self.train_data, self.max_probe_samples,
+                                                       "train_data")
+            state.train, state.train_source = probe, source
+            data["probe_stratified"] = bool(stratified)
+            state.arrays.update(probe_index=probe.index, probe_labels=label_ints(probe.y))
+            for note in source.notes:
+                state.note(note)
+        else:
+            state.note("No train_data was given to GapDoctor: no train probe, so no per-sample "
+                       "margins or eval-mode train metrics were recorded.")
+
+    def _map_groups(self, state: RunState) -> None:
+        if not self.groups or state.val is None:
+            return
+        n_total = state.val_source.n_total if state.val_source else None
+        for name, spec in self.groups.items():
+            if spec.dtype == bool:
+                if n_total is not None and len(spec) != n_total:
+                    raise ValueError(f"group {name!r}: mask has {len(spec)} entries but the "
+                                     f"validation data has {n_total} samples")
+                spec = np.flatnonzero(spec)
+            state.groups[name] = np.flatnonzero(np.isin(state.val.index, spec))
+
+    def _base_meta(self) -> dict[str, Any]:
+        import tensorflow as tf
+
+        from gapdoctor import __version__
+
+        return {"task": "unknown", "epochs_planned": self.params.get("epochs"),
+                "completed": False, "epochs_completed": 0,
+                "versions": {"python": platform.python_version(), "gapdoctor": __version__,
+                             "keras": keras.__version__, "tensorflow": tf.__version__,
+                             "numpy": np.__version__},
+                "settings": {"max_probe_samples": self.max_probe_samples,
+                             "max_val_samples": self.max_val_samples,
+                             "groups": sorted(self.groups or {}),
+                             "probes": [p.name for p in self._probes]}}
+
+    # -- Keras hooks -------------------------------------------------------------------
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        start = time.perf_counter()
+        self.diagnosis, self.timings, self._warned = None, {}, set()
+        self._probes = default_probes() + self.extra_probes
+        self.run_dir = self._new_run_dir()
+        record = RunRecord.empty(source="gapdoctor", run_name=self.run_dir.name)
+        record.meta.update(self._base_meta())
+        self._state = RunState(model=self.model, record=record, run_dir=self.run_dir,
+                               settings={"class_names": self.class_names})
+        self._guard("data_sampling", None, self._sample_data, self._state)
+        self._guard("groups", None, self._map_groups, self._state)
+        for probe in self._probes:
+            self._guard(probe.name, None, probe.on_train_begin, self._state)
+        self._state.train_source = self._state.val_source = None  # free the copies
+        self._write(seq=0)
+        self._epoch_start = time.perf_counter()
+        self.timings["train_begin"] = time.perf_counter() - start
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        start = time.perf_counter()
+        self._state.epoch_time = start - self._epoch_start
+        for probe in self._probes:
+            self._guard(probe.name, epoch, probe.on_epoch_end, self._state, epoch, dict(logs or {}))
+        self._state.meta["epochs_completed"] = int(epoch) + 1
+        self._write(seq=int(epoch) + 1)
+        self.timings["epochs"] = self.timings.get("epochs", 0.0) + time.perf_counter() - start
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        start = time.perf_counter()
+        state = self._state
+        for probe in self._probes:
+            self._guard(probe.name, None, probe.on_train_end, state)
+        state.meta["completed"] = True
+        self._write(seq=int(state.meta.get("epochs_completed", 0)) + 1, final=True)
+        self.timings["train_end_record"] = time.perf_counter() - start
+        paths = {"record": self.run_dir}
+        if self.diagnose:
+            n_failures = len(self.record.failures)
+            paths.update(self._analyze())
+            if len(self.record.failures) > n_failures:  # keep the analysis failure on disk
+                self._write(seq=int(state.meta.get("epochs_completed", 0)) + 2, final=True)
+        if self.verbose:
+            print(console.summary(self.record, self.diagnosis, paths))
+
+    def _analyze(self) -> dict[str, Path]:
+        """Diagnose the finished record; write diagnosis.json and (if asked) report.pdf."""
+        paths: dict[str, Path] = {}
+        start = time.perf_counter()
+
+        def run() -> None:
+            from gapdoctor import diagnose
+
+            self.diagnosis = diagnose(self.record)
+            self.diagnosis.to_json(self.run_dir / "diagnosis.json")
+            paths["diagnosis"] = self.run_dir / "diagnosis.json"
+
+        self._guard("diagnosis", None, run)
+        self.timings["diagnosis"] = time.perf_counter() - start
+        if self.report and self.diagnosis is not None:
+            start = time.perf_counter()
+            try:
+                from gapdoctor.report import write_report
+
+                paths["report"] = Path(write_report(self.record, self.diagnosis,
+                                                    self.run_dir / "report.pdf"))
+            except Exception as exc:  # noqa: BLE001 - the report is optional
+                if not self._report_warned:
+                    self._report_warned = True
+                    warnings.warn(f"GapDoctor: report.pdf was not written "
+                                  f"({type(exc).__name__}: {exc}); the record and "
+                                  "diagnosis.json are complete.", RuntimeWarning, stacklevel=3)
+            self.timings["report"] = time.perf_counter() - start
+        return paths

@@ -1,0 +1,68 @@
+"""Curves: every value of Keras ``logs``, the learning rate in effect and the epoch wall time.
+
+TF/Keras details:
+    - ``optimizer.learning_rate`` evaluates a ``LearningRateSchedule`` at
+      ``optimizer.iterations``, i.e. the rate of the *next* step; the rate in effect for the
+      epoch that just ended is the schedule at ``iterations - 1``, which is what is recorded.
+    - A ``ReduceLROnPlateau`` placed before GapDoctor in ``callbacks`` has already lowered
+      the rate when ``on_epoch_end`` reaches us; place GapDoctor first to record the rate
+      the epoch actually used.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+import numpy as np
+
+from gapdoctor.callback.probes.base import Probe
+from gapdoctor.callback.state import RunState
+
+
+def current_learning_rate(optimizer: Any) -> float | None:
+    """The learning rate the optimizer used for its last step, or None if unknown."""
+    if optimizer is None:
+        return None
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        step = max(int(optimizer.iterations.numpy()) - 1, 0)
+        return float(np.asarray(schedule(step)))
+    value = getattr(optimizer, "learning_rate", None)
+    if value is None:
+        return None
+    return float(np.asarray(value))
+
+
+def _scalar(value: Any) -> float | None:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return float(array) if array.ndim == 0 else None
+
+
+class CurvesProbe(Probe):
+    """Records ``logs``, ``lr`` and ``epoch_time`` into the ``curves`` table."""
+
+    name = "curves"
+
+    def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
+        row: dict[str, Any] = {"epoch": int(epoch)}
+        skipped = []
+        for key, value in (logs or {}).items():
+            number = _scalar(value)
+            if number is None:
+                skipped.append(str(key))
+            else:
+                row[str(key)] = number
+        if skipped:
+            state.note("Non-scalar logs values were not recorded: " + ", ".join(sorted(skipped))
+                       + ".")
+        if "lr" not in row:
+            lr = current_learning_rate(getattr(state.model, "optimizer", None))
+            row["lr"] = lr if lr is not None else math.nan
+        if state.epoch_time is not None:
+            row["epoch_time"] = state.epoch_time
+        state.curves.append(row)

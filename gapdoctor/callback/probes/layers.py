@@ -1,0 +1,141 @@
+"""Per-layer statistics every epoch: weight norm, update ratio, gradient norm on a fixed probe
+batch, dead-unit fraction of ReLU-like layers, and a non-finite flag.
+
+TF/Keras details:
+    - Everything runs in ONE ``tf.function`` per epoch: a forward pass in eval mode
+      (``training=False``: dropout off and, importantly, no BatchNormalization statistics
+      updated, so the user's model is not changed), the loss via ``model.compute_loss``, the
+      gradient, the norms, and the copy of the weights kept for the next update ratio. The
+      gradient is therefore the eval-mode gradient of the compiled loss on a fixed batch.
+    - The previous weights are kept in float32 ``tf.Variable`` copies (memory: one more copy
+      of the trainable weights).
+    - Activations of ReLU-like layers come from a functional view of the model
+      (``keras.Model(model.inputs, [layer.output, ...])``), which shares the layers and
+      variables; models without symbolic inputs (subclassed) get no dead fraction.
+    - Under ``tf.distribute`` the function runs outside the replica context on the
+      callback's single copy of the variables; the loss is not scaled by replicas there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gapdoctor.callback.data_sampling import label_ints, stratified_rows, take_rows
+from gapdoctor.callback.probes.base import Probe
+from gapdoctor.callback.state import RunState
+
+GRAD_BATCH = 128
+_RELU_NAMES = ("relu", "relu6")
+
+
+def leaf_layers(model: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """(name, layer) of every layer without sublayers, nested models flattened."""
+    out = []
+    for layer in getattr(model, "layers", []):
+        name = f"{prefix}{layer.name}"
+        if getattr(layer, "layers", None):
+            out.extend(leaf_layers(layer, prefix=f"{name}/"))
+        else:
+            out.append((name, layer))
+    return out
+
+
+def is_relu_like(layer: Any) -> bool:
+    """Whether the layer outputs exact zeros for inactive units (ReLU, ReLU6)."""
+    if isinstance(layer, keras.layers.ReLU):
+        return not getattr(layer, "negative_slope", 0.0)
+    name = getattr(getattr(layer, "activation", None), "__name__", "")
+    return str(name).lower() in _RELU_NAMES
+
+
+class LayersProbe(Probe):
+    """Fills the ``layers`` table (one row per layer with trainable weights per epoch)."""
+
+    name = "layers"
+
+    def __init__(self) -> None:
+        self.fn: Any = None
+        self.first = True
+
+    def _setup(self, state: RunState) -> None:
+        model = state.model
+        source = state.train if state.train is not None else state.val
+        if source is None:
+            raise ValueError("no train_data or validation_data to compute gradients on")
+        if state.train is None:
+            state.note("Gradient norms were computed on validation samples (no train_data).")
+        rows, _ = stratified_rows(label_ints(source.y), min(GRAD_BATCH, source.n_rows))
+        x = keras.tree.map_structure(tf.constant, take_rows(source.x, rows))
+        y = np.asarray(source.y)[rows]
+        y = tf.constant(y.astype(np.float32) if y.dtype.kind == "f" else y)
+        state.meta["gradient_batch"] = {"n": int(len(rows)),
+                                        "split": "train" if state.train is not None else "val"}
+        owner = {}
+        for name, layer in leaf_layers(model):
+            for v in layer.trainable_weights:
+                owner.setdefault(id(v), name)
+        variables = list(model.trainable_variables)
+        self.names = [owner.get(id(v), "model") for v in variables]
+        prevs = [tf.Variable(tf.cast(v, tf.float32), trainable=False) for v in variables]
+        relu = [(n, lay) for n, lay in leaf_layers(model) if is_relu_like(lay)
+                and lay in getattr(model, "layers", [])]
+        extractor = None
+        if relu:
+            try:
+                extractor = keras.Model(model.inputs, [lay.output for _, lay in relu]
+                                        + [keras.tree.flatten(model.outputs)[0]])
+            except (AttributeError, ValueError, TypeError):
+                state.note("Dead-unit fractions were not recorded: the model has no symbolic "
+                           "inputs (subclassed model).")
+        self.relu_names = [n for n, _ in relu] if extractor is not None else []
+
+        def stats(x: Any, y: Any) -> tuple[Any, Any]:
+            with tf.GradientTape() as tape:
+                if extractor is not None:
+                    *acts, pred = extractor(x, training=False)
+                else:
+                    acts, pred = [], keras.tree.flatten(model(x, training=False))[0]
+                loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
+            grads = tape.gradient(loss, variables)
+            out = []
+            for v, prev, g in zip(variables, prevs, grads, strict=True):
+                w = tf.cast(v, tf.float32)
+                g_sq = (tf.reduce_sum(tf.square(tf.cast(g, tf.float32))) if g is not None
+                        else tf.constant(np.nan, tf.float32))
+                out.append(tf.stack([tf.reduce_sum(tf.square(w)),
+                                     tf.reduce_sum(tf.square(w - prev)), g_sq]))
+                prev.assign(w)
+            dead = [tf.reduce_mean(tf.cast(tf.reduce_all(
+                tf.reshape(a, (-1, tf.shape(a)[-1])) <= 0, axis=0), tf.float32)) for a in acts]
+            return tf.stack(out), (tf.stack(dead) if dead else tf.zeros((0,)))
+
+        fn = tf.function(stats, autograph=False)
+        self.fn = lambda: fn(x, y)
+
+    def on_train_begin(self, state: RunState) -> None:
+        if state.model_built():
+            self._setup(state)
+
+    def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
+        first_setup = self.fn is None
+        if first_setup:
+            if not state.model_built():
+                return
+            self._setup(state)
+        per_var, dead = (np.asarray(t, dtype=np.float64) for t in self.fn())
+        dead_of = dict(zip(self.relu_names, dead.tolist(), strict=True))
+        sums: dict[str, np.ndarray] = {}
+        for name, values in zip(self.names, per_var, strict=True):
+            sums[name] = sums.get(name, 0.0) + values
+        for name, (w_sq, d_sq, g_sq) in sums.items():
+            norm = float(np.sqrt(w_sq))
+            ratio = float(np.sqrt(d_sq)) / norm if norm > 0 else np.nan
+            state.rows["layers"].append({
+                "epoch": epoch, "layer": name, "weight_norm": norm,
+                "update_ratio": np.nan if first_setup else ratio,
+                "grad_norm": float(np.sqrt(g_sq)), "dead_fraction": dead_of.get(name, np.nan),
+                "nonfinite": float(not np.isfinite([w_sq, d_sq, g_sq]).all())})

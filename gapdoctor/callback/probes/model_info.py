@@ -1,0 +1,149 @@
+"""Model information, once per ``fit``: layers, parameter counts, output activation, loss and
+its ``from_logits``, metrics and optimizer with their configurations.
+
+TF/Keras details:
+    - A ``Sequential`` model without an ``Input`` is not built yet in ``on_train_begin``
+      (Keras 3 builds it in the first train step): parameter counts are then taken at the end
+      of the first epoch.
+    - ``model.get_compile_config()`` holds the serialized ``compile`` arguments (loss,
+      metrics with their configs, optimizer); the compiled metric objects themselves only
+      exist once the model was built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from gapdoctor.callback.probes.base import Probe
+from gapdoctor.callback.state import RunState
+
+_PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid", "log_softmax")
+
+
+def _activation_name(fn: Any) -> str | None:
+    if fn is None:
+        return None
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    return str(name).lower()
+
+
+def output_layer(model: Any) -> Any:
+    """The layer producing the model's (first) output, or None."""
+    try:
+        history = model.outputs[0]._keras_history
+        return history.operation
+    except (AttributeError, IndexError, TypeError, ValueError):
+        layers = getattr(model, "layers", None) or []
+        return layers[-1] if layers else None
+
+
+def output_activation(model: Any) -> str | None:
+    """Name of the activation of the output layer ('softmax', 'sigmoid', 'linear', ...)."""
+    layer = output_layer(model)
+    if layer is None:
+        return None
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax"
+    if hasattr(layer, "activation"):
+        return _activation_name(layer.activation)
+    if isinstance(layer, (keras.Model,)) and getattr(layer, "layers", None):
+        return output_activation(layer)
+    return None
+
+
+def _loss_object(model: Any) -> Any:
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, (list, tuple)) and loss:
+        return loss[0]
+    if isinstance(loss, dict) and loss:
+        return next(iter(loss.values()))
+    return loss
+
+
+def loss_info(model: Any) -> dict[str, Any]:
+    """``{name, from_logits, config}`` of the compiled loss."""
+    loss = _loss_object(model)
+    if loss is None:
+        return {"name": None, "from_logits": None, "config": {}}
+    if isinstance(loss, str):
+        return {"name": loss, "from_logits": False, "config": {}}
+    config: dict[str, Any] = {}
+    if hasattr(loss, "get_config"):
+        try:
+            config = dict(loss.get_config() or {})
+        except (NotImplementedError, TypeError, ValueError):
+            config = {}
+    from_logits = config.get("from_logits", getattr(loss, "from_logits", False))
+    name = config.get("name") or getattr(loss, "name", None) or getattr(loss, "__name__", None)
+    return {"name": name, "class_name": type(loss).__name__,
+            "from_logits": bool(from_logits), "config": config}
+
+
+def _layer_rows(model: Any) -> list[dict[str, Any]]:
+    rows = []
+    for layer in getattr(model, "layers", []):
+        try:
+            shape = getattr(layer, "output", None)
+            shape = list(shape.shape) if shape is not None else None
+        except (AttributeError, ValueError):
+            shape = None
+        rows.append({"name": layer.name, "class_name": type(layer).__name__,
+                     "n_params": int(layer.count_params()) if layer.built else None,
+                     "activation": _activation_name(getattr(layer, "activation", None)),
+                     "output_shape": shape})
+    return rows
+
+
+def _size(variable: Any) -> int:
+    return int(np.prod(tuple(variable.shape), dtype=np.int64))
+
+
+def model_summary(model: Any) -> dict[str, Any]:
+    """The ``meta["model"]`` entry."""
+    built = bool(getattr(model, "built", False)) and bool(model.weights)
+    trainable = sum(_size(v) for v in model.trainable_weights) if built else None
+    total = sum(_size(v) for v in model.weights) if built else None
+    return {"name": model.name, "class_name": type(model).__name__, "n_params": total,
+            "trainable_params": trainable, "output_activation": output_activation(model),
+            "layers": _layer_rows(model)}
+
+
+class ModelInfoProbe(Probe):
+    """Fills ``meta`` keys ``model``, ``loss``, ``metrics``, ``optimizer``."""
+
+    name = "model_info"
+
+    def __init__(self) -> None:
+        self._pending = False
+
+    def on_train_begin(self, state: RunState) -> None:
+        model = state.model
+        compile_config: dict[str, Any] = {}
+        try:
+            compile_config = model.get_compile_config() or {}
+        except (AttributeError, NotImplementedError, TypeError, ValueError):
+            compile_config = {}
+        state.meta["loss"] = loss_info(model)
+        metrics = []
+        for entry in keras.tree.flatten(compile_config.get("metrics") or []):
+            if isinstance(entry, dict):
+                metrics.append({"name": entry.get("config", {}).get("name"),
+                                "class_name": entry.get("class_name"),
+                                "config": entry.get("config", {})})
+            else:
+                metrics.append({"name": str(entry), "class_name": None, "config": {}})
+        state.meta["metrics"] = metrics
+        optimizer = getattr(model, "optimizer", None)
+        state.meta["optimizer"] = (None if optimizer is None else
+                                   {"class_name": type(optimizer).__name__,
+                                    "config": optimizer.get_config()})
+        state.meta["model"] = model_summary(model)
+        self._pending = not state.model_built()
+
+    def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
+        if self._pending and state.model_built():
+            state.meta["model"] = model_summary(state.model)
+            self._pending = False

@@ -1,0 +1,182 @@
+"""Predictions on the validation sample and the train probe, in eval mode, every epoch.
+
+Fills ``split_metrics``, ``per_class`` and ``groups`` rows, and the arrays ``margins``,
+``correct``, ``confusion_val``, ``confusion_train``, ``score_hist_val``, ``val_proba_last``,
+``val_proba_best``, ``probe_proba_last``; sets ``meta`` keys ``task``, ``n_classes``,
+``label_format``, ``output``, ``class_names``.
+
+TF/Keras details:
+    - Predictions come from one direct ``model(x, training=False)`` call per chunk inside a
+      ``tf.function`` (one trace: the input signature has a free batch dimension). That is
+      several times cheaper than ``model.predict`` (which builds a data adapter, callbacks and
+      its own function on every call) or eager calls.
+    - The train probe and the validation sample are concatenated once into constant chunks,
+      so an epoch costs one or two function calls and a few numpy reductions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gapdoctor.callback.data_sampling import label_ints
+from gapdoctor.callback.metrics import (
+    HIST_BINS,
+    class_table,
+    confusion,
+    expected_calibration_error,
+    score_histogram,
+    to_probabilities,
+)
+from gapdoctor.callback.probes.base import Probe
+from gapdoctor.callback.probes.model_info import loss_info, output_activation
+from gapdoctor.callback.state import RunState
+
+CHUNK = 1024
+
+
+def eval_forward(model: Any, example: Any) -> Any:
+    """A ``tf.function`` computing ``model(x, training=False)`` for any batch size."""
+    spec = keras.tree.map_structure(
+        lambda a: tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)), example)
+
+    def forward(x: Any) -> Any:
+        return keras.tree.flatten(model(x, training=False))[0]
+
+    return tf.function(forward, input_signature=[spec], autograph=False)
+
+
+class PredictionsProbe(Probe):
+    """Per-split loss/accuracy/ECE, per-class P/R/F1, confusion, margins and score histograms."""
+
+    name = "predictions"
+
+    def __init__(self) -> None:
+        self.forward: Any = None
+        self.chunks: list[Any] = []
+        self.resolved = False
+        self.skip = False
+        self.best_loss = np.inf
+
+    def on_train_begin(self, state: RunState) -> None:
+        samples = [s for s in (state.train, state.val) if s is not None]
+        if not samples:
+            self.skip = True
+            state.note("Without validation_data or train_data, no predictions were recorded "
+                       "(no per-class metrics, calibration, margins or confusion matrices).")
+            return
+        x = (keras.tree.map_structure(lambda *a: np.concatenate(a), *[s.x for s in samples])
+             if len(samples) > 1 else samples[0].x)
+        n = sum(s.n_rows for s in samples)
+        self.chunks = [keras.tree.map_structure(lambda a, i=i: tf.constant(a[i:i + CHUNK]), x)
+                       for i in range(0, n, CHUNK)]
+        self.forward = eval_forward(state.model, x)
+        self.n_train = state.train.n_rows if state.train is not None else 0
+        self.y_train = label_ints(state.train.y) if state.train is not None else None
+        self.y_val = label_ints(state.val.y) if state.val is not None else None
+
+    def _resolve(self, state: RunState, raw: np.ndarray) -> None:
+        """Decide task, label format and output kind from the first predictions."""
+        self.resolved = True
+        meta, model = state.meta, state.model
+        y_raw = (state.val or state.train).y
+        labels = label_ints(y_raw)
+        out_dim = int(raw.shape[-1]) if raw.ndim > 1 else 1
+        activation = output_activation(model)
+        from_logits = loss_info(model).get("from_logits")
+        if out_dim == 1:
+            values = np.unique(np.asarray(y_raw, dtype=np.float64))
+            if not np.isin(values, (0.0, 1.0)).all():
+                meta["task"] = "regression"
+                self.skip = True
+                state.note("The model has one output and labels other than 0/1: treated as "
+                           "regression, so no classification probes were recorded.")
+                return
+            meta.update(task="binary", n_classes=2, label_format="binary")
+        else:
+            onehot = np.ndim(y_raw) >= 2 and np.shape(y_raw)[-1] == out_dim
+            if onehot and np.any(np.asarray(y_raw, dtype=np.float64).sum(axis=-1) > 1.5):
+                meta["task"] = "multilabel"
+                self.skip = True
+                state.note("Labels have several positive classes per sample (multilabel): "
+                           "classification probes were not recorded.")
+                return
+            if labels.max(initial=0) >= out_dim or labels.min(initial=0) < 0:
+                raise ValueError(f"labels range over [{labels.min()}, {labels.max()}] but the "
+                                 f"model has {out_dim} outputs")
+            meta.update(task="multiclass", n_classes=out_dim,
+                        label_format="onehot" if onehot else "sparse")
+        if from_logits or activation == "log_softmax":  # softmax(log_softmax(z)) = softmax(z)
+            meta["output"] = "logits"
+        elif activation in ("softmax", "sigmoid"):
+            meta["output"] = "probabilities"
+        else:
+            finite = raw[np.isfinite(raw)]
+            in_unit = finite.size == 0 or (finite.min() >= 0 and finite.max() <= 1)
+            meta["output"] = "probabilities" if in_unit else "logits"
+            state.note(f"The output activation is {activation!r} and the loss does not say "
+                       f"from_logits: outputs were taken as {meta['output']} from their range.")
+        names = state.settings.get("class_names")
+        n_classes = int(meta["n_classes"])
+        if names is not None and len(names) != n_classes:
+            state.note(f"class_names has {len(names)} entries but the model has {n_classes} "
+                       "classes: class indices are used instead.")
+            names = None
+        meta["class_names"] = [str(c) for c in names] if names else \
+            [str(i) for i in range(n_classes)]
+
+    def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
+        if self.skip or self.forward is None:
+            return
+        raw = np.concatenate([np.asarray(self.forward(c)) for c in self.chunks])
+        if not self.resolved:
+            self._resolve(state, raw)
+            if self.skip:
+                return
+        meta = state.meta
+        proba = to_probabilities(raw, str(meta["output"]))
+        n_classes, names = int(meta["n_classes"]), meta["class_names"]
+        series: dict[str, np.ndarray] = {}
+        for split, y, p in (("train", self.y_train, proba[:self.n_train]),
+                            ("val", self.y_val, proba[self.n_train:])):
+            if y is None:
+                continue
+            pred = np.argmax(np.nan_to_num(p, nan=-1.0), axis=1)
+            p_true = p[np.arange(len(y)), y]
+            sample_loss = -np.log(np.clip(p_true, 1e-7, 1.0))
+            cm = confusion(y, pred, n_classes)
+            series[f"confusion_{split}"] = cm
+            state.rows["split_metrics"].append(
+                {"epoch": epoch, "split": split, "loss": float(np.mean(sample_loss)),
+                 "accuracy": float(np.mean(pred == y)),
+                 "ece": expected_calibration_error(p, y), "n": int(len(y))})
+            for c, (prec, rec, f1, sup) in enumerate(class_table(cm)):
+                state.rows["per_class"].append(
+                    {"epoch": epoch, "split": split, "class_index": c, "class_name": names[c],
+                     "precision": prec, "recall": rec, "f1": f1, "support": sup})
+            if split == "train":
+                others = np.where(np.eye(n_classes, dtype=bool)[y], -np.inf, p)
+                series["margins"] = (p_true - others.max(axis=1)).astype(np.float32)
+                series["correct"] = pred == y
+                state.arrays["probe_proba_last"] = p.astype(np.float32)
+            else:
+                series["score_hist_val"] = score_histogram(p, y, HIST_BINS)
+                state.arrays["val_proba_last"] = p.astype(np.float32)
+                val_loss = float(np.mean(sample_loss))
+                if np.isfinite(val_loss) and val_loss < self.best_loss:
+                    self.best_loss = val_loss
+                    state.arrays["val_proba_best"] = p.astype(np.float32)
+                    meta["val_proba_best_epoch"] = int(epoch)
+                for group, rows in state.groups.items():
+                    state.rows["groups"].append(
+                        {"epoch": epoch, "group": group, "n": int(len(rows)),
+                         "accuracy": float(np.mean(pred[rows] == y[rows])) if len(rows)
+                         else float("nan"),
+                         "loss": float(np.mean(sample_loss[rows])) if len(rows)
+                         else float("nan")})
+        for name, value in series.items():
+            state.series[name].append(value)
+        state.series_epochs.append(int(epoch))

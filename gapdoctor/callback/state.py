@@ -1,0 +1,84 @@
+"""What the probes of one ``fit`` share: the model, the bounded data samples, the rows they
+have recorded so far, and how to turn those rows into a :class:`RunRecord`.
+
+Probes append plain dicts to ``rows[table]`` and numpy rows to ``series[array]``; the
+callback calls :meth:`RunState.to_record` before each write, so a probe never builds a
+DataFrame itself (keeps the per-epoch cost small).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gapdoctor.callback.data_sampling import Sample
+from gapdoctor.record.schema import TABLE_COLUMNS, RunRecord
+
+# Arrays grown by one row per epoch: the epochs of their rows are in ``pred_epochs``.
+EPOCH_SERIES = ("margins", "correct", "confusion_val", "confusion_train", "score_hist_val")
+
+
+@dataclass
+class RunState:
+    """Shared state of one ``fit``: created in ``on_train_begin``, dropped with the next one."""
+
+    model: Any
+    record: RunRecord
+    run_dir: Path
+    settings: dict[str, Any]
+    val: Sample | None = None
+    train: Sample | None = None
+    val_source: Sample | None = None
+    train_source: Sample | None = None
+    groups: dict[str, np.ndarray] = field(default_factory=dict)
+    curves: list[dict[str, Any]] = field(default_factory=list)
+    rows: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {name: [] for name in TABLE_COLUMNS})
+    series: dict[str, list[np.ndarray]] = field(
+        default_factory=lambda: {name: [] for name in EPOCH_SERIES})
+    series_epochs: list[int] = field(default_factory=list)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    epoch_time: float | None = None
+    probe_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.record.meta
+
+    def note(self, sentence: str) -> None:
+        """Add a sentence to ``meta["notes"]`` (once)."""
+        notes = self.meta.setdefault("notes", [])
+        if sentence not in notes:
+            notes.append(sentence)
+
+    def model_built(self) -> bool:
+        """Whether the model has its variables (a Sequential model without an ``Input`` is
+        only built by its first training step, after ``on_train_begin``)."""
+        return bool(getattr(self.model, "built", False)) and bool(self.model.weights)
+
+    def to_record(self) -> RunRecord:
+        """Refresh the record's tables and arrays from the rows gathered so far."""
+        record = self.record
+        if self.curves:
+            curves = pd.DataFrame.from_records(self.curves).set_index("epoch").sort_index()
+            curves.index.name = "epoch"
+            record.curves = curves
+        for name, columns in TABLE_COLUMNS.items():
+            rows = self.rows[name]
+            if rows:
+                extra = [c for c in rows[0] if c not in columns]
+                setattr(record, name, pd.DataFrame.from_records(rows,
+                                                                columns=[*columns, *extra]))
+        arrays = dict(self.arrays)
+        for name, rows in self.series.items():
+            if rows:
+                arrays[name] = np.stack(rows)
+        if self.series_epochs:
+            arrays["pred_epochs"] = np.asarray(self.series_epochs, dtype=np.int64)
+        record.arrays = arrays
+        record.meta["probe_seconds"] = {k: round(v, 4) for k, v in self.probe_seconds.items()}
+        return record
