@@ -102,7 +102,9 @@ def finish_record(path: Path, curves: pd.DataFrame, source: str, run_name: str,
     """
     if curves.empty or len(curves.columns) == 0:
         raise RecordError(f"{path}: no per-epoch values found")
-    curves = curves.apply(pd.to_numeric, errors="coerce").astype(float)
+    if not all(dtype.kind == "f" for dtype in curves.dtypes):
+        curves = curves.apply(pd.to_numeric, errors="coerce")
+    curves = curves.astype(float)
     if curves.isna().all().all():
         raise RecordError(f"{path}: every value is NaN or empty ({len(curves)} epochs, "
                           f"columns {', '.join(map(str, curves.columns[:6]))})")

@@ -1,0 +1,98 @@
+"""How long ``gapdoctor batch --no-pdf`` takes on 1,000 saved Keras History JSON files.
+
+Generates 1,000 histories of realistic curves (healthy, overfitting, noisy-label-like
+plateaus, unstable optimisation; 20-120 epochs; some with ``validation_freq=2`` and a
+few NaN losses) in a temporary directory, then times the CLI as a subprocess with
+``--jobs 2`` (target: under 60 s) and with ``--jobs 1`` for the speed-up ratio.
+
+Usage:
+    .venv/bin/python benchmarks/batch_speed.py [--runs 1000] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+GAPDOCTOR = Path(sys.executable).parent / "gapdoctor"
+KINDS = ("healthy", "overfitting", "plateau", "unstable")
+
+
+def make_history(rng: np.random.Generator, kind: str) -> dict[str, list[float | None]]:
+    """One History dict of a run of the given ``kind``."""
+    n = int(rng.integers(20, 121))
+    e = np.arange(n)
+    tau = rng.uniform(4, 15)
+    loss = 2.3 * np.exp(-e / tau) + rng.uniform(0.01, 0.2)
+    val_loss = loss + rng.uniform(0.02, 0.1)
+    if kind == "overfitting":
+        turn = int(rng.integers(5, max(6, n // 2)))
+        val_loss = val_loss + rng.uniform(0.005, 0.03) * np.maximum(e - turn, 0)
+    elif kind == "plateau":
+        val_loss = np.maximum(val_loss, rng.uniform(0.8, 1.2))
+    elif kind == "unstable":
+        loss = loss + np.abs(rng.normal(0, 0.3, n))
+        val_loss = val_loss + np.abs(rng.normal(0, 0.4, n))
+    noise = lambda: rng.normal(0, 0.01, n)  # noqa: E731
+    acc = np.clip(1 - loss / 2.5 + noise(), 0, 1)
+    val_acc = np.clip(1 - val_loss / 2.5 + noise(), 0, 1)
+    hist = {"loss": loss + noise(), "accuracy": acc, "val_loss": val_loss + noise(),
+            "val_accuracy": val_acc}
+    out: dict[str, list[float | None]] = {k: [float(x) for x in v] for k, v in hist.items()}
+    if rng.random() < 0.15:  # fit(validation_freq=2)
+        out = {k: (v[1::2] if k.startswith("val_") else v) for k, v in out.items()}
+    if rng.random() < 0.03:  # a run that diverged
+        out["loss"][-3:] = [float("nan")] * 3
+    return out
+
+
+def write_histories(folder: Path, runs: int, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    for i in range(runs):
+        kind = KINDS[i % len(KINDS)]
+        (folder / f"run{i:04d}-{kind}.json").write_text(json.dumps(make_history(rng, kind)))
+
+
+def time_batch(folder: Path, out: Path, jobs: int) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([str(GAPDOCTOR), "batch", str(folder / "*.json"), "--out", str(out),
+                           "--no-pdf", "--jobs", str(jobs)], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"batch failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    print(f"  --jobs {jobs}: {seconds:6.1f} s   {proc.stdout.splitlines()[0]}")
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "histories"
+        folder.mkdir()
+        write_histories(folder, args.runs)
+        print(f"gapdoctor batch --no-pdf over {args.runs} History JSON files:")
+        parallel = time_batch(folder, Path(tmp) / "out_par", args.jobs)
+        serial = time_batch(folder, Path(tmp) / "out_ser", 1)
+        summary = pd.read_csv(Path(tmp) / "out_par" / "summary.csv")
+        errors = int(summary["error"].notna().sum())
+    print(f"--jobs {args.jobs} {parallel:.1f} s vs --jobs 1 {serial:.1f} s: "
+          f"{serial / parallel:.2f}x faster; {args.runs / parallel:.0f} runs/s; "
+          f"{errors} errors (target < 60 s: {'met' if parallel < 60 else 'MISSED'})")
+    print("verdicts: " + ", ".join(f"{k} {v}" for k, v in
+                                   summary["verdict"].value_counts().items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
