@@ -7,6 +7,7 @@ went. This is the one subcommand that imports TensorFlow.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def run_demo(out: str = "gapdoctor-demo", fault: str = "label_noise") -> int:
 
     if fault not in FAULTS:
         raise UsageError(f"unknown fault {fault!r}; choose one of {', '.join(FAULTS)}")
+    started = time.perf_counter()
+    print(f"training a small MLP on digits with injected fault '{fault}' ...", flush=True)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out
     try:
         import tensorflow  # noqa: F401  - fail early with an install hint
     except ImportError:
@@ -41,8 +45,6 @@ def run_demo(out: str = "gapdoctor-demo", fault: str = "label_noise") -> int:
                          "pip install 'gapdoctor[tensorflow]'") from None
     from gapdoctor.faults import build_case, train_case
 
-    started = time.perf_counter()
-    print(f"training a small MLP on digits with injected fault '{fault}' ...", flush=True)
     case = build_case(fault, dataset="digits")
     doctor = train_case(case, out)
     diagnosis = getattr(doctor, "diagnosis", None)
