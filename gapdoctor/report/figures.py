@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 from reportlab.lib.units import cm
 from reportlab.platypus import Image
 
@@ -31,9 +31,13 @@ def fig_cfg(theme: Theme) -> dict[str, Any]:
 
 
 def mpl_text(value: Any, limit: int = 28) -> str:
-    """A label matplotlib shows literally (no mathtext), shortened to ``limit`` chars."""
-    text = str(value).replace("$", r"\$").replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    """A label matplotlib shows literally (no mathtext), shortened in the middle to ``limit``
+    characters so that both the start and the distinguishing end stay visible."""
+    text = str(value).replace("\n", " ")
+    if len(text) > limit:
+        head = (limit - 1) // 2
+        text = text[:head] + "\u2026" + text[len(text) - (limit - 1 - head):]
+    return text.replace("$", r"\$")
 
 
 def new_figure(theme: Theme, height_cm: float, width_cm: float | None = None,
@@ -92,6 +96,9 @@ def _series(curves: pd.DataFrame, column: str) -> pd.Series:
 def _plot(ax: Any, series: pd.Series, color: str, label: str, style: str = "-") -> None:
     marker = "o" if len(series) <= 40 else None
     ax.plot(series.index, series.values, style, color=color, label=label, marker=marker)
+    ax.xaxis.set_major_locator(MaxNLocator(8, integer=True))
+    if len(series) == 1:  # one point: give the epoch axis a readable width
+        ax.set_xlim(series.index[0] - 1, series.index[0] + 1)
 
 
 def metric_pairs(curves: pd.DataFrame) -> list[str]:
@@ -146,7 +153,9 @@ def curves_figure(curves: pd.DataFrame, best_epoch: int | None, theme: Theme,
         else:
             _plot(ax, _series(curves, name), cfg.get("lr", "#2ca02c"), "learning rate")
             series = _series(curves, name)
-            if (series > 0).all() and series.max() / max(series.min(), 1e-30) > 20:
+            if series.max() == series.min():  # constant: show it against zero, not as noise
+                ax.set_ylim(min(0, series.min() * 2), max(0, series.max() * 2) or 1)
+            elif (series > 0).all() and series.max() / max(series.min(), 1e-30) > 20:
                 ax.set_yscale("log")
                 ax.yaxis.set_minor_locator(NullLocator())
             ax.set_title("learning rate")
@@ -202,7 +211,7 @@ def small_multiples(items: list[dict[str, Any]], theme: Theme, ncols: int = 4) -
         ax.set_title(mpl_text(item["title"], 34) + "\n" + mpl_text(item["subtitle"], 40),
                      fontsize=6.5)
         ax.tick_params(labelsize=5.5)
-        if ax.get_legend_handles_labels()[0]:
+        if len(items) <= 4 and ax.get_legend_handles_labels()[0]:
             ax.legend(loc="best", frameon=False, fontsize=5)
     for ax in axes[len(items):]:
         ax.set_visible(False)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 from reportlab.platypus import Image
 
 from gapdoctor.report.figures import (
@@ -20,8 +20,13 @@ from gapdoctor.report.figures import (
 )
 from gapdoctor.report.styles import Theme
 
+MANY_CLASSES = 30  # above this, x axes show class indices instead of rotated names
 
-def _class_ticks(ax: Any, names: list[str], axis: str = "y", limit: int = 40) -> None:
+
+def _class_ticks(ax: Any, names: list[str], axis: str = "y", limit: int = 36) -> None:
+    if (axis == "x" or limit < MANY_CLASSES) and len(names) > MANY_CLASSES:
+        (ax.xaxis if axis == "x" else ax.yaxis).set_major_locator(MaxNLocator(8, integer=True))
+        return
     step = max(1, int(np.ceil(len(names) / limit)))
     ticks = list(range(0, len(names), step))
     labels = [mpl_text(names[i], 18) for i in ticks]
@@ -50,6 +55,10 @@ def per_class_heat(tables: list[tuple[str, pd.DataFrame]], names: list[str],
                                   len(table.index) - 0.5, -0.5))
         if best_epoch is not None:
             ax.axvline(best_epoch, color="white", linestyle=":", linewidth=1)
+        if len(table.columns) < 8:
+            ax.set_xticks(list(table.columns))
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(8, integer=True))
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(False)
@@ -69,11 +78,13 @@ def confusion_and_split(confusion: np.ndarray | None, names: list[str],
     panels = int(confusion is not None) + int(split is not None)
     n = len(names)
     label_w = text_cm([mpl_text(x, 18) for x in names])
-    fig = new_figure(theme, (7.5 if n <= 12 else 10.5) + (label_w * 0.87 if confusion is not None
+    rotated = label_w * 0.87 if n <= MANY_CLASSES else 0.3
+    fig = new_figure(theme, (7.5 if n <= 12 else 10.5) + (rotated if confusion is not None
                                                            else 0), layout=None)
     axes = fig.subplots(1, panels, squeeze=False).ravel()
-    adjust(fig, 1, panels, left=label_w + 0.75, wgap=label_w + 0.7, top=1.0,
-           bottom=(label_w * 0.87 + 1.0) if confusion is not None else 0.9)
+    left = label_w + 0.75 if n <= MANY_CLASSES or confusion is None else 1.2
+    adjust(fig, 1, panels, left=left, wgap=label_w + 0.7, top=1.0,
+           bottom=(rotated + 1.0) if confusion is not None else 0.9)
     i = 0
     if confusion is not None:
         ax = axes[i]
@@ -88,11 +99,12 @@ def confusion_and_split(confusion: np.ndarray | None, names: list[str],
                     ax.text(c, r, f"{int(value)}", ha="center", va="center", fontsize=5.5,
                             color="white" if share[r, c] > 0.6 else "#222222",
                             in_layout=False)
-        _class_ticks(ax, names[: counts.shape[0]], "y", 30)
-        _class_ticks(ax, names[: counts.shape[1]], "x", 30)
-        ax.set_ylabel("true class")
-        ax.set_xlabel("predicted class")
-        ax.set_title(f"validation confusion at {epoch_label} (counts; colour = row share)")
+        _class_ticks(ax, names[: counts.shape[0]], "y", MANY_CLASSES - 1)
+        _class_ticks(ax, names[: counts.shape[1]], "x")
+        ax.set_ylabel("true class" + (" (index)" if n > MANY_CLASSES else ""))
+        ax.set_xlabel("predicted class" + (" (index)" if n > MANY_CLASSES else ""))
+        ax.set_title(f"validation confusion at {epoch_label}\n"
+                     f"{'counts; ' if n <= 15 else ''}colour = share of the true class")
         ax.grid(False)
     if split is not None:
         ax = axes[i]
@@ -107,7 +119,8 @@ def confusion_and_split(confusion: np.ndarray | None, names: list[str],
         ax.invert_yaxis()
         ax.set_xlim(0, 1.05)
         ax.set_xlabel("recall")
-        ax.set_title("recall per class: train probe vs validation", pad=13)
+        ax.set_title("recall per class: train probe vs validation" + (
+            f"\n({len(split)} classes with the largest gap)" if n > len(split) else ""), pad=13)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False,
                   borderaxespad=0.1)
     return to_image(fig, theme)
@@ -117,7 +130,7 @@ def confusion_and_split(confusion: np.ndarray | None, names: list[str],
 def layers_figure(layers: pd.DataFrame, theme: Theme) -> Image:
     """Grad norm, update ratio and dead fraction per layer over epochs."""
     limit = int(fig_cfg(theme).get("max_layers", 10))
-    frame = layers.copy()
+    frame = layers.reset_index(drop=True)
     for col in ("grad_norm", "update_ratio", "dead_fraction", "epoch"):
         if col in frame:
             frame[col] = pd.to_numeric(frame[col], errors="coerce")
@@ -130,7 +143,8 @@ def layers_figure(layers: pd.DataFrame, theme: Theme) -> Image:
                                   ("update_ratio", "update ratio |dW| / |W|"),
                                   ("dead_fraction", "dead-unit fraction"))
               if c in frame and frame[c].notna().any()]
-    legend_rows = (len(order) + 4) // 5
+    ncol = 5 if max((len(n) for n in order), default=0) <= 16 else 3
+    legend_rows = (len(order) + ncol - 1) // ncol
     fig = new_figure(theme, 6.2 + 0.4 * legend_rows, layout=None)
     axes = fig.subplots(1, max(1, len(panels)), squeeze=False).ravel()
     adjust(fig, 1, max(1, len(panels)), bottom=1.1 + 0.4 * legend_rows, wgap=1.5)
@@ -139,8 +153,9 @@ def layers_figure(layers: pd.DataFrame, theme: Theme) -> Image:
         for k, name in enumerate(order):
             rows = frame[frame["layer"].astype(str) == name].sort_values("epoch")
             values = rows[col].replace([np.inf, -np.inf], np.nan)
+            ax.xaxis.set_major_locator(MaxNLocator(8, integer=True))
             ax.plot(rows["epoch"], values, color=palette[k % 10],
-                    linestyle="-" if k < 10 else "--", label=mpl_text(name, 22),
+                    linestyle="-" if k < 10 else "--", label=mpl_text(name, 34),
                     marker="o" if len(rows) <= 30 else None)
         positive = frame[col][frame[col] > 0]
         if col != "dead_fraction" and len(positive) and positive.max() / positive.min() > 50:
@@ -152,7 +167,7 @@ def layers_figure(layers: pd.DataFrame, theme: Theme) -> Image:
         ax.set_xlabel("epoch")
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)),
+        fig.legend(handles, labels, loc="lower center", ncol=min(ncol, len(labels)),
                    frameon=False, bbox_to_anchor=(0.5, 0.0))
     return to_image(fig, theme)
 
@@ -163,7 +178,8 @@ def data_figure(labels: tuple[list[str], np.ndarray, np.ndarray] | None,
     """Label shares train vs val and the most shifted features (standardised difference)."""
     cfg = fig_cfg(theme)
     panels = int(labels is not None) + int(bool(shift))
-    label_w = text_cm([mpl_text(x, 18) for x in labels[0]]) if labels is not None else 0.0
+    label_w = text_cm([mpl_text(x, 18) for x in labels[0]]) \
+        if labels is not None and len(labels[0]) <= MANY_CLASSES else 0.3
     shift_w = text_cm([mpl_text(x, 20) for x, _ in shift or []])
     fig = new_figure(theme, 6.0 + label_w * 0.87, layout=None)
     axes = fig.subplots(1, panels, squeeze=False).ravel()
@@ -181,6 +197,8 @@ def data_figure(labels: tuple[list[str], np.ndarray, np.ndarray] | None,
             ax.bar(x + offset, counts / total if total else counts, width=0.38, color=color,
                    label=label)
         _class_ticks(ax, names, "x", 30)
+        if len(names) > MANY_CLASSES:
+            ax.set_xlabel("class index")
         ax.set_ylabel("share of samples")
         ax.set_title("label distribution", pad=13)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from reportlab.lib.units import cm
-from reportlab.platypus import PageBreak, Spacer
+from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
 from gapdoctor.diagnosis import CAUSES, REPORT_THRESHOLD
 from gapdoctor.record.schema import RunRecord
@@ -92,7 +92,8 @@ def write_overview(summary: pd.DataFrame, runs: dict[str, RunRecord],
     path.parent.mkdir(parents=True, exist_ok=True)
     theme = Theme()
     table = rank(summary) if len(summary) else summary.assign(top_score=[], _errored=[])
-    n, n_err = len(table), int(table["_errored"].sum()) if n_rows(table) else 0
+    n = len(table)
+    n_err = int(table["_errored"].sum()) if n else 0
     story: list[Any] = [theme.para(f"gapdoctor batch overview: {n} run{'s' if n != 1 else ''}",
                                    "title")]
     verdicts = Counter(_text(v) or "?" for v in table.get("verdict", pd.Series(dtype=str))
@@ -123,25 +124,28 @@ def write_overview(summary: pd.DataFrame, runs: dict[str, RunRecord],
     score_cols = [c for c in CAUSES if f"score_{c}" in table]
     shown = table[~table["_errored"]].head(theme.limit("overview_runs", 36)) if n else table
     if score_cols and len(shown):
-        story += [PageBreak(), theme.para("Scores per cause", "h1")]
         matrix = shown[[f"score_{c}" for c in score_cols]].apply(
             pd.to_numeric, errors="coerce").to_numpy(dtype=float)
         names = [_text(r.get("run_name")) or Path(_text(r.get("path"))).name
                  for _, r in shown.iterrows()]
-        story.append(figures.score_matrix(names, [theme.label(c) for c in score_cols], matrix,
-                                          REPORT_THRESHOLD, theme))
+        image = figures.score_matrix(names, [theme.label(c) for c in score_cols], matrix,
+                                     REPORT_THRESHOLD, theme)
+        story += [CondPageBreak(image.drawHeight + 2 * cm), theme.para("Scores per cause", "h1"),
+                  image]
     panels = [p for _, row in shown.iterrows()
               if (run := _record(runs, row)) is not None and (p := _panel(row, run, theme))]
-    story += [PageBreak(), theme.para("Validation curves", "h1")]
+    per_page = 4 * theme.limit("overview_cols", 4)
+    images = [figures.small_multiples(panels[start:start + per_page], theme,
+                                      theme.limit("overview_cols", 4))
+              for start in range(0, len(panels), per_page)]
+    story += [CondPageBreak((images[0].drawHeight if images else 0) + 2.5 * cm),
+              theme.para("Validation curves", "h1")]
     if panels:
         story.append(theme.para("Solid: the monitored validation metric; dashed: its training "
                                 "counterpart; dotted line: the best validation epoch.", "muted"))
-        per_page = 4 * theme.limit("overview_cols", 4)
-        for start in range(0, len(panels), per_page):
-            if start:
-                story.append(PageBreak())
-            story.append(figures.small_multiples(panels[start:start + per_page], theme,
-                                                 theme.limit("overview_cols", 4)))
+        for k, image in enumerate(images):
+            story += [PageBreak()] if k else []
+            story.append(image)
     else:
         story.append(theme.para("No run record with validation curves was given.", "body"))
     hidden = int((~table["_errored"]).sum()) - len(shown) if n else 0
@@ -152,7 +156,3 @@ def write_overview(summary: pd.DataFrame, runs: dict[str, RunRecord],
                    "runs", wide=bool(theme.cfg.get("page", {}).get("overview_landscape", True)))
     _build(doc, story)
     return path
-
-
-def n_rows(table: pd.DataFrame) -> int:
-    return int(len(table))

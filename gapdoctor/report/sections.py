@@ -191,6 +191,25 @@ def _recall_from_confusion(conf: np.ndarray) -> np.ndarray:
     return np.divide(np.diag(conf), rows, out=np.full(len(rows), np.nan), where=rows > 0)
 
 
+def _confused_pairs(page: Page, confusion: np.ndarray, epoch_label: str) -> list[Any]:
+    """The validation mistakes that happen most often, as a small table."""
+    counts = np.asarray(confusion, dtype=float)
+    off = counts.copy()
+    np.fill_diagonal(off, 0)
+    if not np.nansum(off):
+        return []
+    rows_total = counts.sum(axis=1)
+    order = np.dstack(np.unravel_index(np.argsort(-off, axis=None), off.shape))[0][:6]
+    rows = [["true class", "predicted as", "count", "share of the true class"]]
+    for r, c in order:
+        if off[r, c] <= 0:
+            break
+        rows.append([page.class_name(r), page.class_name(c), fmt(off[r, c]),
+                     f"{off[r, c] / rows_total[r]:.0%}" if rows_total[r] else "n/a"])
+    return [page.theme.para(f"Most frequent validation mistakes at {epoch_label}", "h2"),
+            page.theme.table(rows, [5.5 * cm, 5.5 * cm, 1.8 * cm, 3.6 * cm])]
+
+
 def per_class(page: Page) -> list[Any]:
     """Section 2: per-class recall/F1 heat maps, confusion at the best epoch, train vs val."""
     run, theme = page.run, page.theme
@@ -230,11 +249,15 @@ def per_class(page: Page) -> list[Any]:
         split = rows.pivot_table(index="class_index", columns="split", values="recall")
     elif conf_train is not None and conf_val is not None and conf_train.ndim == 3 \
             and len(conf_train) and len(conf_val):
-        split = pd.DataFrame({"train": _recall_from_confusion(conf_train[-1]),
-                              "val": _recall_from_confusion(conf_val[-1])})
+        split = pd.DataFrame({"train": pd.Series(_recall_from_confusion(conf_train[-1])),
+                              "val": pd.Series(_recall_from_confusion(conf_val[-1]))})
+    drawn = split
+    if split is not None and len(split) > 30 and {"train", "val"} <= set(split.columns):
+        keep = (split["train"] - split["val"]).fillna(0).sort_values(ascending=False).index[:25]
+        drawn = split.loc[sorted(keep)]
     if (confusion is not None or split is not None) and names:
         out.append(KeepTogether([figures_detail.confusion_and_split(
-            confusion, names, split, epoch_label, theme)]))
+            confusion, names, drawn, epoch_label, theme)]))
     if split is not None and {"train", "val"} <= set(split.columns):
         gap = (split["train"] - split["val"]).dropna().sort_values(ascending=False)
         gap = gap[gap > 0.05].head(3)
@@ -244,4 +267,6 @@ def per_class(page: Page) -> list[Any]:
             f"gap at the last epoch): {text}." if len(gap) else "Training-probe and validation "
             "recall agree within 0.05 for every class at the last epoch.", "body",
             markup=True))
+    if confusion is not None:
+        out += _confused_pairs(page, confusion, epoch_label)
     return out

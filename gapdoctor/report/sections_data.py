@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from reportlab.lib.units import cm
+from reportlab.platypus import CondPageBreak
 
 from gapdoctor.report import figures_detail
 from gapdoctor.report.context import Page
@@ -23,7 +24,7 @@ def model(page: Page) -> list[Any]:
     if layers.empty or not needed <= set(layers.columns):
         return out + [page.missing("model", "No per-layer measurements were recorded.")]
     out.append(figures_detail.layers_figure(layers, theme))
-    frame = layers.copy()
+    frame = layers.reset_index(drop=True)
     notes = []
     if "nonfinite" in frame and (pd.to_numeric(frame["nonfinite"], errors="coerce") > 0).any():
         bad = frame[pd.to_numeric(frame["nonfinite"], errors="coerce") > 0]
@@ -146,7 +147,7 @@ def data(page: Page) -> list[Any]:
     out.append(theme.para(
         f"Validation samples that also appear in the training data: {fmt(dup)}."
         if dup is not None else "Duplicates between the splits were not counted.", "body"))
-    out.append(theme.para("Most suspicious training samples", "h2"))
+    out += [CondPageBreak(5 * cm), theme.para("Most suspicious training samples", "h2")]
     if not suspects:
         out.append(theme.para("No per-sample margins were recorded, so no training sample "
                               "can be singled out.", "muted"))

@@ -46,6 +46,8 @@ def fmt(value: Any, digits: int = 3) -> str:
         return "n/a"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:
+        value = value.tolist()
     if isinstance(value, (int, float)) or hasattr(value, "dtype"):
         try:
             number = float(value)
@@ -195,7 +197,8 @@ class Theme:
 
     def code(self, text: str, width_chars: int = 96) -> Preformatted:
         """A monospace block (no markup parsing), long lines wrapped."""
-        return Preformatted(_CONTROL.sub("?", text.rstrip()), self.s["code"],
+        text = _CONTROL.sub("?", text.expandtabs(4).rstrip())
+        return Preformatted(text, self.s["code"],
                             maxLineLength=width_chars, newLineChars="    ")
 
     def table(self, rows: list[list[Any]], widths: list[float] | None = None,
