@@ -25,14 +25,14 @@ from gapdoctor.cli.common import UsageError, safe_name, unique_names
 from gapdoctor.cli.progress import Progress
 from gapdoctor.diagnosis import CAUSES
 from gapdoctor.errors import RecordError
-from gapdoctor.importers import detect_format
+from gapdoctor.record.store import MANIFEST
 
 COLUMNS = ["path", "run_name", "source", "verdict", *[f"score_{c}" for c in CAUSES],
            "monitor", "best_value", "best_epoch", "epochs", "error", "pdf"]
 _RUN_SUFFIXES = (".json", ".csv", ".log")
 
 
-def expand_inputs(patterns: list[str]) -> list[str]:
+def expand_inputs(patterns: list[str], skip: Path | None = None) -> list[str]:
     """Paths named by ``patterns``: globs expanded, directories of runs searched one level.
 
     Raises:
@@ -46,7 +46,7 @@ def expand_inputs(patterns: list[str]) -> list[str]:
         if not matches:
             unmatched.append(pattern)
         for match in matches:
-            found += _runs_in(Path(match))
+            found += _runs_in(Path(match), skip)
     if not found:
         raise UsageError(f"no saved runs match {' '.join(patterns)}")
     for pattern in unmatched:
@@ -54,26 +54,30 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _runs_in(path: Path) -> list[str]:
+def _is_run_dir(path: Path) -> bool:
+    """A gapdoctor record dir or the log dir of one TensorBoard run."""
+    from gapdoctor.importers.tensorboard import event_files, run_dirs
+
+    if (path / MANIFEST).is_file():
+        return True
+    files = event_files(path)
+    return bool(files) and not run_dirs(files, path)
+
+
+def _runs_in(path: Path, skip: Path | None = None) -> list[str]:
     """``path`` itself when it is a run (or not a directory); else the runs inside it."""
-    if not path.is_dir():
+    if not path.is_dir() or _is_run_dir(path):
         return [str(path)]
-    try:
-        detect_format(path)
-        return [str(path)]
-    except RecordError:
-        pass
     inside = []
     for child in sorted(path.iterdir()):
-        if child.is_file() and child.suffix.lower() in _RUN_SUFFIXES:
+        if skip is not None and child.resolve() == skip:
+            continue
+        if child.is_file() and (child.suffix.lower() in _RUN_SUFFIXES
+                                or "tfevents" in child.name):
             inside.append(str(child))
-        elif child.is_dir():
-            try:
-                detect_format(child)
-                inside.append(str(child))
-            except RecordError:
-                continue
-    return inside or [str(path)]  # an empty dir becomes a row with its error
+        elif child.is_dir() and _is_run_dir(child):
+            inside.append(str(child))
+    return inside or [str(path)]  # a dir without runs becomes a row with its error
 
 
 def _row(path: str) -> dict[str, Any]:
@@ -158,8 +162,8 @@ def _execute(tasks: list[tuple[str, str | None]], jobs: int, keep_runs: bool
 def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool = True) -> int:
     """Analyse every run matched by ``patterns`` into ``out``; returns the exit code."""
     started = time.perf_counter()
-    paths = expand_inputs(patterns)
     out_dir = Path(out)
+    paths = expand_inputs(patterns, skip=out_dir.resolve())
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -171,6 +175,8 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
              for p, stem in zip(paths, stems, strict=True)]
     pairs = _execute(tasks, jobs, keep_runs=pdf)
     summary = pd.DataFrame([row for row, _ in pairs], columns=COLUMNS)
+    for column in ("best_epoch", "epochs"):
+        summary[column] = pd.to_numeric(summary[column], errors="coerce").astype("Int64")
     ok = summary["verdict"].notna()
     names = unique_names([str(n) if isinstance(n, str) else Path(p).stem
                           for n, p in zip(summary["run_name"], summary["path"], strict=True)])

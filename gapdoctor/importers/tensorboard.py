@@ -122,7 +122,7 @@ def _split(file: Path) -> str:
     return "val" if file.parent.name.lower() in _VAL_DIRS else "train"
 
 
-def _run_dirs(files: list[Path], root: Path) -> set[str]:
+def run_dirs(files: list[Path], root: Path) -> set[str]:
     """Subdirectories of ``root`` that are not a split of one run (i.e. other runs)."""
     splits = _VAL_DIRS + ("train",)
     return {f.parent.relative_to(root).parts[0] for f in files
@@ -150,11 +150,11 @@ def read_tensorboard(path: str | os.PathLike[str]) -> RunRecord:
         raise RecordError(f"{path}: no TensorBoard event files (events.out.tfevents.*) "
                           "and no record.json")
     root = path if path.is_dir() else path.parent
-    runs = sorted(_run_dirs(files, root))
+    runs = sorted(run_dirs(files, root))
     if len(runs) == 1 and all(f.parent != root for f in files):
         root = root / runs[0]  # a parent dir holding exactly one run
         files = event_files(root)
-        runs = sorted(_run_dirs(files, root))
+        runs = sorted(run_dirs(files, root))
     if runs:
         raise RecordError(f"{path}: holds several runs ({', '.join(runs[:5])}); pass one "
                           "run's directory")
