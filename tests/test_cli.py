@@ -55,8 +55,14 @@ def _imported_top_level(stderr: str) -> set[str]:
             for line in stderr.splitlines() if line.startswith("import time:")}
 
 
-def test_help_and_analyze_never_import_tensorflow(logs: dict[str, Path]) -> None:
-    for args in (["--help"], ["analyze", str(logs["json"]), str(logs["tb"])]):
+def test_help_and_analyze_never_import_tensorflow(logs: dict[str, Path], tmp_path: Path) -> None:
+    from gapdoctor.record import RunRecord, save_record
+
+    record = RunRecord.empty(run_name="saved")
+    record.curves = pd.DataFrame({"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.9, 0.95]})
+    save_record(record, tmp_path / "saved")
+    for args in (["--help"],
+                 ["analyze", str(tmp_path / "saved"), str(logs["json"]), str(logs["tb"])]):
         proc = subprocess.run([sys.executable, "-X", "importtime", str(GAPDOCTOR), *args],
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr[-2000:]

@@ -226,3 +226,42 @@ def test_diagnosis_json_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "diagnosis.json"
     path.write_text(json.dumps({"schema": "gapdoctor.diagnosis/1", "findings": []}))
     _assert_error(path, "a gapdoctor diagnosis, not a run")
+
+
+def _write_events(path: Path, scalars: list[tuple[str, int, float]]) -> None:
+    """An event file written with TensorBoard's own record writer (TF2-style tensors)."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.record_writer import RecordWriter
+    from tensorboard.util import tensor_util
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        writer = RecordWriter(handle)
+        writer.write(event_pb2.Event(wall_time=1.0, file_version="brain.Event:2")
+                     .SerializeToString())
+        for i, (tag, step, value) in enumerate(scalars):
+            tensor = tensor_util.make_tensor_proto(np.float32(value))
+            summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag,
+                                                                           tensor=tensor)])
+            writer.write(event_pb2.Event(wall_time=2.0 + i, step=step, summary=summary)
+                         .SerializeToString())
+
+
+def test_tensorboard_keeps_every_point(tmp_path: Path) -> None:
+    n = 300
+    _write_events(tmp_path / "long" / "train" / "events.out.tfevents.100.h.1.0.v2",
+                  [("epoch_loss", i, 1.0 / (i + 1)) for i in range(n)]
+                  + [("batch_loss", i * 10, 0.5) for i in range(50)])
+    _write_events(tmp_path / "long" / "validation" / "events.out.tfevents.100.h.1.1.v2",
+                  [("epoch_loss", i, 2.0) for i in range(2, n, 3)])
+    # the same log dir reused by a second fit: epoch 0 written again, later file wins
+    _write_events(tmp_path / "long" / "train" / "events.out.tfevents.200.h.1.0.v2",
+                  [("epoch_loss", 0, 9.0)])
+    run = load_run(tmp_path / "long")
+    assert run.n_epochs == n and run.curves["loss"].notna().sum() == n
+    assert run.curves["loss"][0] == 9.0
+    np.testing.assert_allclose(run.curves["loss"][1:], [1.0 / (i + 1) for i in range(1, n)],
+                               rtol=1e-6)
+    assert run.curves["val_loss"].notna().sum() == 100 and run.curves["val_loss"][2] == 2.0
+    notes = " ".join(run.meta["notes"])
+    assert "batch-level" in notes and "more than once" in notes
