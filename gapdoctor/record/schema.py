@@ -14,7 +14,13 @@ Tables (``pandas.DataFrame``; any may be empty when its source did not record it
 - ``per_class``: columns ``epoch, split, class_index, class_name, precision, recall, f1,
   support``.
 - ``layers``: columns ``epoch, layer, weight_norm, update_ratio, grad_norm, dead_fraction,
-  nonfinite`` (``nonfinite`` is 1.0 when any weight or gradient was NaN/inf).
+  nonfinite`` (``nonfinite`` is 1.0 when any weight or gradient was NaN/inf). The callback
+  records one row per layer with trainable weights: ``weight_norm`` is the L2 norm of all
+  its trainable weights, ``update_ratio`` = ||W_t - W_{t-1}|| / ||W_t|| (epoch 0: against
+  the initial weights; NaN when those were not available), ``grad_norm`` the L2 norm of the
+  eval-mode gradient of the compiled loss on a fixed probe batch (``meta["gradient_batch"]``),
+  ``dead_fraction`` the fraction of units (channels) of a ReLU-like layer that output zero
+  for every sample of that batch (NaN for other layers).
 - ``groups``: columns ``epoch, group, n, accuracy, loss`` for user-given validation slices.
 
 Arrays (``arrays`` dict, see ``ARRAY_DOC``) hold per-sample training dynamics, the last
@@ -66,6 +72,10 @@ ARRAY_DOC: dict[str, str] = {
                "D columns for wide inputs)",
     "x_val": "(V', D) float32: flattened features of a bounded validation sample",
     "y_val_features": "(V',) int64: labels of the rows of x_val",
+    "val_index": "(V,) int64: position of each evaluated validation sample in the validation "
+                 "data (for a dataset: position in its stream)",
+    "pred_epochs": "(E,) int64: the epoch of each row of margins, correct, confusion_val, "
+                   "confusion_train and score_hist_val",
 }
 
 META_DOC: dict[str, str] = {
@@ -85,9 +95,24 @@ META_DOC: dict[str, str] = {
     "metrics": "[{name, class_name, config}]",
     "optimizer": "{class_name, config}",
     "data": "{n_train, n_val, n_train_probe, n_val_used, input_shape, train_label_counts, "
-            "val_label_counts, duplicates_val_in_train, feature_summary: {train, val}}",
+            "val_label_counts, duplicates_val_in_train, feature_summary: {train, val}}; the "
+            "callback adds duplicate_label_conflicts (duplicates whose labels differ), "
+            "duplicates_scope, train_source/val_source ('numpy' | 'tf.data' | 'PyDataset'), "
+            "probe_stratified, val_sampled and, for inputs wider than 256 features, "
+            "feature_projection {method, seed, from_dim, to_dim}. n_train/n_val are None when "
+            "a dataset was not read to its end. Label counts map str(label) -> count. A "
+            "feature summary is {kind: 'per_feature' | 'per_channel' | 'projected', n, "
+            "n_columns, nonfinite, mean, std, min, max, q05, q25, q50, q75, q95} (lists with "
+            "one value per column)",
     "epochs_planned": "epochs passed to fit",
+    "epochs_completed": "number of epochs recorded so far (the record is rewritten after each)",
     "completed": "True once on_train_end ran",
+    "gradient_batch": "{n, split}: the fixed probe batch the layers' gradient norms use",
+    "val_proba_best_epoch": "epoch at which val_proba_best was taken (lowest validation "
+                            "cross-entropy on the evaluated validation samples)",
+    "settings": "GapDoctor settings of the run: {max_probe_samples, max_val_samples, groups, "
+                "probes}",
+    "probe_seconds": "{probe name: seconds spent in it over the run} (GapDoctor's own cost)",
     "notes": "list of sentences about what could not be recorded",
     "versions": "{python, gapdoctor, keras, tensorflow, numpy}",
 }

@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,6 @@ def read_record(path: str | os.PathLike[str]) -> RunRecord:
                 record.arrays = {k: npz[k] for k in npz.files}
         except FileNotFoundError:
             raise RecordError(f"{arrays_path}: arrays file named by the manifest is missing") from None
-        except (ValueError, OSError, EOFError) as exc:
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
             raise RecordError(f"{arrays_path}: unreadable arrays file ({exc})") from None
     return record

@@ -19,6 +19,7 @@ import numpy as np
 
 from gapdoctor.callback.probes.base import Probe
 from gapdoctor.callback.state import RunState
+from gapdoctor.record.schema import metric_mode, pick_monitor
 
 
 def current_learning_rate(optimizer: Any) -> float | None:
@@ -66,3 +67,7 @@ class CurvesProbe(Probe):
         if state.epoch_time is not None:
             row["epoch_time"] = state.epoch_time
         state.curves.append(row)
+        if not state.meta.get("monitor"):
+            monitor = pick_monitor(row)
+            if monitor is not None:
+                state.meta.update(monitor=monitor, monitor_mode=metric_mode(monitor))

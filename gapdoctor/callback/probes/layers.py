@@ -59,13 +59,16 @@ class LayersProbe(Probe):
 
     def __init__(self) -> None:
         self.fn: Any = None
-        self.first = True
+        self.skip = False
 
     def _setup(self, state: RunState) -> None:
         model = state.model
         source = state.train if state.train is not None else state.val
         if source is None:
-            raise ValueError("no train_data or validation_data to compute gradients on")
+            self.skip = True
+            state.note("Without train_data or validation_data, per-layer statistics (weight "
+                       "norms, update ratios, gradient norms, dead units) were not recorded.")
+            return
         if state.train is None:
             state.note("Gradient norms were computed on validation samples (no train_data).")
         rows, _ = stratified_rows(label_ints(source.y), min(GRAD_BATCH, source.n_rows))
@@ -123,9 +126,11 @@ class LayersProbe(Probe):
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         first_setup = self.fn is None
         if first_setup:
-            if not state.model_built():
+            if self.skip or not state.model_built():
                 return
             self._setup(state)
+            if self.skip:
+                return
         per_var, dead = (np.asarray(t, dtype=np.float64) for t in self.fn())
         dead_of = dict(zip(self.relu_names, dead.tolist(), strict=True))
         sums: dict[str, np.ndarray] = {}

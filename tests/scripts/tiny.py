@@ -1,0 +1,52 @@
+"""Tiny Keras trainings for the callback tests: sklearn digits, a few epochs, seconds each."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+
+def digits(n_train: int | None = None, image: bool = False, seed: int = 0):
+    """(x_train, x_val, y_train, y_val) of scikit-learn digits scaled to [0, 1]."""
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype("float32")
+    if image:
+        x = x.reshape(-1, 8, 8, 1)
+    x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=0.2, random_state=seed,
+                                              stratify=y)
+    if n_train is not None:
+        x_tr, y_tr = x_tr[:n_train], y_tr[:n_train]
+    return x_tr, x_va, y_tr.astype("int64"), y_va.astype("int64")
+
+
+def mlp(n_out: int = 10, activation: str | None = "softmax", loss: object = None,
+        input_shape: tuple[int, ...] | None = (64,), metrics: tuple = ("accuracy",),
+        lr: float = 0.01) -> keras.Model:
+    """A one-hidden-layer ReLU MLP; ``input_shape=None`` leaves it unbuilt until fit."""
+    keras.utils.set_random_seed(0)
+    layers = [keras.Input(input_shape)] if input_shape is not None else []
+    if input_shape is not None and len(input_shape) > 1:
+        layers.append(keras.layers.Flatten())
+    layers += [keras.layers.Dense(32, activation="relu"),
+               keras.layers.Dense(n_out, activation=activation)]
+    model = keras.Sequential(layers)
+    model.compile(keras.optimizers.Adam(lr), loss or "sparse_categorical_crossentropy",
+                  metrics=list(metrics))
+    return model
+
+
+def fit(model: keras.Model, data, doctor, epochs: int = 3, **kwargs):
+    x_tr, x_va, y_tr, y_va = data
+    kwargs.setdefault("validation_data", (x_va, y_va))
+    return model.fit(x_tr, y_tr, epochs=epochs, batch_size=64, verbose=0,
+                     callbacks=[doctor], **kwargs)
+
+
+def onehot(y: np.ndarray, n: int = 10) -> np.ndarray:
+    return np.eye(n, dtype="float32")[y]

@@ -1,0 +1,155 @@
+"""GapDoctor's data sources: numpy, tf.data (finite and infinite), PyDataset; image and wide
+inputs; exact duplicates; and the bounded sampling helpers."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from scripts.tiny import digits, fit, mlp  # noqa: E402
+
+from gapdoctor import load_run  # noqa: E402
+from gapdoctor.callback import GapDoctor  # noqa: E402
+from gapdoctor.callback.data_sampling import read_source, stratified_rows  # noqa: E402
+
+QUIET = {"diagnose": False, "report": False, "verbose": 0}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return digits(n_train=500)
+
+
+class Batches(keras.utils.PyDataset):
+    """A PyDataset over arrays; ``infinite=True`` makes ``num_batches`` None."""
+
+    def __init__(self, x, y, batch=50, infinite=False):
+        super().__init__()
+        self.x, self.y, self.batch, self.infinite = x, y, batch, infinite
+        self.served = 0
+
+    @property
+    def num_batches(self):
+        return None if self.infinite else int(np.ceil(len(self.y) / self.batch))
+
+    def __getitem__(self, i):
+        self.served += 1
+        i = i % int(np.ceil(len(self.y) / self.batch))
+        s = slice(i * self.batch, (i + 1) * self.batch)
+        return self.x[s], self.y[s]
+
+
+def test_tf_data_sources(data, tmp_path):
+    x_tr, x_va, y_tr, y_va = data
+    train_ds = tf.data.Dataset.from_tensor_slices((x_tr, y_tr)).batch(64)
+    val_ds = tf.data.Dataset.from_tensor_slices((x_va, y_va)).batch(64)
+    doctor = GapDoctor(validation_data=val_ds, train_data=train_ds, output_dir=tmp_path,
+                       max_probe_samples=200, **QUIET)
+    history = doctor_fit(doctor, train_ds, val_ds, epochs=2)
+    run = load_run(doctor.run_dir)
+    assert not run.failures
+    assert run.meta["data"]["train_source"] == "tf.data"
+    assert run.meta["data"]["n_train"] == len(y_tr) and run.meta["data"]["n_val"] == len(y_va)
+    assert run.arrays["margins"].shape == (2, 200)
+    # positions in the stream are positions in the (unshuffled) training arrays
+    np.testing.assert_array_equal(run.arrays["x_train"], x_tr[run.arrays["probe_index"]])
+    val = run.split_metrics[run.split_metrics.split == "val"]
+    np.testing.assert_allclose(val["accuracy"], history.history["val_accuracy"], atol=1e-6)
+
+
+def doctor_fit(doctor, train, val, epochs, **kwargs):
+    model = mlp()
+    return model.fit(train, validation_data=val, epochs=epochs, verbose=0, callbacks=[doctor],
+                     **kwargs)
+
+
+def test_infinite_dataset_is_read_only_up_to_the_bound(data, tmp_path):
+    x_tr, x_va, y_tr, y_va = data
+    train_ds = tf.data.Dataset.from_tensor_slices((x_tr, y_tr)).batch(32).repeat()
+    val_ds = tf.data.Dataset.from_tensor_slices((x_va, y_va)).batch(32).repeat()
+    doctor = GapDoctor(validation_data=val_ds, train_data=train_ds, output_dir=tmp_path,
+                       max_probe_samples=64, max_val_samples=100, **QUIET)
+    doctor_fit(doctor, train_ds, val_ds, epochs=2, steps_per_epoch=5, validation_steps=3)
+    run = load_run(doctor.run_dir)
+    assert not run.failures
+    info = run.meta["data"]
+    assert info["n_val_used"] == 100 and info["n_val"] is None and info["n_train"] is None
+    # 4 batches of 32 were read (the first to reach 100), then 100 drawn stratified
+    assert run.arrays["val_labels"].shape == (100,) and run.arrays["val_index"].max() < 128
+    np.testing.assert_array_equal(run.arrays["val_labels"], y_va[run.arrays["val_index"]])
+    assert run.arrays["margins"].shape == (2, 64)
+    assert any("infinite dataset" in note for note in run.meta["notes"])
+
+
+def test_pydataset_sources(data, tmp_path):
+    x_tr, x_va, y_tr, y_va = data
+    train = Batches(x_tr, y_tr)
+    val = Batches(x_va, y_va, infinite=True)
+    doctor = GapDoctor(validation_data=val, train_data=train, output_dir=tmp_path,
+                       max_val_samples=120, **QUIET)
+    doctor_fit(doctor, train, (x_va, y_va), epochs=2)
+    run = load_run(doctor.run_dir)
+    assert not run.failures
+    assert run.meta["data"]["train_source"] == "PyDataset"
+    assert run.meta["data"]["n_train"] == len(y_tr)
+    assert run.arrays["val_labels"].shape == (120,) and run.arrays["val_index"].max() < 150
+    np.testing.assert_array_equal(run.arrays["val_labels"], y_va[run.arrays["val_index"]])
+    assert val.served == 3  # three batches of 50 reach the bound of 120; no more were read
+    assert run.has("per_class") and run.arrays["margins"].shape == (2, 500)
+
+
+def test_images_duplicates_and_large_validation_set(tmp_path):
+    x_tr, x_va, y_tr, y_va = digits(n_train=400, image=True)
+    x_va = np.concatenate([x_va, x_tr[:7]])
+    y_va = np.concatenate([y_va, (y_tr[:7] + 1) % 10])  # 7 duplicates, labels disagree
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, max_val_samples=200, **QUIET)
+    model = mlp(input_shape=(8, 8, 1))
+    fit(model, (x_tr, x_va, y_tr, y_va), doctor, epochs=1)
+    run = load_run(doctor.run_dir)
+    info = run.meta["data"]
+    assert info["duplicates_val_in_train"] == 7 and info["duplicate_label_conflicts"] == 7
+    assert info["feature_summary"]["val"]["kind"] == "per_channel"
+    assert len(info["feature_summary"]["val"]["mean"]) == 1
+    assert info["input_shape"] == [8, 8, 1]
+    assert run.arrays["x_val"].shape == (200, 64) and run.arrays["val_index"].max() < len(y_va)
+    np.testing.assert_array_equal(run.arrays["val_labels"], y_va[run.arrays["val_index"]])
+
+
+def test_wide_inputs_are_projected(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 400)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    doctor = GapDoctor(validation_data=(x[200:], y[200:]), train_data=(x[:200], y[:200]),
+                       output_dir=tmp_path, **QUIET)
+    model = mlp(n_out=2, input_shape=(400,))
+    fit(model, (x[:200], x[200:], y[:200], y[200:]), doctor, epochs=1)
+    run = load_run(doctor.run_dir)
+    assert run.arrays["x_train"].shape == (200, 128) and run.arrays["x_val"].shape == (100, 128)
+    assert run.meta["data"]["feature_projection"]["from_dim"] == 400
+    assert any("random projection" in note for note in run.meta["notes"])
+    # the projection is the same for both splits: distances are roughly kept
+    d_orig = np.linalg.norm(x[0] - x[200])
+    d_proj = np.linalg.norm(run.arrays["x_train"][0] - run.arrays["x_val"][0])
+    assert 0.7 < d_proj / d_orig < 1.3
+
+
+def test_read_source_bounds_an_infinite_pydataset():
+    x, y = np.zeros((40, 3), "float32"), np.arange(40) % 4
+    source = Batches(x, y, batch=8, infinite=True)
+    sample = read_source(source, limit=20)
+    assert sample.n_rows == 24 and not sample.exhausted and source.served == 3
+
+
+def test_stratified_rows_keeps_class_shares():
+    labels = np.repeat(np.arange(4), [400, 300, 200, 100])
+    rows, stratified = stratified_rows(labels, 100)
+    assert stratified and list(np.bincount(labels[rows])) == [40, 30, 20, 10]
+    rows, stratified = stratified_rows(np.array([0, 1, 1, 1, 2, 2]), 3)
+    assert len(rows) == 3 and len(set(rows.tolist())) == 3  # a singleton class: uniform
