@@ -214,6 +214,6 @@ def data_figure(labels: tuple[list[str], np.ndarray, np.ndarray] | None,
         ax.axvline(0, color="#444444", linewidth=0.6)
         for edge in (-0.25, 0.25):
             ax.axvline(edge, color="#999999", linestyle=":", linewidth=0.8)
-        ax.set_xlabel("(mean val - mean train) / std train")
+        ax.set_xlabel("(mean val - mean train) / pooled std")
         ax.set_title("most shifted features")
     return to_image(fig, theme)

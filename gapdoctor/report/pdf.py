@@ -1,5 +1,9 @@
 """Assemble the run report: sections in order, page furniture, bookmarks, one PDF file.
 
+A section that fails on an unexpected record is replaced by one sentence naming the error
+(and a ``RuntimeWarning``), so a report is always written; set the environment variable
+``GAPDOCTOR_STRICT_REPORT=1`` to raise instead (the tests do).
+
 Example:
     >>> from gapdoctor.report import write_report           # doctest: +SKIP
     >>> write_report(run, diagnosis, "report.pdf")           # doctest: +SKIP

@@ -10,6 +10,7 @@ import pandas as pd
 from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak
 
+from gapdoctor.analysis.classes import label_counts
 from gapdoctor.report import figures_detail
 from gapdoctor.report.context import Page
 from gapdoctor.report.styles import esc, fmt
@@ -52,28 +53,36 @@ def _shift(page: Page) -> tuple[list[tuple[str, float]], str]:
     """Standardised mean differences of features, most shifted first, and where from."""
     data, arrays = page.data_meta(), page.run.arrays
     names = data.get("feature_names") or []
+    unit = "projection" if data.get("feature_projection") else "feature"
     if page.run.has("x_train") and page.run.has("x_val"):
         xt = np.asarray(arrays["x_train"], dtype=float).reshape(len(arrays["x_train"]), -1)
         xv = np.asarray(arrays["x_val"], dtype=float).reshape(len(arrays["x_val"]), -1)
-        if xt.shape[1] == xv.shape[1]:
-            mt, mv, st = np.nanmean(xt, 0), np.nanmean(xv, 0), np.nanstd(xt, 0)
-            source = f"the recorded samples ({len(xt)} train, {len(xv)} validation rows)"
-        else:
+        if xt.shape[1] != xv.shape[1]:
             return [], "train and validation samples have different widths"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            mt, mv = np.nanmean(xt, 0), np.nanmean(xv, 0)
+            st, sv = np.nanstd(xt, 0), np.nanstd(xv, 0)
+        source = f"the recorded samples ({len(xt)} train, {len(xv)} validation rows)"
     else:
         summary = data.get("feature_summary") or {}
         train, val = summary.get("train") or {}, summary.get("val") or {}
+        unit = {"projected": "projection", "per_channel": "channel"}.get(train.get("kind"), unit)
         try:
             mt, mv = np.asarray(train["mean"], float), np.asarray(val["mean"], float)
             st = np.asarray(train.get("std", np.ones_like(mt)), float)
-        except (KeyError, TypeError, ValueError):
+            sv = np.asarray(val.get("std", st), float)
+        except (KeyError, TypeError, ValueError, AttributeError):
             return [], ""
+        if not mt.shape == mv.shape == st.shape == sv.shape or mt.ndim != 1:
+            return [], "train and validation feature summaries do not match"
         source = "the recorded feature summary"
+    pooled = np.sqrt((st ** 2 + sv ** 2) / 2)  # finite even when one split is constant
     with np.errstate(divide="ignore", invalid="ignore"):
-        smd = np.where(st > 1e-12, (mv - mt) / st, np.where(np.abs(mv - mt) > 1e-12, 10.0, 0.0))
-    smd = np.nan_to_num(smd, nan=0.0, posinf=10.0, neginf=-10.0)
+        smd = np.where(pooled > 1e-12, (mv - mt) / pooled, 0.0)
+    smd = np.clip(np.nan_to_num(smd, nan=0.0), -10.0, 10.0)
     order = np.argsort(-np.abs(smd))[: page.theme.limit("shifted_features", 10)]
-    label = [str(names[j]) if j < len(names) else f"feature {j}" for j in order]
+    label = [str(names[j]) if j < len(names) else f"{unit} {j}" for j in order]
     return list(zip(label, (float(smd[j]) for j in order), strict=False)), source
 
 
@@ -114,7 +123,6 @@ def data(page: Page) -> list[Any]:
     meta = page.data_meta()
     shift, shift_source = _shift(page)
     suspects, suspect_source = _suspects(page)
-    counts = (meta.get("train_label_counts"), meta.get("val_label_counts"))
     if not meta and not shift and not suspects:
         return out + [page.missing("data", "No data summaries were recorded.")]
     sizes = [f"{k.replace('_', ' ')}: {fmt(meta[k])}" for k in
@@ -122,21 +130,20 @@ def data(page: Page) -> list[Any]:
     if sizes:
         out.append(theme.para("Sizes: " + "; ".join(sizes) + ".", "body"))
     labels = None
-    try:
-        train, val = (np.asarray(c, dtype=float).ravel() for c in counts)
-        if len(train) == len(val) and len(train):
-            labels = ([page.class_name(i) for i in range(len(train))], train, val)
-    except (TypeError, ValueError):
-        pass
+    train, val = label_counts(page.run, "train"), label_counts(page.run, "val")
+    if train is not None and val is not None and len(train) and len(val):
+        width = max(len(train), len(val), len(page.class_names))
+        train, val = (np.pad(c, (0, width - len(c))) for c in (train, val))
+        labels = ([page.class_name(i) for i in range(width)], train, val)
     if labels is not None or shift:
         out.append(figures_detail.data_figure(labels, shift, theme))
     if labels is None:
         out.append(theme.para("Label counts per split were not recorded.", "muted"))
     if shift:
         worst = [f"{esc(n)} ({v:+.2f})" for n, v in shift if abs(v) >= 0.25]
-        text = ("Features shifted by more than 0.25 training standard deviations: "
+        text = ("Features whose validation mean moved by more than 0.25 standard deviations: "
                 + ", ".join(worst) + "." if worst else
-                "No feature's mean moved by more than 0.25 training standard deviations.")
+                "No feature's mean moved by more than 0.25 standard deviations.")
         out.append(theme.para(f"{text} Measured on {esc(shift_source)}.", "body", markup=True))
     elif shift_source:
         out.append(theme.para(f"Feature shift not measured: {shift_source}.", "muted"))
@@ -144,9 +151,14 @@ def data(page: Page) -> list[Any]:
         out.append(theme.para("Feature samples were not recorded, so feature shift "
                               "could not be measured.", "muted"))
     dup = meta.get("duplicates_val_in_train")
-    out.append(theme.para(
-        f"Validation samples that also appear in the training data: {fmt(dup)}."
-        if dup is not None else "Duplicates between the splits were not counted.", "body"))
+    text = "Duplicates between the splits were not counted."
+    if dup is not None:
+        text = f"Validation samples that also appear in the training data: {fmt(dup)}"
+        if meta.get("duplicate_label_conflicts"):
+            text += f", {fmt(meta['duplicate_label_conflicts'])} of them with a different label"
+        text += f" (searched {meta['duplicates_scope']})." if meta.get("duplicates_scope") \
+            else "."
+    out.append(theme.para(text, "body"))
     out += [CondPageBreak(5 * cm), theme.para("Most suspicious training samples", "h2")]
     if not suspects:
         out.append(theme.para("No per-sample margins were recorded, so no training sample "
