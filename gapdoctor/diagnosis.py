@@ -47,7 +47,7 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "value": json_safe(self.value), "comparison": self.comparison,
-                "supports": self.supports, "weight": round(float(self.weight), 3)}
+                "supports": bool(self.supports), "weight": round(float(self.weight), 3)}
 
 
 @dataclass
@@ -127,11 +127,11 @@ class Diagnosis:
         return next((f for f in self.findings if f.cause == cause), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": DIAGNOSIS_SCHEMA, "run_name": self.run_name, "source": self.source,
+        return json_safe({"schema": DIAGNOSIS_SCHEMA, "run_name": self.run_name, "source": self.source,
                 "verdict": self.verdict, "threshold": self.threshold,
                 "findings": [f.to_dict() for f in self.findings],
                 "skipped": list(self.skipped), "errors": list(self.errors),
-                "summary": json_safe(self.summary)}
+                "summary": self.summary})
 
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2, allow_nan=False)

@@ -7,7 +7,8 @@
 Prints the confusion matrix of expected cause vs verdict, top-1 and top-3 accuracy over the
 faulty runs, and the false-alarm rate on healthy runs. A healthy run counts as correct
 when its verdict is "healthy"; a faulty run is top-3 correct when its cause is among the
-three highest-scoring findings that reach the reporting threshold... or rank in the top 3.
+three highest-scoring findings. Records are kept under --out, so rules can be re-checked
+without retraining (--rediagnose).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import argparse
 import itertools
 import os
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 
+from gapdoctor import Diagnosis, diagnose, load_run
 from gapdoctor.faults import ARCHS, DATASETS, FAULTS
 
 TARGETS = {"top1": 0.90, "top3": 0.98, "false_alarm": 0.05}
@@ -37,23 +38,32 @@ def grid(subset: str) -> list[tuple[str, str, str, int, int]]:
     return list(itertools.product(FAULTS, DATASETS, ARCHS, (1, 2), (0, 1)))
 
 
-def _run_one(spec: tuple[str, str, str, int, int]) -> dict:
+def _run_one(task: tuple[tuple[str, str, str, int, int], str]) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from gapdoctor.faults import build_case, train_case
 
-    fault, dataset, arch, severity, seed = spec
+    spec, records = task
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out:
-        doctor = train_case(build_case(fault, dataset, arch, severity, seed), out,
-                            report=False, verbose=0)
-        d = doctor.diagnosis
+    doctor = train_case(build_case(*spec), records, report=False, verbose=0)
+    return _row(spec, doctor.diagnosis or diagnose(doctor.record), time.perf_counter() - start)
+
+
+def _rediagnose(task: tuple[tuple[str, str, str, int, int], str]) -> dict:
+    spec, records = task
+    start = time.perf_counter()
+    name = "{}-{}-{}-s{}-r{}".format(*spec)
+    return _row(spec, diagnose(load_run(Path(records) / name)), time.perf_counter() - start)
+
+
+def _row(spec: tuple[str, str, str, int, int], d: Diagnosis, seconds: float) -> dict:
+    fault, dataset, arch, severity, seed = spec
     ranked = [f.cause for f in d.findings]
     return {"fault": fault, "dataset": dataset, "arch": arch, "severity": severity,
             "seed": seed, "verdict": d.verdict, "top3": ",".join(ranked[:3]),
             "rank": ranked.index(fault) + 1 if fault in ranked else None,
             **{f"score_{f.cause}": round(f.score, 3) for f in d.findings},
             "errors": "; ".join(e["error"] for e in d.errors),
-            "seconds": round(time.perf_counter() - start, 1)}
+            "seconds": round(seconds, 2)}
 
 
 def score(results: pd.DataFrame) -> dict[str, float]:
@@ -74,14 +84,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default=str(Path(__file__).parent / "out"))
     parser.add_argument("--faults", default="", help="comma-separated faults to keep")
+    parser.add_argument("--rediagnose", action="store_true",
+                        help="re-run only the diagnosis on the records a previous run kept")
     args = parser.parse_args(argv)
     specs = grid(args.subset)
     if args.faults:
         specs = [s for s in specs if s[0] in args.faults.split(",")]
     start = time.perf_counter()
     rows = []
+    records = str(Path(args.out) / f"records-{args.subset}")
+    work = _rediagnose if args.rediagnose else _run_one
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for i, row in enumerate(pool.map(_run_one, specs), 1):
+        for i, row in enumerate(pool.map(work, [(s, records) for s in specs]), 1):
             rows.append(row)
             print(f"[{i}/{len(specs)}] {row['fault']:22s} {row['dataset']:7s} {row['arch']} "
                   f"s{row['severity']} r{row['seed']} -> {row['verdict']:22s} ({row['top3']})",
@@ -99,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nruns {s['runs']}  top-1 {s['top1']:.3f}  top-3 {s['top3']:.3f}  "
           f"false alarms {s['false_alarm']:.3f}  (targets: top-1 >= {TARGETS['top1']}, "
           f"top-3 >= {TARGETS['top3']}, false alarms <= {TARGETS['false_alarm']})")
+    failed = results[results["errors"].fillna("") != ""]
+    if len(failed):
+        print(f"{len(failed)} runs had rule errors, e.g.: {failed['errors'].iloc[0]}")
     print(f"wall time {time.perf_counter() - start:.0f} s with {args.jobs} jobs")
     return 0
 

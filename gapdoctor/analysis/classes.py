@@ -29,6 +29,7 @@ class ClassFacts:
     f1_best_threshold: float = float("nan")
     best_threshold: float = float("nan")
     positive_share: float = float("nan")
+    lagging_gap_share: float = float("nan")
 
 
 def _last_epochs_mean(table: pd.DataFrame, split: str, column: str, k: int = 3) -> pd.Series:
@@ -87,9 +88,41 @@ def class_facts(run: RunRecord, n_classes: int) -> ClassFacts | None:
         train_recall = _last_epochs_mean(table, "train", "recall")
         if len(train_recall):
             facts.lagging_train_recall = float(train_recall.reindex(lagging).mean())
-        counts = (run.meta.get("data") or {}).get("train_label_counts")
-        if counts and len(counts) >= max(lagging) + 1:
-            counts = np.asarray(counts, float)
+            gap = (train_recall - recall).clip(lower=0) * support.reindex(recall.index).fillna(0)
+            if gap.sum() > 0:
+                facts.lagging_gap_share = float(gap.reindex(lagging).sum() / gap.sum())
+        counts = label_counts(run, "train")
+        if counts is not None and len(counts) >= max(lagging) + 1 and np.median(counts) > 0:
             facts.lagging_train_share_ratio = float(counts[lagging].mean() / np.median(counts))
     _threshold_facts(run, facts)
     return facts
+
+
+def label_counts(run: RunRecord, split: str) -> np.ndarray | None:
+    """Label counts of ``split`` ("train" or "val") as an array indexed by class.
+
+    Accepts a list or a ``{class: count}`` mapping in ``meta["data"]["<split>_label_counts"]``.
+
+    Example:
+        >>> r = RunRecord(meta={"data": {"val_label_counts": {"0": 3, "2": 1}}})
+        >>> label_counts(r, "val").tolist()
+        [3.0, 0.0, 1.0]
+    """
+    counts = (run.meta.get("data") or {}).get(f"{split}_label_counts")
+    if isinstance(counts, dict):
+        try:
+            pairs = {int(k): float(v) for k, v in counts.items()}
+        except (TypeError, ValueError):
+            return None
+        if not pairs or min(pairs) < 0:
+            return None
+        out = np.zeros(max(pairs) + 1)
+        for k, v in pairs.items():
+            out[k] = v
+        return out
+    if isinstance(counts, (list, tuple)) and counts:
+        try:
+            return np.asarray(counts, float)
+        except (TypeError, ValueError):
+            return None
+    return None

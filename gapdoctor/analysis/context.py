@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gapdoctor.analysis.classes import ClassFacts, class_facts
+from gapdoctor.analysis.classes import ClassFacts, class_facts, label_counts
 from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
 from gapdoctor.analysis.features import FeatureFacts, feature_facts
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.record.schema import RunRecord, metric_mode
+
+
+def finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
 
 
 class Context:
@@ -79,9 +84,9 @@ class Context:
     @cached_property
     def chance(self) -> float:
         """Accuracy of always predicting the most common validation class."""
-        counts = (self.run.meta.get("data") or {}).get("val_label_counts")
-        if counts and sum(counts) > 0:
-            return float(max(counts) / sum(counts))
+        counts = label_counts(self.run, "val")
+        if counts is not None and counts.sum() > 0:
+            return float(counts.max() / counts.sum())
         return 1.0 / self.n_classes if self.n_classes else float("nan")
 
     def val_accuracy_series(self) -> pd.Series:
@@ -96,6 +101,51 @@ class Context:
             if self.run.has(f"curve:{name}"):
                 return series(self.run.curves, name)
         return pd.Series(dtype=float)
+
+    @cached_property
+    def train_val_lag(self) -> tuple[float, str]:
+        """How far validation accuracy is ahead of training accuracy late in training.
+
+        Uses the callback's eval-mode accuracy on the train probe when recorded (the same
+        weights as validation; the largest 3-epoch mean over the run); otherwise Keras's
+        logged metrics, whose training value is a running average over the epoch, so only
+        the last epochs are compared.
+        """
+        sm = self.run.split_metrics
+        if self.run.has("split_metrics"):
+            table = sm.pivot_table(index="epoch", columns="split", values="accuracy")
+            if {"train", "val"} <= set(table.columns):
+                lag = (table["val"] - table["train"]).dropna()
+                if len(lag):
+                    # same weights on both sides, so any epoch counts; smooth over 3 epochs
+                    smooth = lag.rolling(3, min_periods=1).mean()
+                    return float(smooth.max()), "eval-mode accuracy, train probe vs validation"
+        c = self.curves
+        if finite_number(c.gap) and c.mode == "max":
+            return -c.gap, "logged training vs validation metric"
+        return float("nan"), ""
+
+    @cached_property
+    def val_error(self) -> float:
+        """Lowest validation error rate of the run (1 - best accuracy), NaN if unknown.
+
+        The best epoch, because memorising wrong labels later degrades validation too.
+        """
+        acc = self.val_accuracy_series()
+        return float(1 - acc.rolling(3, min_periods=1).mean().max()) if len(acc) else float("nan")
+
+    @cached_property
+    def noise_excess(self) -> float:
+        """Share of train-probe samples with AUM < 0 minus the validation error rate.
+
+        Samples that are merely hard are misclassified on validation as often as they are
+        flagged in training; wrong training labels are flagged far more often, although the
+        model was fitted to them.
+        """
+        m = self.margins
+        if m is None or not finite_number(self.val_error):
+            return float("nan")
+        return m.flagged_fraction - self.val_error
 
     def run_summary(self) -> dict[str, Any]:
         """Headline numbers: epochs, monitored metric, its best value and epoch."""

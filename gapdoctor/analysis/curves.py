@@ -63,7 +63,6 @@ class CurveFacts:
     metric_range: float = float("nan")
     loss_up_fraction: float = float("nan")
     loss_spike: float = float("nan")
-    early_train_lag: float = float("nan")
 
 
 def _improvement(a: float, b: float, mode: str) -> float:
@@ -117,7 +116,4 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None) -> CurveFacts:
             f.train_metric_last = float(np.mean(joint[-3:, 0]))
             if len(gaps) >= 4:
                 f.gap_trend = float(np.mean(gaps[-3:]) - np.mean(gaps[: max(2, len(gaps) // 4)]))
-            early = joint[: max(2, len(joint) // 2)]
-            f.early_train_lag = float(np.max((early[:, 1] - early[:, 0]) *
-                                             (1 if mode == "max" else -1)))
     return f

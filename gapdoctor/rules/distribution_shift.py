@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
@@ -11,11 +12,12 @@ from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 
 def label_shift(run: RunRecord) -> float:
     """Total variation distance between train and validation label distributions (NaN if unknown)."""
-    data = run.meta.get("data") or {}
-    tr, va = data.get("train_label_counts"), data.get("val_label_counts")
-    if not tr or not va or len(tr) != len(va) or sum(tr) == 0 or sum(va) == 0:
+    tr, va = label_counts(run, "train"), label_counts(run, "val")
+    if tr is None or va is None or tr.sum() == 0 or va.sum() == 0:
         return float("nan")
-    p, q = np.asarray(tr, float) / sum(tr), np.asarray(va, float) / sum(va)
+    n = max(len(tr), len(va))
+    tr, va = np.pad(tr, (0, n - len(tr))), np.pad(va, (0, n - len(va)))
+    p, q = tr / tr.sum(), va / va.sum()
     return float(0.5 * np.abs(p - q).sum())
 
 

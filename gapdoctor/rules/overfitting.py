@@ -50,13 +50,14 @@ class OverfittingRule(Rule):
 
     def _against(self, w: Weighing, ctx: Context) -> None:
         m, f, c = ctx.margins, ctx.features, ctx.curves
-        if m is not None:
-            w.add("training samples with negative area under the margin", round(m.flagged_fraction, 4),
-                  "against: wrong labels explain a gap better when > 0.08",
-                  -3.0 * ramp(m.flagged_fraction, 0.06, 0.15))
-        if finite(c.early_train_lag) and c.early_train_lag > 0.05 and m is None:
-            w.add("validation ahead of training early on", round(c.early_train_lag, 4),
-                  "against: typical of noisy training labels, not memorisation", -1.5)
+        if finite(ctx.noise_excess):
+            w.add("flagged training share minus validation error rate", round(ctx.noise_excess, 4),
+                  "against: wrong training labels explain the gap better (> 0.08)",
+                  -3.0 * ramp(ctx.noise_excess, 0.04, 0.12))
+        lag, how = ctx.train_val_lag
+        if finite(lag) and lag > 0.03:
+            w.add(f"validation accuracy ahead of training ({how})", round(lag, 4),
+                  "against: a memorising model is ahead on training, not behind", -2.0 * ramp(lag, 0.03, 0.08))
         if f is not None and finite(f.domain_auc):
             w.add("domain classifier AUC (train vs validation inputs)", round(f.domain_auc, 3),
                   "against: the splits differ when > 0.7", -2.5 * ramp(f.domain_auc, 0.65, 0.8))
@@ -65,6 +66,13 @@ class OverfittingRule(Rule):
             w.add("reference model: training CV accuracy minus validation accuracy", round(drop, 4),
                   "against: a simple model fitted on training data also drops on validation when > 0.1",
                   -2.0 * ramp(drop, 0.06, 0.2))
+        k = ctx.classes
+        if k is not None and k.lagging and finite(k.lagging_gap_share):
+            share = len(k.lagging) / max(1, len(k.recall))
+            # Memorisation spreads over classes; a gap that sits in a few classes is a slice.
+            w.add("share of the train-validation gap in the lagging classes", round(k.lagging_gap_share, 3),
+                  f"against: {len(k.lagging)} of {len(k.recall)} classes hold most of the gap",
+                  -3.0 * ramp(k.lagging_gap_share - share, 0.2, 0.45))
         val_acc = ctx.val_accuracy_series()
         if len(val_acc) and finite(ctx.chance):
             best = float(val_acc.max())
