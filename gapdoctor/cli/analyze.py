@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from gapdoctor.cli.common import UsageError, format_summary, output_path, unique_names
@@ -11,7 +12,7 @@ from gapdoctor.errors import RecordError
 from gapdoctor.importers import load_run
 
 
-def _write(kind: str, path: Path, write) -> None:  # noqa: ANN001 - a small callback
+def _write(kind: str, path: Path, write: Callable[[Path], object]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(path)

@@ -54,7 +54,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         if event_files(path):
             return "tensorboard"
         raise RecordError(f"{path}: directory holds neither a gapdoctor record.json nor "
-                          "TensorBoard event files (events.out.tfevents.*)")
+                          "TensorBoard event files (for a folder of runs, use gapdoctor batch)")
     if "tfevents" in path.name:
         return "tensorboard"
     if path.name == MANIFEST:

@@ -157,7 +157,7 @@ def read_tensorboard(path: str | os.PathLike[str]) -> RunRecord:
         runs = sorted(run_dirs(files, root))
     if runs:
         raise RecordError(f"{path}: holds several runs ({', '.join(runs[:5])}); pass one "
-                          "run's directory")
+                          "run's directory, or use gapdoctor batch")
     notes: list[str] = []
     meta: dict[str, Any] = {}
     points: list[tuple[str, int, float, float]] = []  # column, step, wall_time, value
