@@ -192,6 +192,9 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
             wrote.append(str(write_overview(summary, runs, out_dir / "overview.pdf")))
         except OSError as exc:
             raise UsageError(f"{out_dir / 'overview.pdf'}: cannot write ({exc})") from None
+        except Exception as exc:  # the summary is written; a drawing bug must not hide it
+            print(f"gapdoctor: warning: overview.pdf failed ({type(exc).__name__}: {exc})",
+                  file=sys.stderr)
     errors = int(summary["error"].notna().sum())
     verdicts = summary.loc[summary["verdict"].notna(), "verdict"].value_counts()
     print(f"analysed {len(summary)} runs in {time.perf_counter() - started:.1f} s "
