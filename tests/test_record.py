@@ -168,3 +168,27 @@ def test_import_gapdoctor_does_not_import_tensorflow_or_keras():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_appender_writes_what_save_record_writes(tmp_path):
+    from gapdoctor.record.appender import RecordAppender
+
+    record = sample_record()
+    curves = [{"epoch": 0, "loss": 1.0}, {"epoch": 1, "loss": float("nan")}]
+    layers = record.layers.to_dict("records")
+    writer = RecordAppender(tmp_path / "a")
+    writer.write(record.meta, {"curves": (["epoch", "loss"], curves[:1]),
+                               "layers": (list(record.layers.columns), layers[:1])},
+                 record.arrays, record.failures, seq=1)
+    assert load_run(tmp_path / "a").n_epochs == 1
+    curves.append({"epoch": 2, "loss": 0.25, "val_loss": 0.5})  # a column appears later
+    writer.write(record.meta, {"curves": (["epoch", "loss", "val_loss"], curves),
+                               "layers": (list(record.layers.columns), layers)},
+                 record.arrays, record.failures, seq=2)
+    back = load_run(tmp_path / "a")
+    assert list(back.curves.index) == [0, 1, 2] and np.isnan(back.curves.loss[1])
+    assert np.isnan(back.curves.val_loss[0]) and back.curves.val_loss[2] == 0.5
+    pd.testing.assert_frame_equal(back.layers, record.layers, check_dtype=False)
+    assert back.failures == record.failures and back.meta["class_names"][1] == "<b>cat"
+    np.testing.assert_array_equal(back.arrays["margins"], record.arrays["margins"])
+    assert [p.name for p in (tmp_path / "a").glob("arrays-*.npz")] == ["arrays-000002.npz"]

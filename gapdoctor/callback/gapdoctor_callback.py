@@ -17,6 +17,7 @@ from gapdoctor.callback.data_sampling import bounded_sample, label_ints, source_
 from gapdoctor.callback.probes import as_probe, default_probes
 from gapdoctor.callback.state import RunState
 from gapdoctor.record import RunRecord, save_record
+from gapdoctor.record.appender import RecordAppender
 
 
 def _check_count(name: str, value: Any) -> int:
@@ -131,7 +132,8 @@ class GapDoctor(keras.callbacks.Callback):
                             f"{type(probes).__name__}")
         self.extra_probes = [as_probe(p) for p in probes or []]
         self.run_dir: Path | None = None
-        self.record: RunRecord | None = None
+        self._state: RunState | None = None
+        self._record_stale = False
         self.diagnosis: Any = None
         self.timings: dict[str, float] = {}
         self._report_warned = False
@@ -156,10 +158,32 @@ class GapDoctor(keras.callbacks.Callback):
             elapsed = time.perf_counter() - start
             state.probe_seconds[name] = state.probe_seconds.get(name, 0.0) + elapsed
 
+    @property
+    def record(self) -> RunRecord | None:
+        """The run record so far (None before the first ``fit``); tables built on access."""
+        state = getattr(self, "_state", None)
+        if state is None:
+            return None
+        if self._record_stale:
+            state.to_record()
+            self._record_stale = False
+        return state.record
+
     def _write(self, seq: int, final: bool = False) -> None:
-        self.record = self._state.to_record()
-        self._guard("record_write", None if seq == 0 else seq - 1,
-                    lambda: save_record(self.record, self.run_dir, seq=seq, fast=not final))
+        """Write the record: per epoch appending (cheap), at the end compressed and fsynced."""
+        state = self._state
+        self._record_stale = True
+
+        def write() -> None:
+            if final:
+                save_record(self.record, self.run_dir, seq=seq)
+            else:
+                state.meta["probe_seconds"] = {k: round(v, 4)
+                                               for k, v in state.probe_seconds.items()}
+                self._appender.write(state.meta, state.table_rows(), state.current_arrays(),
+                                     state.record.failures, seq=seq)
+
+        self._guard("record_write", None if seq == 0 else seq - 1, write)
 
     # -- setup -------------------------------------------------------------------------
     def _new_run_dir(self) -> Path:
@@ -232,6 +256,7 @@ class GapDoctor(keras.callbacks.Callback):
         self.diagnosis, self.timings, self._warned = None, {}, set()
         self._probes = default_probes() + self.extra_probes
         self.run_dir = self._new_run_dir()
+        self._appender = RecordAppender(self.run_dir)
         record = RunRecord.empty(source="gapdoctor", run_name=self.run_dir.name)
         record.meta.update(self._base_meta())
         self._state = RunState(model=self.model, record=record, run_dir=self.run_dir,

@@ -60,25 +60,37 @@ class RunState:
         only built by its first training step, after ``on_train_begin``)."""
         return bool(getattr(self.model, "built", False)) and bool(self.model.weights)
 
-    def to_record(self) -> RunRecord:
-        """Refresh the record's tables and arrays from the rows gathered so far."""
-        record = self.record
+    def table_rows(self) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
+        """``{table: (columns, rows)}`` of everything recorded so far (rows are shared)."""
+        out: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
         if self.curves:
-            curves = pd.DataFrame.from_records(self.curves).set_index("epoch").sort_index()
-            curves.index.name = "epoch"
-            record.curves = curves
+            columns = list(dict.fromkeys(k for row in self.curves for k in row))
+            out["curves"] = (columns, self.curves)
         for name, columns in TABLE_COLUMNS.items():
             rows = self.rows[name]
             if rows:
                 extra = [c for c in rows[0] if c not in columns]
-                setattr(record, name, pd.DataFrame.from_records(rows,
-                                                                columns=[*columns, *extra]))
+                out[name] = ([*columns, *extra], rows)
+        return out
+
+    def current_arrays(self) -> dict[str, np.ndarray]:
+        """Every array of the record, the per-epoch series stacked."""
         arrays = dict(self.arrays)
         for name, rows in self.series.items():
             if rows:
                 arrays[name] = np.stack(rows)
         if self.series_epochs:
             arrays["pred_epochs"] = np.asarray(self.series_epochs, dtype=np.int64)
-        record.arrays = arrays
+        return arrays
+
+    def to_record(self) -> RunRecord:
+        """Refresh the record's tables and arrays from the rows gathered so far."""
+        record = self.record
         record.meta["probe_seconds"] = {k: round(v, 4) for k, v in self.probe_seconds.items()}
+        for name, (columns, rows) in self.table_rows().items():
+            frame = pd.DataFrame.from_records(rows, columns=columns)
+            if name == "curves":
+                frame = frame.set_index("epoch").sort_index()
+            setattr(record, name, frame)
+        record.arrays = self.current_arrays()
         return record
