@@ -34,7 +34,8 @@ def templates_dir() -> Path:
     if env:
         return Path(env)
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "report_templates", here / "report_templates"):
+    installed = Path(sys.prefix) / "share" / "gapdoctor" / "report_templates"
+    for candidate in (here.parent / "report_templates", installed):
         if candidate.is_dir():
             return candidate
     raise GapDoctorError("report_templates/ not found; set GAPDOCTOR_TEMPLATES to its path")

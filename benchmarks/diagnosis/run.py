@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ from gapdoctor import Diagnosis, diagnose, load_run
 from gapdoctor.faults import ARCHS, DATASETS, FAULTS
 
 TARGETS = {"top1": 0.90, "top3": 0.98, "false_alarm": 0.05}
+DEFAULT_OUT = Path(__file__).parent / "out"
 
 
 def grid(subset: str) -> list[tuple[str, str, str, int, int]]:
@@ -78,45 +80,63 @@ def score(results: pd.DataFrame) -> dict[str, float]:
             "overall_top1": float(overall.mean()), "runs": len(results)}
 
 
+def run_benchmark(subset: str = "full", jobs: int = 2, out: str | Path = DEFAULT_OUT,
+                  faults: tuple[str, ...] = (), rediagnose: bool = False,
+                  progress: bool = True) -> pd.DataFrame:
+    """Train (or re-diagnose) every run of ``subset``; one row per run.
+
+    Records are kept under ``out/records-<subset>/<case name>``.
+    """
+    specs = [s for s in grid(subset) if not faults or s[0] in faults]
+    records = str(Path(out) / f"records-{subset}")
+    work = _rediagnose if rediagnose else _run_one
+    rows = []
+    # spawn: forking a process that already initialised TensorFlow can deadlock
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        for i, row in enumerate(pool.map(work, [(s, records) for s in specs]), 1):
+            rows.append(row)
+            if progress:
+                print(f"[{i}/{len(specs)}] {row['fault']:22s} {row['dataset']:7s} {row['arch']} "
+                      f"s{row['severity']} r{row['seed']} -> {row['verdict']:22s} ({row['top3']})",
+                      file=sys.stderr, flush=True)
+    results = pd.DataFrame(rows)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    results.to_csv(Path(out) / f"results-{subset}.csv", index=False)
+    return results
+
+
+def report(results: pd.DataFrame) -> str:
+    """The confusion matrix and the headline figures, as printed text."""
+    labels = list(FAULTS)
+    matrix = pd.crosstab(results["fault"], results["verdict"]).reindex(
+        index=labels, columns=labels, fill_value=0)
+    s = score(results)
+    lines = ["confusion matrix (rows: injected fault, columns: verdict)",
+             matrix.rename(columns=lambda c: c[:8]).to_string(line_width=250), "",
+             f"runs {s['runs']}  top-1 {s['top1']:.3f}  top-3 {s['top3']:.3f}  "
+             f"false alarms {s['false_alarm']:.3f}  (targets: top-1 >= {TARGETS['top1']}, "
+             f"top-3 >= {TARGETS['top3']}, false alarms <= {TARGETS['false_alarm']})"]
+    failed = results[results["errors"].fillna("") != ""]
+    if len(failed):
+        lines.append(f"{len(failed)} runs had rule errors, e.g.: {failed['errors'].iloc[0]}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subset", choices=("full", "fast"), default="full")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "out"))
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--faults", default="", help="comma-separated faults to keep")
     parser.add_argument("--rediagnose", action="store_true",
                         help="re-run only the diagnosis on the records a previous run kept")
     args = parser.parse_args(argv)
-    specs = grid(args.subset)
-    if args.faults:
-        specs = [s for s in specs if s[0] in args.faults.split(",")]
     start = time.perf_counter()
-    rows = []
-    records = str(Path(args.out) / f"records-{args.subset}")
-    work = _rediagnose if args.rediagnose else _run_one
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for i, row in enumerate(pool.map(work, [(s, records) for s in specs]), 1):
-            rows.append(row)
-            print(f"[{i}/{len(specs)}] {row['fault']:22s} {row['dataset']:7s} {row['arch']} "
-                  f"s{row['severity']} r{row['seed']} -> {row['verdict']:22s} ({row['top3']})",
-                  file=sys.stderr, flush=True)
-    results = pd.DataFrame(rows)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    results.to_csv(Path(args.out) / f"results-{args.subset}.csv", index=False)
-    labels = list(FAULTS)
-    matrix = pd.crosstab(results["fault"], results["verdict"]).reindex(
-        index=labels, columns=labels, fill_value=0)
-    pd.set_option("display.width", 250)
-    print("confusion matrix (rows: injected fault, columns: verdict)")
-    print(matrix.rename(columns=lambda c: c[:8]).to_string())
-    s = score(results)
-    print(f"\nruns {s['runs']}  top-1 {s['top1']:.3f}  top-3 {s['top3']:.3f}  "
-          f"false alarms {s['false_alarm']:.3f}  (targets: top-1 >= {TARGETS['top1']}, "
-          f"top-3 >= {TARGETS['top3']}, false alarms <= {TARGETS['false_alarm']})")
-    failed = results[results["errors"].fillna("") != ""]
-    if len(failed):
-        print(f"{len(failed)} runs had rule errors, e.g.: {failed['errors'].iloc[0]}")
-    print(f"wall time {time.perf_counter() - start:.0f} s with {args.jobs} jobs")
+    results = run_benchmark(args.subset, args.jobs, args.out,
+                            tuple(f for f in args.faults.split(",") if f), args.rediagnose)
+    print(report(results))
+    print(f"wall time {time.perf_counter() - start:.0f} s with {args.jobs} jobs; "
+          f"median seconds per run {results['seconds'].median():.1f}")
     return 0
 
 

@@ -49,7 +49,7 @@ class OverfittingRule(Rule):
         return w
 
     def _against(self, w: Weighing, ctx: Context) -> None:
-        m, f, c = ctx.margins, ctx.features, ctx.curves
+        f, c = ctx.features, ctx.curves
         if finite(ctx.noise_excess):
             w.add("flagged training share minus validation error rate", round(ctx.noise_excess, 4),
                   "against: wrong training labels explain the gap better (> 0.08)",
