@@ -198,8 +198,9 @@ def small_multiples(items: list[dict[str, Any]], theme: Theme, ncols: int = 4) -
     """One small validation-curve panel per run: ``{title, subtitle, series: [(label, s)]}``."""
     cfg = fig_cfg(theme)
     nrows = max(1, (len(items) + ncols - 1) // ncols)
-    fig = new_figure(theme, 3.6 * nrows, 25.5)
+    fig = new_figure(theme, 3.7 * nrows + 0.3, 25.5, layout=None)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    adjust(fig, nrows, ncols, left=0.9, right=0.2, top=0.85, bottom=0.55, wgap=1.0, hgap=1.35)
     colors = (cfg.get("val", "#d62728"), cfg.get("train", "#1f77b4"))
     for ax, item in zip(axes, items, strict=False):
         for (label, series), color in zip(item["series"], colors, strict=False):
@@ -222,8 +223,10 @@ def small_multiples(items: list[dict[str, Any]], theme: Theme, ncols: int = 4) -
 def score_matrix(names: list[str], causes: list[str], scores: np.ndarray, threshold: float,
                  theme: Theme) -> Image:
     """Runs x causes heat map of scores, cells at or above the threshold outlined."""
-    fig = new_figure(theme, 1.8 + 0.36 * len(names), 25.5)
+    fig = new_figure(theme, 1.6 + 0.36 * len(names), 25.5, layout=None)
     ax = fig.add_subplot()
+    row_w = text_cm([mpl_text(n, 36) for n in names], 6)
+    adjust(fig, 1, 1, left=row_w + 0.4, right=0.3, top=1.1, bottom=0.2)
     ax.imshow(np.nan_to_num(scores), cmap="Oranges", vmin=0, vmax=1, aspect="auto")
     for (i, j), value in np.ndenumerate(scores):
         if np.isfinite(value):
