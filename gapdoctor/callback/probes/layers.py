@@ -7,8 +7,10 @@ TF/Keras details:
       updated, so the user's model is not changed), the loss via ``model.compute_loss``, the
       gradient, the norms, and the copy of the weights kept for the next update ratio. The
       gradient is therefore the eval-mode gradient of the compiled loss on a fixed batch.
-    - The previous weights are kept in float32 ``tf.Variable`` copies (memory: one more copy
-      of the trainable weights).
+    - The previous weights are kept in one flat float32 ``tf.Variable`` (memory: one more
+      copy of the trainable weights); per-variable sums of squares are one
+      ``unsorted_segment_sum`` over the flattened weights, which keeps the traced graph small
+      (tracing cost grows with the number of ops, not with their size).
     - Activations of ReLU-like layers come from a functional view of the model
       (``keras.Model(model.inputs, [layer.output, ...])``), which shares the layers and
       variables; models without symbolic inputs (subclassed) get no dead fraction.
@@ -83,7 +85,13 @@ class LayersProbe(Probe):
                 owner.setdefault(id(v), name)
         variables = list(model.trainable_variables)
         self.names = [owner.get(id(v), "model") for v in variables]
-        prevs = [tf.Variable(tf.cast(v, tf.float32), trainable=False) for v in variables]
+        sizes = [int(np.prod(tuple(v.shape), dtype=np.int64)) for v in variables]
+        segments = tf.constant(np.repeat(np.arange(len(variables)), sizes), tf.int32)
+
+        def flat(tensors: list[Any]) -> Any:
+            return tf.concat([tf.reshape(tf.cast(t, tf.float32), (-1,)) for t in tensors], 0)
+
+        prev = tf.Variable(flat(variables), trainable=False)
         relu = [(n, lay) for n, lay in leaf_layers(model) if is_relu_like(lay)
                 and lay in getattr(model, "layers", [])]
         extractor = None
@@ -104,17 +112,15 @@ class LayersProbe(Probe):
                     acts, pred = [], keras.tree.flatten(model(x, training=False))[0]
                 loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
             grads = tape.gradient(loss, variables)
-            out = []
-            for v, prev, g in zip(variables, prevs, grads, strict=True):
-                w = tf.cast(v, tf.float32)
-                g_sq = (tf.reduce_sum(tf.square(tf.cast(g, tf.float32))) if g is not None
-                        else tf.constant(np.nan, tf.float32))
-                out.append(tf.stack([tf.reduce_sum(tf.square(w)),
-                                     tf.reduce_sum(tf.square(w - prev)), g_sq]))
-                prev.assign(w)
+            grads = [g if g is not None else tf.fill(v.shape, np.nan) for g, v in
+                     zip(grads, variables, strict=True)]
+            w = flat(variables)
+            squares = tf.stack([tf.square(w), tf.square(w - prev), tf.square(flat(grads))], 1)
+            out = tf.math.unsorted_segment_sum(squares, segments, len(variables))
+            prev.assign(w)
             dead = [tf.reduce_mean(tf.cast(tf.reduce_all(
                 tf.reshape(a, (-1, tf.shape(a)[-1])) <= 0, axis=0), tf.float32)) for a in acts]
-            return tf.stack(out), (tf.stack(dead) if dead else tf.zeros((0,)))
+            return out, (tf.stack(dead) if dead else tf.zeros((0,)))
 
         fn = tf.function(stats, autograph=False)
         self.fn = lambda: fn(x, y)
