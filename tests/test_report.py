@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -187,6 +188,14 @@ def test_sparse_records_render(tmp_path: Path, kind: str) -> None:
         assert "No per-epoch curves were recorded" in text
     else:
         assert "No per-epoch curves were recorded" not in text
+
+
+def test_report_imports_no_tensorflow_and_no_pyplot() -> None:
+    code = ("import sys, gapdoctor.report; bad = [m for m in ('tensorflow', 'keras', "
+            "'matplotlib.pyplot') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_report_is_fast_for_100_epochs(tmp_path: Path) -> None:

@@ -50,7 +50,8 @@ def document(path: Path, theme: Theme, title: str, footer: str, wide: bool = Fal
     margin = float(theme.cfg.get("page", {}).get("margin_mm", 16)) * mm
     doc = _Doc(str(path), pagesize=page_size(theme, wide), leftMargin=margin,
                rightMargin=margin, topMargin=margin, bottomMargin=margin + 4 * mm,
-               title=title, author="gapdoctor", subject="train/validation gap diagnosis")
+               title=title, author="gapdoctor", creator="gapdoctor",
+               subject="train/validation gap diagnosis")
 
     def furniture(canvas: Any, doc_: Any) -> None:
         canvas.saveState()

@@ -109,9 +109,9 @@ def ranking(page: Page) -> Any:
 def summary(page: Page) -> list[Any]:
     """Page 1: verdict, ranked causes, three fixes, how sure we are."""
     run, d, theme = page.run, page.diagnosis, page.theme
-    out: list[Any] = [theme.para(f"Why is the validation metric stuck? {run.name}", "title")]
+    out: list[Any] = [theme.para("Why is the validation metric stuck?", "title")]
     source = run.meta.get("source") or d.source or "unknown"
-    out.append(theme.para(f"Run {esc(run.name)} · source: {esc(source)} · {run.n_epochs} "
+    out.append(theme.para(f"Run <b>{esc(run.name)}</b> · source: {esc(source)} · {run.n_epochs} "
                           f"epochs recorded · monitored metric: {esc(page.monitor or 'none')}",
                           "muted", markup=True))
     top = d.findings[0] if d.findings else None
