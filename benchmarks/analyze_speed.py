@@ -11,6 +11,8 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -77,10 +79,18 @@ def make_record(run_dir: Path, seed: int = 0) -> Path:
     return run_dir
 
 
+CPU: list[float] = []  # CPU seconds (user + sys) of each timed subprocess
+
+
 def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Wall seconds of one subprocess run; its CPU seconds are appended to ``CPU``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(args, capture_output=True, text=True)
-    return time.perf_counter() - start, proc
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall, proc
 
 
 def main() -> int:
@@ -91,13 +101,15 @@ def main() -> int:
         run_dir = make_record(Path(tmp) / "bench-100")
         cmd = [str(GAPDOCTOR), "analyze", str(run_dir), "--json", f"{tmp}/d.json",
                "--pdf", f"{tmp}/r.pdf"]
-        times = []
+        load = os.getloadavg()[0]
+        times, cpu = [], []
         for _ in range(args.repeat):
             seconds, proc = timed(cmd)
             if proc.returncode not in (0, 1):
                 print(proc.stdout, proc.stderr, sep="\n")
                 return 1
             times.append(seconds)
+            cpu.append(CPU[-1])
         startup = min(timed([sys.executable, "-c", "import gapdoctor"])[0] for _ in range(2))
         no_pdf = min(timed(cmd[:-2])[0] for _ in range(2))
         pdf_kb = Path(f"{tmp}/r.pdf").stat().st_size / 1024
@@ -107,7 +119,9 @@ def main() -> int:
           f"(target < 3 s: {'met' if median < 3 else 'MISSED'})")
     print(f"  of which: python + import gapdoctor {startup:.2f} s; analyze without PDF "
           f"{no_pdf:.2f} s, so the PDF costs about {best - no_pdf:.2f} s")
-    print(f"  proc stdout head: {proc.stdout.splitlines()[2] if proc.stdout else ''}")
+    print(f"  CPU time (user + sys) median {statistics.median(cpu):.2f} s; load average "
+          f"{load:.1f} on {os.cpu_count()} CPUs when started (wall times grow with load)")
+    print(f"  the run's{proc.stdout.splitlines()[2] if proc.stdout else ''}")
     return 0
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -62,13 +64,18 @@ def write_histories(folder: Path, runs: int, seed: int = 0) -> None:
 
 
 def time_batch(folder: Path, out: Path, jobs: int) -> float:
+    """Wall seconds of one ``gapdoctor batch`` subprocess (CPU seconds printed too)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run([str(GAPDOCTOR), "batch", str(folder / "*.json"), "--out", str(out),
                            "--no-pdf", "--jobs", str(jobs)], capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if proc.returncode != 0:
         raise SystemExit(f"batch failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    print(f"  --jobs {jobs}: {seconds:6.1f} s   {proc.stdout.splitlines()[0]}")
+    print(f"  --jobs {jobs}: {seconds:6.1f} s wall, {cpu:6.1f} s CPU (load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)   {proc.stdout.splitlines()[0]}")
     return seconds
 
 
