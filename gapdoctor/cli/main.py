@@ -112,7 +112,8 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    warnings.simplefilter("ignore", RuntimeWarning)  # numpy's empty-slice chatter
+    if not sys.warnoptions:  # keep CI logs to our own lines; `python -W ...` shows them
+        warnings.simplefilter("ignore")
     try:
         return _run(args)
     except GapDoctorError as exc:
