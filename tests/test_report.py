@@ -151,7 +151,7 @@ def test_suspects_from_finding_details(tmp_path: Path) -> None:
     d = make_diagnosis()
     d.finding("label_noise").details["suspects"] = [
         {"index": 4242, "given": 3, "predicted": 5, "aum": -0.71}]
-    text = pdf_text(write_report(make_run(), d, tmp_path / "r.pdf"))
+    text = pdf_text(write_report(make_run(epochs=4, probe=40), d, tmp_path / "r.pdf"))
     assert "4242" in text and "-0.71" in text
 
 
