@@ -160,7 +160,7 @@ def read_tensorboard(path: str | os.PathLike[str]) -> RunRecord:
                           "run's directory, or use gapdoctor batch")
     notes: list[str] = []
     meta: dict[str, Any] = {}
-    points: list[tuple[str, int, float, float]] = []  # column, step, wall_time, value
+    points: list[tuple[str, int, float, float, bool]] = []  # column, step, time, value, epoch_*
     skipped: set[str] = set()
     for file in sorted(files, key=_order):
         split = _split(file)
@@ -182,12 +182,19 @@ def read_tensorboard(path: str | os.PathLike[str]) -> RunRecord:
                 if number is None:
                     skipped.add(value.tag)
                     continue
-                points.append((column, int(event.step), float(event.wall_time), number))
+                points.append((column, int(event.step), float(event.wall_time), number,
+                               value.tag.startswith("epoch_")))
     if not points:
         raise RecordError(f"{path}: event files hold no per-epoch scalars (epoch_loss, ...)")
-    if skipped & {t for t in skipped if t.startswith("batch_")}:
+    if any(t.startswith("batch_") for t in skipped):
         notes.append("batch-level scalars (batch_*) ignored: only per-epoch values are used")
-    table = pd.DataFrame(points, columns=["column", "epoch", "wall_time", "value"])
+    table = pd.DataFrame(points, columns=["column", "epoch", "wall_time", "value", "keras"])
+    if table["keras"].any() and not table["keras"].all():
+        # Keras logs per-epoch values as epoch_*; other scalars may be stepped by batch
+        others = sorted(set(table.loc[~table["keras"], "column"]))
+        notes.append(f"scalars other than epoch_* ignored ({', '.join(others[:5])}): their "
+                     "steps need not be epochs")
+        table = table[table["keras"]]
     repeated = table.duplicated(["column", "epoch"]).any()
     table = table.drop_duplicates(["column", "epoch"], keep="last")
     if repeated:
