@@ -13,37 +13,17 @@ import keras
 import numpy as np
 
 from gapdoctor.callback import console
-from gapdoctor.callback.data_sampling import bounded_sample, label_ints, source_kind
-from gapdoctor.callback.probes import as_probe, default_probes
+from gapdoctor.callback.arguments import (
+    check_arguments,
+    check_count,
+    check_groups,
+    check_probes,
+)
+from gapdoctor.callback.probes import default_probes
+from gapdoctor.callback.samples import map_groups, take_samples
 from gapdoctor.callback.state import RunState
 from gapdoctor.record import RunRecord, save_record
 from gapdoctor.record.appender import RecordAppender
-
-
-def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"`{name}` must be a positive integer. "
-                        f"Received: {name}={value!r} of type {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value}")
-    return int(value)
-
-
-def _check_groups(groups: Any) -> dict[str, np.ndarray] | None:
-    if groups is None:
-        return None
-    if not isinstance(groups, dict):
-        raise TypeError("`groups` must be a dict mapping a name to a boolean mask or an index "
-                        f"array over the validation samples. Received: {type(groups).__name__}")
-    out = {}
-    for name, spec in groups.items():
-        array = np.asarray(spec)
-        if array.ndim != 1 or not (array.dtype == bool or array.dtype.kind in "iu"
-                                   or array.size == 0):
-            raise ValueError(f"`groups[{name!r}]` must be a 1-D boolean mask or integer index "
-                             f"array. Received: dtype={array.dtype}, shape={array.shape}")
-        out[str(name)] = array
-    return out
 
 
 class GapDoctor(keras.callbacks.Callback):
@@ -99,38 +79,21 @@ class GapDoctor(keras.callbacks.Callback):
                  diagnose: bool = True, verbose: int = 1, probes: list[Any] | None = None
                  ) -> None:
         super().__init__()
-        for name, data in (("validation_data", validation_data), ("train_data", train_data)):
-            if data is not None and source_kind(data) is None:
-                raise TypeError(f"`{name}` must be a tuple (x, y), a tf.data.Dataset or a "
-                                f"keras.utils.PyDataset. Received: {name} of type "
-                                f"{type(data).__name__}")
-        if not isinstance(output_dir, (str, os.PathLike)):
-            raise TypeError(f"`output_dir` must be a path. Received: output_dir={output_dir!r}")
-        if run_name is not None and (not isinstance(run_name, str) or not run_name.strip()
-                                     or os.sep in run_name or "/" in run_name):
-            raise ValueError("`run_name` must be a non-empty name without path separators. "
-                             f"Received: run_name={run_name!r}")
-        if class_names is not None and (isinstance(class_names, str)
-                                        or not hasattr(class_names, "__len__")):
-            raise TypeError(f"`class_names` must be a list of names. Received: "
-                            f"class_names={class_names!r}")
-        if isinstance(verbose, bool) or not isinstance(verbose, int) or verbose < 0:
-            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
+        check_arguments(validation_data=validation_data, train_data=train_data,
+                        output_dir=output_dir, run_name=run_name, class_names=class_names,
+                        verbose=verbose)
         self.validation_data = validation_data
         self.train_data = train_data
         self.output_dir = Path(output_dir)
         self.run_name = run_name
-        self.max_probe_samples = _check_count("max_probe_samples", max_probe_samples)
-        self.max_val_samples = _check_count("max_val_samples", max_val_samples)
-        self.groups = _check_groups(groups)
+        self.max_probe_samples = check_count("max_probe_samples", max_probe_samples)
+        self.max_val_samples = check_count("max_val_samples", max_val_samples)
+        self.groups = check_groups(groups)
         self.class_names = [str(c) for c in class_names] if class_names is not None else None
         self.report = bool(report)
         self.diagnose = bool(diagnose)
         self.verbose = verbose
-        if probes is not None and not isinstance(probes, (list, tuple)):
-            raise TypeError(f"`probes` must be a list. Received: probes of type "
-                            f"{type(probes).__name__}")
-        self.extra_probes = [as_probe(p) for p in probes or []]
+        self.extra_probes = check_probes(probes)
         self.run_dir: Path | None = None
         self._state: RunState | None = None
         self._record_stale = False
@@ -197,44 +160,6 @@ class GapDoctor(keras.callbacks.Callback):
                 continue
         raise RuntimeError(f"no free run directory name under {self.output_dir} for {base}")
 
-    def _sample_data(self, state: RunState) -> None:
-        data = state.meta.setdefault("data", {})
-        if self.validation_data is not None:
-            val, source, stratified = bounded_sample(self.validation_data, self.max_val_samples,
-                                                     "validation_data", pool=self.max_val_samples)
-            state.val, state.val_source = val, source
-            data["val_sampled"] = "stratified" if stratified else "all read"
-            state.arrays.update(val_index=val.index, val_labels=label_ints(val.y))
-            for note in source.notes:
-                state.note(note)
-        else:
-            state.note("No validation_data was given to GapDoctor: validation predictions, "
-                       "per-class validation metrics, calibration and data comparisons were "
-                       "not recorded (only val_* values from Keras logs).")
-        if self.train_data is not None:
-            probe, source, stratified = bounded_sample(self.train_data, self.max_probe_samples,
-                                                       "train_data")
-            state.train, state.train_source = probe, source
-            data["probe_stratified"] = bool(stratified)
-            state.arrays.update(probe_index=probe.index, probe_labels=label_ints(probe.y))
-            for note in source.notes:
-                state.note(note)
-        else:
-            state.note("No train_data was given to GapDoctor: no train probe, so no per-sample "
-                       "margins or eval-mode train metrics were recorded.")
-
-    def _map_groups(self, state: RunState) -> None:
-        if not self.groups or state.val is None:
-            return
-        n_total = state.val_source.n_total if state.val_source else None
-        for name, spec in self.groups.items():
-            if spec.dtype == bool:
-                if n_total is not None and len(spec) != n_total:
-                    raise ValueError(f"group {name!r}: mask has {len(spec)} entries but the "
-                                     f"validation data has {n_total} samples")
-                spec = np.flatnonzero(spec)
-            state.groups[name] = np.flatnonzero(np.isin(state.val.index, spec))
-
     def _base_meta(self) -> dict[str, Any]:
         import tensorflow as tf
 
@@ -261,8 +186,9 @@ class GapDoctor(keras.callbacks.Callback):
         record.meta.update(self._base_meta())
         self._state = RunState(model=self.model, record=record, run_dir=self.run_dir,
                                settings={"class_names": self.class_names})
-        self._guard("data_sampling", None, self._sample_data, self._state)
-        self._guard("groups", None, self._map_groups, self._state)
+        self._guard("data_sampling", None, take_samples, self._state, self.validation_data,
+                    self.train_data, self.max_val_samples, self.max_probe_samples)
+        self._guard("groups", None, map_groups, self._state, self.groups)
         for probe in self._probes:
             self._guard(probe.name, None, probe.on_train_begin, self._state)
         self._state.train_source = self._state.val_source = None  # free the copies
