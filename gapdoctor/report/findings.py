@@ -9,8 +9,8 @@ from reportlab.platypus import CondPageBreak, KeepTogether
 
 from gapdoctor.diagnosis import Finding
 from gapdoctor.report.context import Page
-from gapdoctor.report.sections import _bullets
 from gapdoctor.report.styles import esc, fmt
+from gapdoctor.report.summary import bullets
 
 
 def _evidence(page: Page, finding: Finding) -> Any:
@@ -52,7 +52,7 @@ def finding_section(page: Page, finding: Finding, number: str) -> list[Any]:
             out.append(KeepTogether(block))
     if finding.confirm:
         out.append(theme.para("What would confirm or rule it out", "h2"))
-        out.append(_bullets(page, [esc(c) for c in finding.confirm]))
+        out.append(bullets(page, [esc(c) for c in finding.confirm]))
     return out
 
 

@@ -25,7 +25,7 @@ from reportlab.platypus import CondPageBreak, Image, PageBreak, Paragraph, Simpl
 
 from gapdoctor.diagnosis import Diagnosis
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.report import findings, sections, sections_data
+from gapdoctor.report import findings, sections, sections_data, summary
 from gapdoctor.report.context import Page
 from gapdoctor.report.styles import Theme
 
@@ -106,7 +106,7 @@ def write_report(run: RunRecord, diagnosis: Diagnosis, path: str | os.PathLike[s
         ("curves", sections.curves), ("per-class", sections.per_class),
         ("inside-the-model", sections_data.model), ("data", sections_data.data),
         ("findings", findings.findings), ("appendix", findings.appendix)]
-    story = guarded(theme, "summary", lambda: sections.summary(page))
+    story = guarded(theme, "summary", lambda: summary.summary(page))
     for i, (name, build) in enumerate(parts):
         flow = guarded(theme, name, lambda build=build: build(page))
         figures = _figure_height(flow)
