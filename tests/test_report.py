@@ -217,8 +217,9 @@ def test_overview_with_an_errored_run(tmp_path: Path) -> None:
         rows.append(row)
     rows.append({"path": "/runs/<broken & bad>.json", "run_name": "<broken & bad>",
                  "error": "RecordError: truncated JSON <eof>"})
-    out = write_overview(pd.DataFrame(rows), runs, tmp_path / "overview.pdf")
+    summary = pd.DataFrame(rows).astype({"best_epoch": "Int64", "epochs": "Int64"})
+    out = write_overview(summary, runs, tmp_path / "overview.pdf")
     text = pdf_text(out)
     assert "3 runs" in text and "<broken & bad>" in text and "truncated JSON <eof>" in text
     assert text.index("run-1") < text.index("run-0") < text.index("<broken & bad>")
-    assert "Validation curves" in text
+    assert "Validation curves" in text and "<NA>" not in text

@@ -23,6 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10 only
     import tomli as tomllib
 
+import pandas as pd
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
@@ -42,7 +43,7 @@ def esc(value: Any) -> str:
 
 def fmt(value: Any, digits: int = 3) -> str:
     """A short human form of a measured value (numbers to ``digits`` significant digits)."""
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return "n/a"
     if isinstance(value, bool):
         return "yes" if value else "no"
