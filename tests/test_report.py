@@ -139,7 +139,7 @@ def test_full_report_contents(tmp_path: Path) -> None:
     assert "noisy = aum < 0.0 # flag & review" in text
     assert "the record has no x_val <features>" in text
     assert "KeyError: 'n'" in text and "ValueError: <oops>" in text
-    assert "mlp<&>" in text
+    assert "mlp<&>" in text and "night & rain" in text
     for heading in ("Learning curves", "Per class", "Inside the model", "Data", "Findings",
                     "Appendix"):
         assert heading in text

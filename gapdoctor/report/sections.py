@@ -65,8 +65,27 @@ def _confused_pairs(page: Page, confusion: np.ndarray, epoch_label: str) -> list
             page.theme.table(rows, [5.5 * cm, 5.5 * cm, 1.8 * cm, 3.6 * cm])]
 
 
+def slices(page: Page) -> list[Any]:
+    """User-given validation slices (``groups`` table): accuracy and loss at the last epoch."""
+    groups = page.run.groups
+    if not page.run.has("groups") or not {"epoch", "group"} <= set(groups.columns):
+        return []
+    last = groups[groups["epoch"] == groups["epoch"].max()]
+    rows = [["validation slice", "samples", "accuracy", "loss"]]
+    for _, row in last.iterrows():
+        rows.append([str(row["group"]), fmt(row.get("n")), fmt(row.get("accuracy")),
+                     fmt(row.get("loss"))])
+    return [page.theme.para(f"Validation slices at epoch {fmt(groups['epoch'].max())}", "h2"),
+            page.theme.table(rows, [7 * cm, 2.4 * cm, 2.4 * cm, 2.4 * cm])]
+
+
 def per_class(page: Page) -> list[Any]:
-    """Section 2: per-class recall/F1 heat maps, confusion at the best epoch, train vs val."""
+    """Section 2: per-class recall/F1 heat maps, confusion at the best epoch, train vs val,
+    and the user's validation slices."""
+    return _per_class(page) + slices(page)
+
+
+def _per_class(page: Page) -> list[Any]:
     run, theme = page.run, page.theme
     out = page.h1("per_class", "Per class")
     table = run.per_class if run.has("per_class") else pd.DataFrame()
