@@ -42,6 +42,10 @@ def grid(subset: str) -> list[tuple[str, str, str, int, int]]:
 
 def _run_one(task: tuple[tuple[str, str, str, int, int], str]) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # one thread per worker: tiny models gain nothing from intra-op parallelism, and the
+    # workers already fill the cores
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
     from gapdoctor.faults import build_case, train_case
 
     spec, records = task

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gapdoctor.analysis.context import Context
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
@@ -26,6 +28,12 @@ class OverfittingRule(Rule):
         if finite(c.val_loss_rise):
             w.add("validation loss above its minimum", round(c.val_loss_rise, 4),
                   "relative rise; strong from 0.4", 1.5 * ramp(c.val_loss_rise, 0.1, 0.4))
+        if finite(c.loss_last) and c.loss_last > 0 and finite(c.val_loss_last):
+            ratio = c.val_loss_last / c.loss_last
+            w.facts["loss_ratio"] = ratio
+            # Healthy runs end with validation loss 1-2x the training loss; 30x is memorisation.
+            w.add("validation loss / training loss (last epochs)", round(ratio, 2),
+                  "strong from 30, none below 3", 1.5 * ramp(np.log10(max(ratio, 1e-9)), np.log10(3), np.log10(30)))
         if finite(c.loss_drop_after_val_best) and finite(c.val_loss_rise) and c.val_loss_rise > 0.05:
             w.add("training loss drop after the best validation loss", round(c.loss_drop_after_val_best, 4),
                   "training keeps improving after validation stopped: > 0.5",
@@ -44,7 +52,7 @@ class OverfittingRule(Rule):
             ratio = n_params / max(1, data["n_train"])
             w.facts["params_per_sample"] = ratio
             w.add("parameters per training sample", round(ratio, 1),
-                  "capacity far beyond the data: > 50", 0.5 * ramp(ratio, 20, 100))
+                  "capacity far beyond the data: > 50", 1.5 * ramp(ratio, 20, 100))
         self._against(w, ctx)
         return w
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
@@ -35,6 +38,13 @@ class SubgroupUnderfittingRule(Rule):
             if finite(k.lagging_train_share_ratio):
                 w.add("training share of lagging classes vs median class", round(k.lagging_train_share_ratio, 3),
                       "minority classes: < 0.5", 1.0 * (1 - ramp(k.lagging_train_share_ratio, 0.3, 0.7)))
+            counts = label_counts(run, "train")
+            if counts is not None and k.lagging and len(counts) == len(k.recall):
+                per_class = float(np.median(counts))
+                # With a few dozen samples per class, one class lags by chance alone.
+                w.add("training samples per class (median)", per_class,
+                      "against: too few for any class to be learned reliably (< 30)",
+                      -1.5 * (1 - ramp(per_class, 20, 50)))
             small = k.support.reindex(k.lagging).dropna()
             if len(small) and float(small.mean()) < 10:
                 w.add("validation samples per lagging class", round(float(small.mean()), 1),
