@@ -26,6 +26,11 @@ from gapdoctor.record.schema import RunRecord
 from gapdoctor.templates import fill, load_template
 
 
+# Rule-based evidence from one run never warrants certainty: scores stop short of 1 so a
+# report never reads "1.00" (scaling, not clipping, keeps the ranking free of ties).
+MAX_SCORE = 0.97
+
+
 @dataclass
 class Weighing:
     """Evidence gathered by a rule, combined on the log-odds scale.
@@ -55,8 +60,9 @@ class Weighing:
 
     @property
     def score(self) -> float:
+        """Logistic of prior + evidence, scaled to at most ``MAX_SCORE`` and ``cap``."""
         logit = self.prior + sum(e.weight for e in self.evidence)
-        return min(self.cap, 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit)))))
+        return min(self.cap, MAX_SCORE / (1.0 + math.exp(-max(-30.0, min(30.0, logit)))))
 
 
 class RuleSkipped(Exception):
