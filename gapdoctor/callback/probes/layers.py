@@ -30,7 +30,7 @@ from gapdoctor.callback.data_sampling import label_ints, stratified_rows, take_r
 from gapdoctor.callback.probes.base import Probe
 from gapdoctor.callback.state import RunState
 
-GRAD_BATCH = 128
+GRAD_BATCH = 64
 _RELU_NAMES = ("relu", "relu6")
 
 
