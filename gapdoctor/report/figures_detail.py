@@ -153,7 +153,7 @@ def layers_figure(layers: pd.DataFrame, theme: Theme) -> Image:
         for k, name in enumerate(order):
             rows = frame[frame["layer"].astype(str) == name].sort_values("epoch")
             values = rows[col].replace([np.inf, -np.inf], np.nan)
-            ax.xaxis.set_major_locator(MaxNLocator(8, integer=True))
+            ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
             ax.plot(rows["epoch"], values, color=palette[k % 10],
                     linestyle="-" if k < 10 else "--", label=mpl_text(name, 34),
                     marker="o" if len(rows) <= 30 else None)
@@ -181,10 +181,10 @@ def data_figure(labels: tuple[list[str], np.ndarray, np.ndarray] | None,
     label_w = text_cm([mpl_text(x, 18) for x in labels[0]]) \
         if labels is not None and len(labels[0]) <= MANY_CLASSES else 0.3
     shift_w = text_cm([mpl_text(x, 20) for x, _ in shift or []])
-    fig = new_figure(theme, 6.0 + label_w * 0.87, layout=None)
+    fig = new_figure(theme, 6.0 + label_w * 0.75, layout=None)
     axes = fig.subplots(1, panels, squeeze=False).ravel()
     adjust(fig, 1, panels, left=(1.3 if labels is not None else shift_w + 0.5), top=1.0,
-           wgap=shift_w + 0.6, bottom=label_w * 0.87 + 1.0)
+           wgap=shift_w + 0.6, bottom=label_w * 0.75 + 1.0)
     i = 0
     if labels is not None:
         names, train, val = labels
