@@ -111,6 +111,37 @@ def model_summary(model: Any) -> dict[str, Any]:
             "layers": _layer_rows(model)}
 
 
+def metric_entries(model: Any, compile_config: dict[str, Any]) -> list[dict[str, Any]]:
+    """``[{name, class_name, config}]`` of the compiled metrics.
+
+    Prefers the built metric objects (they show what a string such as ``"accuracy"``
+    resolved to, e.g. ``BinaryAccuracy``); before the first batch builds them, reads the
+    serialized compile config, whose dict entries must not be flattened into leaves.
+    """
+    compiled = getattr(getattr(model, "_compile_metrics", None), "metrics", None) or []
+    entries = []
+    for metric in compiled:
+        try:
+            config = metric.get_config()
+        except (NotImplementedError, TypeError, ValueError, AttributeError):
+            config = {}
+        entries.append({"name": metric.name, "class_name": type(metric).__name__, "config": config})
+    if entries:
+        return entries
+    raw = compile_config.get("metrics") or []
+    items = list(raw.values()) if isinstance(raw, dict) else list(raw) if isinstance(raw, (list, tuple)) else [raw]
+    for entry in items:
+        if isinstance(entry, (list, tuple)):
+            items.extend(entry)
+        elif isinstance(entry, dict) and "class_name" in entry:
+            config = entry.get("config") or {}
+            entries.append({"name": config.get("name"), "class_name": entry.get("class_name"),
+                            "config": config})
+        elif entry is not None:
+            entries.append({"name": str(entry), "class_name": None, "config": {}})
+    return entries
+
+
 class ModelInfoProbe(Probe):
     """Fills ``meta`` keys ``model``, ``loss``, ``metrics``, ``optimizer``."""
 
@@ -127,14 +158,7 @@ class ModelInfoProbe(Probe):
         except (AttributeError, NotImplementedError, TypeError, ValueError):
             compile_config = {}
         state.meta["loss"] = loss_info(model)
-        metrics = []
-        for entry in keras.tree.flatten(compile_config.get("metrics") or []):
-            if isinstance(entry, dict):
-                metrics.append({"name": entry.get("config", {}).get("name"),
-                                "class_name": entry.get("class_name"),
-                                "config": entry.get("config", {})})
-            else:
-                metrics.append({"name": str(entry), "class_name": None, "config": {}})
+        metrics = metric_entries(model, compile_config)
         state.meta["metrics"] = metrics
         optimizer = getattr(model, "optimizer", None)
         state.meta["optimizer"] = (None if optimizer is None else
@@ -144,6 +168,10 @@ class ModelInfoProbe(Probe):
         self._pending = not state.model_built()
 
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
+        if any(m.get("class_name") is None for m in state.meta.get("metrics") or []):
+            built = metric_entries(state.model, {})  # strings like "accuracy" now resolved
+            if built:
+                state.meta["metrics"] = built
         if self._pending and state.model_built():
             state.meta["model"] = model_summary(state.model)
             self._pending = False
