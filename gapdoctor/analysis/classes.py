@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import f1_score, precision_recall_curve
 
 from gapdoctor.record.schema import RunRecord
 
@@ -42,6 +41,8 @@ def _last_epochs_mean(table: pd.DataFrame, split: str, column: str, k: int = 3) 
 
 def _threshold_facts(run: RunRecord, facts: ClassFacts) -> None:
     """Binary tasks: F1 of the positive class at 0.5 and at the best threshold."""
+    from sklearn.metrics import f1_score, precision_recall_curve  # lazy: keeps import fast
+
     a = run.arrays
     if run.meta.get("task") != "binary" or not run.has("val_proba_last") or not run.has("val_labels"):
         return

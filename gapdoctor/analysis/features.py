@@ -17,11 +17,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 _MAX_ROWS = 512  # enough for AUC ±0.03 and a stable reference model, cheap to fit
 
@@ -50,12 +45,18 @@ def _standardize(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 
 def _ks_shifted(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from scipy import stats
+
     result = stats.ks_2samp(a, b, axis=0)
     qvalues = stats.false_discovery_control(np.nan_to_num(result.pvalue, nan=1.0))
     return result.statistic, qvalues < 0.05
 
 
 def _domain_auc(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     x = np.concatenate([a, b])
     x = _standardize(x, x)
     y = np.r_[np.zeros(len(a)), np.ones(len(b))]
@@ -70,6 +71,9 @@ def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nd
     """Cross-validated accuracy on the train probe, and the same fold models' accuracy on
     validation (raw, and with each split standardised on its own): equal footing, so the
     difference is about the data, not about how much data each model saw."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
     counts = np.bincount(y_tr)
     n_folds = int(min(3, counts[counts > 0].min())) if len(counts) else 0
     nan = float("nan")
@@ -88,6 +92,8 @@ def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nd
 def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
                   y_val: np.ndarray | None, seed: int = 0) -> FeatureFacts:
     """Measure shift and label alignment between the train probe and validation inputs."""
+    from sklearn.exceptions import ConvergenceWarning  # scikit-learn loads on first use only
+
     rng = np.random.default_rng(seed)
     x_tr = np.asarray(x_train, float).reshape(len(x_train), -1)
     x_va = np.asarray(x_val, float).reshape(len(x_val), -1)

@@ -25,7 +25,6 @@ from gapdoctor.diagnosis import Evidence, Finding, Fix
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.templates import fill, load_template
 
-
 # Rule-based evidence from one run never warrants certainty: scores stop short of 1 so a
 # report never reads "1.00" (scaling, not clipping, keeps the ranking free of ties).
 MAX_SCORE = 0.97

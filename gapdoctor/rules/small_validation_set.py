@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.curves import series
@@ -47,6 +46,8 @@ class SmallValidationSetRule(Rule):
             return w
         p = float(acc.iloc[-3:].mean()) if len(acc) else (c.best_value if finite(c.best_value) else 0.5)
         p = min(max(p, 0.0), 1.0)
+        from scipy import stats  # lazy: keeps `import gapdoctor` fast
+
         ci = stats.binomtest(int(round(p * n)), n).proportion_ci(confidence_level=0.95, method="wilson")
         half = (ci.high - ci.low) / 2
         w.facts.update(n_val=n, ci_low=ci.low, ci_high=ci.high, ci_half=half, accuracy=p)
