@@ -111,6 +111,8 @@ class Context:
         logged metrics, whose training value is a running average over the epoch, so only
         the last epochs are compared.
         """
+        # Eval mode, same weights: a model is not more accurate on held-out samples than on
+        # the ones it was fitted to, unless those carry wrong labels.
         sm = self.run.split_metrics
         if self.run.has("split_metrics"):
             table = sm.pivot_table(index="epoch", columns="split", values="accuracy")
@@ -146,6 +148,19 @@ class Context:
         if m is None or not finite_number(self.val_error):
             return float("nan")
         return m.flagged_fraction - self.val_error
+
+    def train_accuracy_series(self) -> pd.Series:
+        """Training accuracy per epoch: eval-mode on the train probe, else an accuracy log."""
+        sm = self.run.split_metrics
+        if self.run.has("split_metrics"):
+            train = sm[sm["split"] == "train"].set_index("epoch")["accuracy"].astype(float)
+            if np.isfinite(train).any():
+                return train.dropna()
+        for name in ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
+                     "binary_accuracy"):
+            if self.run.has(f"curve:{name}"):
+                return series(self.run.curves, name)
+        return pd.Series(dtype=float)
 
     def run_summary(self) -> dict[str, Any]:
         """Headline numbers: epochs, monitored metric, its best value and epoch."""

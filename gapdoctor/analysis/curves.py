@@ -6,7 +6,7 @@ Example:
     ...                   "accuracy": [.5, .8, .9, 1.], "val_accuracy": [.5, .7, .7, .7]})
     >>> f = curve_facts(c, "val_accuracy")
     >>> round(f.val_loss_rise, 2), f.best_epoch
-    (0.5, 1)
+    (0.22, 1)
 """
 
 from __future__ import annotations
@@ -117,3 +117,45 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None) -> CurveFacts:
             if len(gaps) >= 4:
                 f.gap_trend = float(np.mean(gaps[-3:]) - np.mean(gaps[: max(2, len(gaps) // 4)]))
     return f
+
+
+@dataclass
+class FlatStretch:
+    """The longest run of epochs with the metric flat, and what the loss did meanwhile."""
+
+    start: int
+    length: int
+    loss_gain: float
+    level: float
+
+
+def flat_stretch(metric: pd.Series, val_loss: pd.Series, tol: float = 0.02) -> FlatStretch | None:
+    """Longest stretch of epochs over which ``metric`` stays within ``tol``.
+
+    ``loss_gain`` is the relative fall of ``val_loss`` within it (0.6 = fell by 60%);
+    ``level`` is the metric's mean over it.
+
+    Example:
+        >>> m = pd.Series([0., 0., 0., 0., .5, .8])
+        >>> s = flat_stretch(m, pd.Series([1., .8, .6, .5, .4, .3]))
+        >>> s.start, s.length, round(s.loss_gain, 2)
+        (0, 4, 0.5)
+    """
+    joint = pd.concat([metric, val_loss], axis=1, join="inner").dropna().to_numpy(float)
+    if len(joint) < 3:
+        return None
+    best = (0, 0, 0.0)
+    for i in range(len(joint)):
+        lo = hi = joint[i, 0]
+        j = i
+        while j + 1 < len(joint) and max(hi, joint[j + 1, 0]) - min(lo, joint[j + 1, 0]) <= tol:
+            j += 1
+            lo, hi = min(lo, joint[j, 0]), max(hi, joint[j, 0])
+        gain = 1 - joint[i:j + 1, 1].min() / joint[i, 1] if joint[i, 1] > 0 else 0.0
+        if (j - i + 1, gain) > (best[1], best[2]):
+            best = (i, j - i + 1, gain)
+        if j == len(joint) - 1:
+            break
+    start, length, gain = best
+    return FlatStretch(start=start, length=length, loss_gain=float(gain),
+                       level=float(joint[start:start + length, 0].mean()))

@@ -43,7 +43,7 @@ class LabelNoiseRule(Rule):
         if finite(lag):
             w.add(f"validation accuracy ahead of training ({how})", round(lag, 4),
                   "the model keeps disagreeing with part of the training labels: > 0.05",
-                  (3.0 if m is None else 1.5) * ramp(lag, 0.02, 0.1))
+                  (3.0 if m is None or how.startswith("eval") else 1.5) * ramp(lag, 0.02, 0.1))
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
             lead = f.ref_val_accuracy - f.ref_cv_accuracy
             w.add("reference model: validation accuracy minus training CV accuracy", round(lead, 4),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gapdoctor.analysis.context import Context
-from gapdoctor.analysis.curves import series
+from gapdoctor.analysis.curves import flat_stretch, series
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 
@@ -42,12 +42,17 @@ class MetricMismatchRule(Rule):
         vloss_gain = 1 - float(vloss.min()) / float(vloss.iloc[0]) if len(vloss) and vloss.iloc[0] > 0 else np.nan
         w.facts.update(val_loss_gain=vloss_gain, metric_gain=c.metric_gain, metric_first=c.first_value,
                        metric_best=c.best_value)
-        # Validation loss improved by a fifth or more while the metric moved < 2 points.
-        if finite(vloss_gain) and finite(c.metric_gain) and len(metric) >= 3:
-            flat = 1 - ramp(abs(c.metric_gain), 0.02, 0.08)
-            w.add("validation loss improvement vs monitored metric change",
-                  f"{vloss_gain:.0%} vs {c.metric_gain:+.3f}",
-                  "loss improves >= 20% while the metric moves < 0.02", 2.5 * flat * ramp(vloss_gain, 0.1, 0.3))
+        stretch = flat_stretch(metric, vloss)
+        if stretch is not None and stretch.length >= 3:
+            share = stretch.length / len(metric)
+            # a metric stuck far below its ceiling, not a converged one (for bounded metrics)
+            headroom = 1 - stretch.level if c.mode == "max" and stretch.level <= 1 else 1.0
+            w.facts.update(stretch_epochs=stretch.length, stretch_start=stretch.start,
+                           stretch_gain=stretch.loss_gain, stretch_level=stretch.level)
+            w.add("longest stretch with the metric flat (within 0.02) while validation loss improves",
+                  f"{stretch.length} of {len(metric)} epochs, loss -{stretch.loss_gain:.0%}, metric {stretch.level:.3f}",
+                  "a quarter of the run or more, loss down >= 20%, metric far from its ceiling",
+                  3.0 * ramp(share, 0.25, 0.5) * ramp(stretch.loss_gain, 0.1, 0.3) * ramp(headroom, 0.15, 0.3))
         if len(metric) >= 3 and float(metric.max() - metric.min()) < 1e-6:
             w.add("monitored metric range over the run", 0.0, "a metric that never changes", 2.0)
         frozen = _frozen_metric_config(run, monitor)
@@ -76,9 +81,6 @@ class MetricMismatchRule(Rule):
         if finite(ece):
             w.add("expected calibration error (validation, last epoch)", round(ece, 4),
                   "probabilities far from frequencies: > 0.1", 0.5 * ramp(ece, 0.05, 0.15))
-        if finite(c.metric_gain) and c.metric_gain > 0.1 and finite(vloss_gain) and vloss_gain > 0:
-            w.add("monitored metric gain", round(c.metric_gain, 4),
-                  "against: the metric does follow the loss (> 0.1)", -2.0 * ramp(c.metric_gain, 0.08, 0.2))
         return w
 
     @staticmethod

@@ -25,7 +25,15 @@ class MetricSaturationRule(Rule):
         w.add(f"best {monitor} distance to 1.0", round(err, 4), "at the ceiling: < 0.01",
               4.0 * (1 - ramp(err, 0.005, 0.03)))
         if ctx.n_val and finite(err):
-            w.facts["n_errors"] = round(err * ctx.n_val)
+            from scipy import stats  # lazy: keeps `import gapdoctor` fast
+
+            n = ctx.n_val
+            low = stats.binomtest(int(round((1 - err) * n)), n).proportion_ci(method="wilson").low
+            w.facts.update(n_errors=round(err * n), ci_low=low)
+            # The ceiling is only established when the interval's lower end is near it too.
+            w.add(f"95% lower bound of best {monitor} (n={n})", round(low, 4),
+                  "against: too few samples to know the metric is at its ceiling (< 0.95)",
+                  -3.0 * ramp(1 - low, 0.04, 0.1))
         if finite(c.loss_drop_second_half):
             w.add("training loss drop in the second half", round(c.loss_drop_second_half, 4),
                   "the loss keeps refining confidence: > 0.3", 1.0 * ramp(c.loss_drop_second_half, 0.1, 0.4))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
@@ -23,7 +24,7 @@ class OptimizationRule(Rule):
         if finite(c.loss_up_fraction) and c.n_epochs >= 5:
             # Full-batch-epoch losses of a sane run fall almost every epoch; rising on 30% is not.
             w.add("epochs on which the training loss rose", round(c.loss_up_fraction, 3),
-                  "oscillation: > 0.3", 2.0 * ramp(c.loss_up_fraction, 0.15, 0.4))
+                  "oscillation: rising on 1 epoch in 3 or more", 2.0 * ramp(c.loss_up_fraction, 0.1, 0.3))
         if finite(c.loss_spike):
             w.add("largest epoch-to-epoch training loss ratio", round(c.loss_spike, 3),
                   "a spike: > 1.5", 1.0 * ramp(c.loss_spike, 1.2, 2.0))
@@ -34,6 +35,7 @@ class OptimizationRule(Rule):
                 "loss" in run.curves and not np.isfinite(run.curves["loss"].astype(float)).all()):
             w.add("non-finite training loss", "yes", "diverged", 2.5)
         self._layers(w, run)
+        self._learned_nothing(w, run, ctx)
         if finite(lr):
             opt = str((run.meta.get("optimizer") or {}).get("class_name", "")).lower()
             high = 0.01 if opt in ("adam", "adamw", "rmsprop", "nadam", "adamax") else 0.3
@@ -43,6 +45,24 @@ class OptimizationRule(Rule):
             w.add("smooth, large training loss decrease", round(c.loss_drop, 3),
                   "against: the optimiser works (> 80% drop, rarely rising)", -1.5)
         return w
+
+    @staticmethod
+    def _learned_nothing(w: Weighing, run: RunRecord, ctx: Context) -> None:
+        """Final training loss against the loss of predicting the class frequencies."""
+        counts = label_counts(run, "train")
+        c = ctx.curves
+        if counts is None or counts.sum() == 0 or not finite(c.loss_last) or "crossentropy" not in str(
+                (run.meta.get("loss") or {}).get("name", "")).lower():
+            return
+        p = counts[counts > 0] / counts.sum()
+        entropy = float(-(p * np.log(p)).sum())
+        if entropy <= 0:
+            return
+        ratio = c.loss_last / entropy
+        w.facts["loss_vs_prior"] = ratio
+        # At >= 90% of the label entropy the network predicts little beyond class frequencies.
+        w.add("final training loss / loss of predicting class frequencies", round(ratio, 3),
+              "the network learned next to nothing: > 0.9", 2.5 * ramp(ratio, 0.8, 0.95))
 
     @staticmethod
     def _lr(run: RunRecord) -> float:
@@ -84,4 +104,5 @@ class OptimizationRule(Rule):
             w.facts.update(dead_fraction=worst, dead_layer=str(dead.idxmax()))
             # Over half the units of a layer never firing: capacity lost, usually after large steps.
             w.add(f"dead ReLU units in '{dead.idxmax()}' (mean over epochs)", round(worst, 3),
-                  "> 0.5 of the layer never fires", 2.0 * ramp(worst, 0.4, 0.8))
+                  "> 0.5 of the layer never fires; all of it passes no signal",
+                  2.0 * ramp(worst, 0.4, 0.8) + 1.5 * ramp(worst, 0.9, 0.99))

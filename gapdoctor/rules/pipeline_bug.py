@@ -34,14 +34,18 @@ class PipelineBugRule(Rule):
         span = max(1e-6, 1 - ctx.chance)
         val_above = (float(val_acc.max()) - ctx.chance) / span
         w.facts.update(val_accuracy_best=float(val_acc.max()), chance=ctx.chance)
-        fits = finite(c.loss_drop) and c.loss_drop > 0.5
+        # "fits" means accuracy well above chance on training samples, not only a falling
+        # loss: on imbalanced data the loss also falls when the model learns the base rate
+        train_acc = ctx.train_accuracy_series()
+        train_above = ((float(train_acc.iloc[-3:].mean()) - ctx.chance) / span) if len(train_acc) else float("nan")
+        fits = finite(c.loss_drop) and c.loss_drop > 0.5 and finite(train_above) and train_above > 0.5
         inputs_same = f is None or not finite(f.domain_auc) or f.domain_auc < 0.65
         # Validation within 15% of the way from chance to perfect while training fits.
         at_chance = 1 - ramp(val_above, 0.1, 0.25)
         if at_chance > 0 and fits:
             w.add("best validation accuracy (chance level in brackets)",
                   f"{float(val_acc.max()):.3f} ({ctx.chance:.3f})",
-                  "training fits (loss fell > 50%) but validation stays at chance",
+                  "training fits (accuracy well above chance) but validation stays at chance",
                   (3.5 if inputs_same else 1.5) * at_chance)
             tags.append("misaligned")
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):

@@ -20,9 +20,9 @@ class SubgroupUnderfittingRule(Rule):
         if k is not None:
             names = [k.names.get(c, str(c)) for c in k.lagging]
             w.facts.update(lagging=", ".join(names) or "none", n_lagging=len(k.lagging),
-                           median_recall=k.median_recall, lag=k.lag,
+                           typical_recall=k.typical_recall, lag=k.lag,
                            lagging_recall=float(k.recall.reindex(k.lagging).mean()) if k.lagging else float("nan"))
-            w.add("median minus worst class recall (validation, last 3 epochs)", round(k.lag, 4),
+            w.add("typical (75th percentile) minus worst class recall (validation)", round(k.lag, 4),
                   "strong from 0.4; none below 0.15", 3.0 * ramp(k.lag, 0.15, 0.4))
             if k.lagging and len(k.lagging) < len(k.recall):
                 share = len(k.lagging) / len(k.recall)
@@ -52,6 +52,7 @@ class SubgroupUnderfittingRule(Rule):
             if finite(k.f1_best_threshold) and k.f1_best_threshold - k.f1_at_half > 0.1:
                 w.add("F1 regained by tuning the threshold", round(k.f1_best_threshold - k.f1_at_half, 4),
                       "against: the lagging class is a threshold choice (> 0.1)", -3.0)
+        self._other_explanations(w, ctx)
         self._groups(run, w)
         val_acc = ctx.val_accuracy_series()
         if len(val_acc) and finite(ctx.chance):
@@ -59,6 +60,27 @@ class SubgroupUnderfittingRule(Rule):
             w.add("best validation accuracy above chance (share of the possible)", round(above, 4),
                   "against: every class fails, not a subgroup (< 0.3)", -3.0 * (1 - ramp(above, 0.2, 0.4)))
         return w
+
+    @staticmethod
+    def _other_explanations(w: Weighing, ctx: Context) -> None:
+        """Per-class gaps are a symptom of shifted inputs or scattered wrong labels too."""
+        f, m = ctx.features, ctx.margins
+        lag, how = ctx.train_val_lag
+        if finite(lag) and how.startswith("eval"):
+            w.add("validation accuracy ahead of training on the same weights", round(lag, 4),
+                  "against: wrong training labels, not a slice (> 0.05)", -2.5 * ramp(lag, 0.03, 0.1))
+        if ctx.run.meta.get("task") == "binary":
+            w.add("task", "binary", "against: a lagging minority class is first a threshold or imbalance question", -1.5)
+        if f is not None and finite(f.domain_auc):
+            w.add("domain classifier AUC (train vs validation inputs)", round(f.domain_auc, 3),
+                  "against: shifted inputs hurt some classes more than others (> 0.75)",
+                  -2.5 * ramp(f.domain_auc, 0.65, 0.85))
+        if m is not None and finite(ctx.noise_excess) and finite(m.flagged_class_concentration):
+            spread = 1 - ramp(m.flagged_class_concentration, 0.45, 0.7)
+            w.add("flagged training samples, excess over validation error, spread over classes",
+                  round(ctx.noise_excess, 4),
+                  "against: wrong labels everywhere, not one slice (> 0.08, spread)",
+                  -2.5 * ramp(ctx.noise_excess, 0.04, 0.12) * spread)
 
     @staticmethod
     def _groups(run: RunRecord, w: Weighing) -> None:
