@@ -107,7 +107,7 @@ class Context:
         """How far validation accuracy is ahead of training accuracy late in training.
 
         Uses the callback's eval-mode accuracy on the train probe when recorded (the same
-        weights as validation; the largest 3-epoch mean over the run); otherwise Keras's
+        weights as validation; the mean over the first half of the run); otherwise Keras's
         logged metrics, whose training value is a running average over the epoch, so only
         the last epochs are compared.
         """
@@ -118,14 +118,39 @@ class Context:
             table = sm.pivot_table(index="epoch", columns="split", values="accuracy")
             if {"train", "val"} <= set(table.columns):
                 lag = (table["val"] - table["train"]).dropna()
+                if len(lag) >= 2:
+                    # skip the unsettled first epoch; stop at mid-run, since a large model
+                    # later memorises wrong labels and the lead turns into a training lead
+                    lag = lag.iloc[1: max(2, (len(lag) + 1) // 2)]
                 if len(lag):
-                    # same weights on both sides, so any epoch counts; smooth over 3 epochs
-                    smooth = lag.rolling(3, min_periods=1).mean()
-                    return float(smooth.max()), "eval-mode accuracy, train probe vs validation"
+                    return float(lag.mean()), "eval-mode accuracy, train probe vs validation"
         c = self.curves
         if finite_number(c.gap) and c.mode == "max":
             return -c.gap, "logged training vs validation metric"
         return float("nan"), ""
+
+    @cached_property
+    def lag_noise(self) -> float:
+        """Standard error of a difference between validation and train-probe accuracy."""
+        acc, n_val = self.val_accuracy_series(), self.n_val
+        n_probe = (self.run.meta.get("data") or {}).get("n_train_probe") or (
+            len(self.run.arrays["probe_labels"]) if self.run.has("probe_labels") else None)
+        if not len(acc) or not n_val or not n_probe:
+            return float("nan")
+        p = min(max(float(acc.iloc[-3:].mean()), 0.05), 0.95)
+        return float(np.sqrt(p * (1 - p) / n_val + p * (1 - p) / n_probe))
+
+    @cached_property
+    def val_interval(self) -> tuple[int, float, float, float] | None:
+        """(n, accuracy, low, high): 95% Wilson interval of recent validation accuracy."""
+        acc, n = self.val_accuracy_series(), self.n_val
+        if not len(acc) or not n:
+            return None
+        from scipy import stats  # lazy: keeps `import gapdoctor` fast
+
+        p = min(max(float(acc.iloc[-3:].mean()), 0.0), 1.0)
+        ci = stats.binomtest(int(round(p * n)), n).proportion_ci(confidence_level=0.95, method="wilson")
+        return n, p, float(ci.low), float(ci.high)
 
     @cached_property
     def val_error(self) -> float:

@@ -41,9 +41,11 @@ class LabelNoiseRule(Rule):
         # dropout or augmentation alone rarely cost more than a few points.
         lag, how = ctx.train_val_lag
         if finite(lag):
+            noise = ctx.lag_noise if finite(ctx.lag_noise) else 0.02
+            # 2 standard errors: a lead the sizes of the two samples cannot explain
             w.add(f"validation accuracy ahead of training ({how})", round(lag, 4),
-                  "the model keeps disagreeing with part of the training labels: > 0.05",
-                  (3.0 if m is None or how.startswith("eval") else 1.5) * ramp(lag, 0.02, 0.1))
+                  f"the model keeps disagreeing with part of the training labels: > {2 * noise:.3f} (2 s.e.)",
+                  (3.0 if m is None or how.startswith("eval") else 1.5) * ramp(lag / noise, 2.0, 4.0))
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
             lead = f.ref_val_accuracy - f.ref_cv_accuracy
             w.add("reference model: validation accuracy minus training CV accuracy", round(lead, 4),

@@ -74,6 +74,13 @@ class OverfittingRule(Rule):
             w.add("reference model: training CV accuracy minus validation accuracy", round(drop, 4),
                   "against: a simple model fitted on training data also drops on validation when > 0.1",
                   -2.0 * ramp(drop, 0.06, 0.2))
+        interval = ctx.val_interval
+        if interval is not None and finite(c.gap) and c.gap > 0 and c.mode == "max":
+            half = (interval[3] - interval[2]) / 2
+            # a gap inside the validation metric's own 95% interval is not established
+            w.add("train-validation gap / half-width of the validation 95% interval",
+                  round(c.gap / max(half, 1e-6), 2), f"against: below 2.5 (n_val={interval[0]})",
+                  -2.0 * (1 - ramp(c.gap / max(half, 1e-6), 1.0, 2.5)))
         k = ctx.classes
         if k is not None and k.lagging and finite(k.lagging_gap_share):
             share = len(k.lagging) / max(1, len(k.recall))

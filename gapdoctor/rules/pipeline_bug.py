@@ -48,6 +48,17 @@ class PipelineBugRule(Rule):
                   "training fits (accuracy well above chance) but validation stays at chance",
                   (3.5 if inputs_same else 1.5) * at_chance)
             tags.append("misaligned")
+        if f is not None and finite(f.ref_cv_accuracy):
+            ref_above = (f.ref_cv_accuracy - ctx.chance) / span
+            # Neither a simple model (cross-validated on training data) nor the network (on
+            # validation) beats chance: the inputs say nothing about the training labels.
+            nothing = (1 - ramp(ref_above, 0.05, 0.15)) * (1 - ramp(val_above, 0.05, 0.15))
+            if nothing > 0:
+                w.add("reference model CV accuracy on training labels (chance level in brackets)",
+                      f"{f.ref_cv_accuracy:.3f} ({ctx.chance:.3f})",
+                      "with validation also at chance: training labels do not line up with inputs",
+                      3.5 * nothing)
+                tags.append("misaligned")
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
             ref_span = (f.ref_cv_accuracy - ctx.chance) / span
             ref_val = (f.ref_val_accuracy - ctx.chance) / span

@@ -44,13 +44,16 @@ class SmallValidationSetRule(Rule):
             w.cap = 0.6
             w.facts["confidence_note"] = "the validation set size is unknown"
             return w
-        p = float(acc.iloc[-3:].mean()) if len(acc) else (c.best_value if finite(c.best_value) else 0.5)
-        p = min(max(p, 0.0), 1.0)
-        from scipy import stats  # lazy: keeps `import gapdoctor` fast
+        interval = ctx.val_interval
+        if interval is None or interval[0] != n:
+            from scipy import stats  # lazy: keeps `import gapdoctor` fast
 
-        ci = stats.binomtest(int(round(p * n)), n).proportion_ci(confidence_level=0.95, method="wilson")
-        half = (ci.high - ci.low) / 2
-        w.facts.update(n_val=n, ci_low=ci.low, ci_high=ci.high, ci_half=half, accuracy=p)
+            p = min(max(c.best_value if finite(c.best_value) else 0.5, 0.0), 1.0)
+            ci = stats.binomtest(int(round(p * n)), n).proportion_ci(method="wilson")
+            interval = (n, p, float(ci.low), float(ci.high))
+        _, p, low, high = interval
+        half = (high - low) / 2
+        w.facts.update(n_val=n, ci_low=low, ci_high=high, ci_half=half, accuracy=p)
         # +-3 points is the finest change people read off accuracy curves; +-8 hides any.
         w.add("95% interval half-width of validation accuracy", round(half, 4),
               f"Wilson interval at n={n}; strong from 0.08, none below 0.03", 3.5 * ramp(half, 0.03, 0.08))
