@@ -27,6 +27,19 @@ _REGRESSION = ("mean_absolute", "mean_squared", "mae", "mse", "rmse", "huber", "
                "r2_score", "msle", "mape")
 
 
+def read_text(path: Path, text: str | None = None) -> str:
+    """The file's text (``text`` if already read); RecordError if not UTF-8 or blank."""
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise RecordError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") \
+                from None
+    if not text.strip():
+        raise RecordError(f"{path}: empty file")
+    return text
+
+
 def sniff_binary(path: Path, head: bytes) -> None:
     """Raise when ``head`` (the first bytes of ``path``) looks like a binary file."""
     if b"\x00" in head:

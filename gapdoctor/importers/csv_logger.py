@@ -21,7 +21,12 @@ from pathlib import Path
 import pandas as pd
 
 from gapdoctor.errors import RecordError
-from gapdoctor.importers._common import expand_arrays, finish_record, parse_array_cell
+from gapdoctor.importers._common import (
+    expand_arrays,
+    finish_record,
+    parse_array_cell,
+    read_text,
+)
 from gapdoctor.record.schema import RunRecord
 
 SOURCE = "csv_logger"
@@ -77,14 +82,7 @@ def read_csv_logger(path: str | os.PathLike[str], text: str | None = None) -> Ru
         RecordError: empty or malformed CSV, no numeric column, a bad ``epoch`` column.
     """
     path = Path(path)
-    if text is None:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise RecordError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") \
-                from None
-    if not text.strip():
-        raise RecordError(f"{path}: empty file")
+    text = read_text(path, text)
     frame = _read_frame(path, text)
     frame.columns = [str(c).strip() for c in frame.columns]
     notes: list[str] = []

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from gapdoctor.errors import RecordError
-from gapdoctor.importers._common import expand_arrays, finish_record
+from gapdoctor.importers._common import expand_arrays, finish_record, read_text
 from gapdoctor.record.schema import RunRecord
 
 SOURCE = "keras_history"
@@ -147,14 +147,7 @@ def read_history_json(path: str | os.PathLike[str], text: str | None = None) -> 
         RecordError: empty, truncated or invalid JSON, or values of the wrong type.
     """
     path = Path(path)
-    if text is None:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise RecordError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") \
-                from None
-    if not text.strip():
-        raise RecordError(f"{path}: empty file")
+    text = read_text(path, text)
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
