@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from gapdoctor.diagnosis import Evidence, Finding, Fix
+from gapdoctor.diagnosis import REPORT_THRESHOLD, Evidence, Finding, Fix
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.templates import fill, load_template
 
@@ -98,7 +98,9 @@ class Rule:
         facts = dict(weighing.facts)
         summary = template.get("summary", "")
         if isinstance(summary, dict):
-            summary = summary.get(weighing.variant) or summary.get("default", "")
+            # below the reporting threshold, say so instead of telling the cause's story
+            variant = "unlikely" if weighing.score < REPORT_THRESHOLD else weighing.variant
+            summary = summary.get(variant) or summary.get("default", "")
         fixes = [Fix(title=fill(f.get("title", ""), facts), why=fill(f.get("why", ""), facts),
                      code=fill(f.get("code", ""), facts, unknown=None).strip())
                  for f in template.get("fixes", [])
