@@ -11,7 +11,7 @@ import pandas as pd
 
 from gapdoctor.analysis.classes import ClassFacts, class_facts, label_counts
 from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
-from gapdoctor.analysis.features import FeatureFacts, feature_facts
+from gapdoctor.analysis.features import FeatureFacts, feature_facts, ovr_auc
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.record.schema import RunRecord, metric_mode
 
@@ -80,6 +80,17 @@ class Context:
     @cached_property
     def classes(self) -> ClassFacts | None:
         return class_facts(self.run, self.n_classes)
+
+    @cached_property
+    def val_auc(self) -> float:
+        """Macro one-vs-rest ROC AUC of the network on validation at the last epoch."""
+        a = self.run.arrays
+        if not (self.run.has("val_proba_last") and self.run.has("val_labels")):
+            return float("nan")
+        proba = np.asarray(a["val_proba_last"], float)
+        if proba.ndim != 2 or len(proba) != len(a["val_labels"]):
+            return float("nan")
+        return ovr_auc(a["val_labels"], proba)
 
     @cached_property
     def chance(self) -> float:

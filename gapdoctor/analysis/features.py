@@ -38,6 +38,7 @@ class FeatureFacts:
     ref_val_accuracy: float
     ref_val_accuracy_realigned: float
     chance: float
+    ref_cv_auc: float = float("nan")
 
 
 def _standardize(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -67,7 +68,7 @@ def _domain_auc(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
 
 
 def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray,
-               seed: int = 0) -> tuple[float, float, float]:
+               seed: int = 0) -> tuple[float, float, float, float]:
     """Cross-validated accuracy on the train probe, and the same fold models' accuracy on
     validation (raw, and with each split standardised on its own): equal footing, so the
     difference is about the data, not about how much data each model saw."""
@@ -78,15 +79,33 @@ def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nd
     n_folds = int(min(3, counts[counts > 0].min())) if len(counts) else 0
     nan = float("nan")
     if n_folds < 2:
-        return nan, nan, nan
+        return nan, nan, nan, nan
     xs, xv, xv_own = _standardize(x_tr, x_tr), _standardize(x_va, x_tr), _standardize(x_va, x_va)
-    cv, raw, realigned = [], [], []
+    cv, raw, realigned, auc = [], [], [], []
     for fit, held in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(xs, y_tr):
         model = LogisticRegression(C=0.5, max_iter=200).fit(xs[fit], y_tr[fit])
         cv.append(np.mean(model.predict(xs[held]) == y_tr[held]))
+        auc.append(ovr_auc(y_tr[held], model.predict_proba(xs[held]), model.classes_))
         raw.append(np.mean(model.predict(xv) == y_va))
         realigned.append(np.mean(model.predict(xv_own) == y_va))
-    return float(np.mean(cv)), float(np.mean(raw)), float(np.mean(realigned))
+    return float(np.mean(cv)), float(np.mean(raw)), float(np.mean(realigned)), float(np.nanmean(auc))
+
+
+def ovr_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None = None) -> float:
+    """Macro one-vs-rest ROC AUC: 0.5 means no signal, whatever the imbalance or threshold.
+
+    Example:
+        >>> ovr_auc(np.array([0, 1, 1, 0]), np.array([[.9, .1], [.2, .8], [.4, .6], [.7, .3]]))
+        1.0
+    """
+    from sklearn.metrics import roc_auc_score
+
+    y = np.asarray(y).astype(int)
+    proba = np.asarray(proba, float)
+    classes = np.arange(proba.shape[1]) if classes is None else np.asarray(classes)
+    scores = [roc_auc_score(y == c, proba[:, j]) for j, c in enumerate(classes)
+              if 0 < np.sum(y == c) < len(y) and np.isfinite(proba[:, j]).all()]
+    return float(np.mean(scores)) if scores else float("nan")
 
 
 def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
@@ -116,7 +135,7 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
         _, shifted_std = _ks_shifted(_standardize(x_tr, x_tr), _standardize(x_va, x_va))
         auc = _domain_auc(x_tr, x_va, seed)
         auc_std = _domain_auc(_standardize(x_tr, x_tr), _standardize(x_va, x_va), seed)
-        ref = (nan, nan, nan)
+        ref = (nan, nan, nan, nan)
         if y_va is not None and len(np.unique(y_tr)) >= 2:
             ref = _reference(x_tr, y_tr, x_va, y_va, seed)
     sd_tr = np.where(x_tr.std(0) > 0, x_tr.std(0), np.nan)
@@ -127,4 +146,4 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     n_classes = max(int(y_tr.max()) + 1, int(y_va.max()) + 1 if y_va is not None else 0)
     return FeatureFacts(len(x_tr), len(x_va), int(x_tr.shape[1]), nonfinite, auc, auc_std,
                         float(shifted.mean()), float(np.median(ks)), explained, scale, offset,
-                        *ref, chance=1.0 / max(2, n_classes))
+                        *ref[:3], chance=1.0 / max(2, n_classes), ref_cv_auc=ref[3])

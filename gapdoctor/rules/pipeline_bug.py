@@ -48,14 +48,15 @@ class PipelineBugRule(Rule):
                   "training fits (accuracy well above chance) but validation stays at chance",
                   (3.5 if inputs_same else 1.5) * at_chance)
             tags.append("misaligned")
-        if f is not None and finite(f.ref_cv_accuracy):
-            ref_above = (f.ref_cv_accuracy - ctx.chance) / span
-            # Neither a simple model (cross-validated on training data) nor the network (on
-            # validation) beats chance: the inputs say nothing about the training labels.
-            nothing = (1 - ramp(ref_above, 0.05, 0.15)) * (1 - ramp(val_above, 0.05, 0.15))
+        net_auc = ctx.val_auc
+        if f is not None and finite(f.ref_cv_auc) and finite(net_auc):
+            # ROC AUC (0.5 = no signal, whatever the imbalance or threshold). Neither a simple
+            # model (cross-validated on training data) nor the network (on validation) ranks
+            # better than chance: the inputs say nothing about the training labels.
+            nothing = (1 - ramp(f.ref_cv_auc, 0.55, 0.6)) * (1 - ramp(net_auc, 0.55, 0.6))
             if nothing > 0:
-                w.add("reference model CV accuracy on training labels (chance level in brackets)",
-                      f"{f.ref_cv_accuracy:.3f} ({ctx.chance:.3f})",
+                w.add("ROC AUC of a reference model (CV, training labels) and of the network (validation)",
+                      f"{f.ref_cv_auc:.3f} and {net_auc:.3f}",
                       "with validation also at chance: training labels do not line up with inputs",
                       3.5 * nothing)
                 tags.append("misaligned")
