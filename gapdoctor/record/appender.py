@@ -23,7 +23,13 @@ import numpy as np
 
 from gapdoctor.jsonsafe import json_safe
 from gapdoctor.record.schema import RUN_SCHEMA, RUN_SCHEMA_VERSION, TABLES
-from gapdoctor.record.store import MANIFEST, _atomic_write, _plain
+from gapdoctor.record.store import (
+    MANIFEST,
+    STATIC_ARRAY_KEYS,
+    STATIC_ARRAYS,
+    _atomic_write,
+    _plain,
+)
 
 Rows = tuple[list[str], list[dict[str, Any]]]
 
@@ -42,6 +48,7 @@ class RecordAppender:
     def __init__(self, run_dir: str | os.PathLike[str]) -> None:
         self.run_dir = Path(run_dir)
         self._rows: dict[str, tuple[tuple[str, ...], list[str]]] = {}
+        self._static_signature: dict[str, Any] | None = None
 
     def _table(self, name: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
         if not rows:
@@ -64,7 +71,14 @@ class RecordAppender:
         """
         self.run_dir.mkdir(parents=True, exist_ok=True)
         arrays_name = f"arrays-{int(seq):06d}.npz"
-        payload = {k: np.asarray(v) for k, v in arrays.items() if v is not None}
+        static = {k: np.asarray(v) for k, v in arrays.items() if v is not None and k in STATIC_ARRAY_KEYS}
+        payload = {k: np.asarray(v) for k, v in arrays.items() if v is not None and k not in static}
+        signature = {k: (v.shape, v.dtype.str) for k, v in static.items()}
+        if static and signature != self._static_signature:
+            # written before the manifest that names it; rewritten only if the set changes
+            _atomic_write(self.run_dir / STATIC_ARRAYS, lambda h: np.savez(h, **static),
+                          durable=False)
+            self._static_signature = signature
         _atomic_write(self.run_dir / arrays_name, lambda h: np.savez(h, **payload),
                       durable=False)
         table_text = ",".join(
@@ -74,7 +88,8 @@ class RecordAppender:
                 + json.dumps(RUN_SCHEMA_VERSION) + ',"meta":' + json.dumps(meta, allow_nan=False)
                 + ',"tables":{' + table_text + '},"failures":'
                 + json.dumps(_plain(failures), allow_nan=False)
-                + ',"arrays_file":' + json.dumps(arrays_name) + "}")
+                + ',"arrays_file":' + json.dumps(arrays_name)
+                + (',"static_arrays_file":' + json.dumps(STATIC_ARRAYS) if static else "") + "}")
         _atomic_write(self.run_dir / MANIFEST, lambda h: h.write(text.encode("utf-8")),
                       durable=False)
         for stale in self.run_dir.glob("arrays-*.npz"):

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 RUN_SCHEMA = "gapdoctor.run"
-RUN_SCHEMA_VERSION = "1.0"
+RUN_SCHEMA_VERSION = "1.1"  # 1.1: optional static_arrays_file
 
 TABLES = ("curves", "split_metrics", "per_class", "layers", "groups")
 

@@ -28,6 +28,10 @@ from gapdoctor.jsonsafe import json_safe
 from gapdoctor.record.schema import RUN_SCHEMA, RUN_SCHEMA_VERSION, TABLES, RunRecord
 
 MANIFEST = "record.json"
+STATIC_ARRAYS = "static-arrays.npz"
+# Arrays fixed once training starts: the per-epoch writer stores them once, not every epoch.
+STATIC_ARRAY_KEYS = frozenset({"x_train", "x_val", "y_val_features", "probe_index",
+                               "probe_labels", "val_index", "val_labels"})
 
 
 def _column_values(column: pd.Series) -> list[Any]:
@@ -123,7 +127,7 @@ def save_record(record: RunRecord, run_dir: str | os.PathLike[str], seq: int = 0
     }
     text = json.dumps(manifest, allow_nan=False, indent=None if fast else 1).encode("utf-8")
     _atomic_write(run_dir / MANIFEST, lambda h: h.write(text), durable=not fast)
-    for stale in run_dir.glob("arrays-*.npz"):
+    for stale in [*run_dir.glob("arrays-*.npz"), run_dir / STATIC_ARRAYS]:
         if stale.name != arrays_name:
             stale.unlink(missing_ok=True)
     return run_dir / MANIFEST
@@ -156,7 +160,7 @@ def read_record(path: str | os.PathLike[str]) -> RunRecord:
     if major != ours_major:
         raise RecordError(f"{manifest_path}: record version {version} is not readable by this "
                           f"gapdoctor (reads {ours_major}.x); upgrade gapdoctor")
-    known = {"schema", "version", "meta", "tables", "failures", "arrays_file"}
+    known = {"schema", "version", "meta", "tables", "failures", "arrays_file", "static_arrays_file"}
     unknown = sorted(set(manifest) - known)
     if unknown and minor > ours_minor:
         warnings.warn(f"{manifest_path}: record version {version} is newer than {RUN_SCHEMA_VERSION}; "
@@ -171,14 +175,18 @@ def read_record(path: str | os.PathLike[str]) -> RunRecord:
     for name in TABLES:
         if name in tables:
             setattr(record, name, _table_from_json(name, tables[name], manifest_path))
-    arrays_file = manifest.get("arrays_file")
-    if arrays_file:
-        arrays_path = manifest_path.parent / str(arrays_file)
-        try:
-            with np.load(arrays_path, allow_pickle=False) as npz:
-                record.arrays = {k: npz[k] for k in npz.files}
-        except FileNotFoundError:
-            raise RecordError(f"{arrays_path}: arrays file named by the manifest is missing") from None
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise RecordError(f"{arrays_path}: unreadable arrays file ({exc})") from None
+    # 1.1: arrays that never change after train begin may sit in a file of their own
+    for key in ("static_arrays_file", "arrays_file"):
+        if manifest.get(key):
+            record.arrays.update(_load_arrays(manifest_path.parent / str(manifest[key])))
     return record
+
+
+def _load_arrays(arrays_path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(arrays_path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise RecordError(f"{arrays_path}: arrays file named by the manifest is missing") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise RecordError(f"{arrays_path}: unreadable arrays file ({exc})") from None
