@@ -159,3 +159,22 @@ def test_diagnosing_does_not_import_tensorflow() -> None:
             "diagnose(r); print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
+
+
+def test_vanishing_gradients_and_a_dead_layer_point_at_the_optimiser() -> None:
+    n = 15
+    run = history_record(loss=[2.30 - 0.001 * i for i in range(n)], accuracy=[0.11] * n,
+                         val_loss=[2.30] * n, val_accuracy=[0.1] * n)
+    run.meta.update(loss={"name": "sparse_categorical_crossentropy", "from_logits": False},
+                    data={"train_label_counts": [100] * 10, "n_val": 500})
+    run.layers = pd.DataFrame(
+        [(e, name, 1.0, 1e-3, grad, dead, 0.0) for e in range(n)
+         for name, grad, dead in (("dense_0", 1e-9, 0.0), ("dense_1", 1e-2, 0.97))],
+        columns=["epoch", "layer", "weight_norm", "update_ratio", "grad_norm", "dead_fraction",
+                 "nonfinite"])
+    finding = diagnose(run).finding("optimization")
+    names = {e.name for e in finding.evidence if e.weight > 0}
+    assert finding.score >= 0.5
+    assert "smallest / largest layer gradient norm (last epoch)" in names
+    assert any(name.startswith("dead ReLU units in 'dense_1'") for name in names)
+    assert "final training loss / loss of predicting class frequencies" in names

@@ -98,6 +98,13 @@ class OptimizationRule(Rule):
                       "exploding: > 10", 1.5 * ramp(np.log10(max(growth, 1e-12)), 0.5, 1.5))
             if not np.isfinite(g).all():
                 w.add("non-finite gradient norms", "yes", "exploding gradients", 2.0)
+            last_epoch = g[-1][np.isfinite(g[-1])]
+            if len(last_epoch) >= 2 and last_epoch.max() > 0:
+                smallest = float(last_epoch.min() / last_epoch.max())
+                # A layer whose gradient is a millionth of another's no longer learns.
+                w.add("smallest / largest layer gradient norm (last epoch)", f"{smallest:.1e}",
+                      "vanishing gradients: < 1e-5",
+                      1.5 * ramp(-np.log10(max(smallest, 1e-30)), 4.0, 6.0))
         dead = t.groupby("layer")["dead_fraction"].mean().astype(float).dropna()
         if len(dead):
             worst = float(dead.max())
