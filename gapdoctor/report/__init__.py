@@ -11,6 +11,6 @@ Example:
 """
 
 from gapdoctor.report.overview import write_overview
-from gapdoctor.report.pdf import write_report
+from gapdoctor.report.pdf import prebuild_sections, write_report
 
-__all__ = ["write_overview", "write_report"]
+__all__ = ["prebuild_sections", "write_overview", "write_report"]

@@ -90,25 +90,39 @@ def _figure_height(flow: list[Any]) -> float:
     return total
 
 
-def write_report(run: RunRecord, diagnosis: Diagnosis, path: str | os.PathLike[str]) -> Path:
+_PARTS: list[tuple[str, Callable[[Page], list[Any]]]] = [
+    ("curves", sections.curves), ("per-class", sections.per_class),
+    ("inside-the-model", sections_data.model), ("data", sections_data.data),
+    ("findings", findings.findings), ("appendix", findings.appendix)]
+# sections drawn from the record alone, so they can be drawn while the diagnosis runs
+RECORD_ONLY = ("curves", "per-class", "inside-the-model")
+
+
+def prebuild_sections(run: RunRecord) -> dict[str, list[Any]]:
+    """Draw the sections that do not depend on the diagnosis (for ``write_report``)."""
+    page = Page(run=run, diagnosis=Diagnosis())
+    return {name: guarded(page.theme, name, lambda build=build: build(page))
+            for name, build in _PARTS if name in RECORD_ONLY}
+
+
+def write_report(run: RunRecord, diagnosis: Diagnosis, path: str | os.PathLike[str],
+                 prebuilt: dict[str, list[Any]] | None = None) -> Path:
     """Write the PDF report of one run and return its path.
 
     Args:
         run: the run record (any importer's; missing tables render as a short note).
         diagnosis: what ``gapdoctor.diagnose(run)`` returned.
         path: where to write the PDF; parent folders are created.
+        prebuilt: sections already drawn by ``prebuild_sections(run)``. Defaults to None.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     page = Page(run=run, diagnosis=diagnosis)
     theme = page.theme
-    parts: list[tuple[str, Callable[[Page], list[Any]]]] = [
-        ("curves", sections.curves), ("per-class", sections.per_class),
-        ("inside-the-model", sections_data.model), ("data", sections_data.data),
-        ("findings", findings.findings), ("appendix", findings.appendix)]
+    prebuilt = prebuilt or {}
     story = guarded(theme, "summary", lambda: summary.summary(page))
-    for i, (name, build) in enumerate(parts):
-        flow = guarded(theme, name, lambda build=build: build(page))
+    for i, (name, build) in enumerate(_PARTS):
+        flow = prebuilt.get(name) or guarded(theme, name, lambda build=build: build(page))
         figures = _figure_height(flow)
         if i == 0:
             story.append(PageBreak())
