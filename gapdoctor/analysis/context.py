@@ -102,15 +102,18 @@ class Context:
 
     def val_accuracy_series(self) -> pd.Series:
         """Validation accuracy per epoch: the callback's own (argmax), else an accuracy log."""
+        return self._accuracy_series("val", "val_")
+
+    def _accuracy_series(self, split: str, prefix: str) -> pd.Series:
         sm = self.run.split_metrics
         if self.run.has("split_metrics"):
-            val = sm[sm["split"] == "val"].set_index("epoch")["accuracy"].astype(float)
-            if np.isfinite(val).any():
-                return val.dropna()
-        for name in ("val_accuracy", "val_acc", "val_sparse_categorical_accuracy",
-                     "val_categorical_accuracy", "val_binary_accuracy"):
-            if self.run.has(f"curve:{name}"):
-                return series(self.run.curves, name)
+            values = sm[sm["split"] == split].set_index("epoch")["accuracy"].astype(float)
+            if np.isfinite(values).any():
+                return values.dropna()
+        for name in ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
+                     "binary_accuracy"):
+            if self.run.has(f"curve:{prefix}{name}"):
+                return series(self.run.curves, prefix + name)
         return pd.Series(dtype=float)
 
     @cached_property
@@ -187,16 +190,7 @@ class Context:
 
     def train_accuracy_series(self) -> pd.Series:
         """Training accuracy per epoch: eval-mode on the train probe, else an accuracy log."""
-        sm = self.run.split_metrics
-        if self.run.has("split_metrics"):
-            train = sm[sm["split"] == "train"].set_index("epoch")["accuracy"].astype(float)
-            if np.isfinite(train).any():
-                return train.dropna()
-        for name in ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
-                     "binary_accuracy"):
-            if self.run.has(f"curve:{name}"):
-                return series(self.run.curves, name)
-        return pd.Series(dtype=float)
+        return self._accuracy_series("train", "")
 
     def run_summary(self) -> dict[str, Any]:
         """Headline numbers: epochs, monitored metric, its best value and epoch."""
