@@ -192,3 +192,26 @@ def test_appender_writes_what_save_record_writes(tmp_path):
     assert back.failures == record.failures and back.meta["class_names"][1] == "<b>cat"
     np.testing.assert_array_equal(back.arrays["margins"], record.arrays["margins"])
     assert [p.name for p in (tmp_path / "a").glob("arrays-*.npz")] == ["arrays-000002.npz"]
+
+
+def test_static_arrays_are_written_once_and_a_missing_one_is_a_record_error(tmp_path):
+    from gapdoctor.record.appender import RecordAppender
+    from gapdoctor.record.store import STATIC_ARRAYS
+
+    record = sample_record()
+    arrays = {**record.arrays, "x_train": np.ones((4, 3), "float32"),
+              "probe_labels": np.arange(4)}
+    writer = RecordAppender(tmp_path / "s")
+    writer.write(record.meta, {}, arrays, [], seq=1)
+    static = tmp_path / "s" / STATIC_ARRAYS
+    first_write = static.stat().st_mtime_ns
+    writer.write(record.meta, {}, arrays, [], seq=2)
+    assert static.stat().st_mtime_ns == first_write  # not rewritten per epoch
+    back = load_run(tmp_path / "s")
+    np.testing.assert_array_equal(back.arrays["x_train"], arrays["x_train"])
+    np.testing.assert_array_equal(back.arrays["margins"], record.arrays["margins"])
+    static.unlink()
+    with pytest.raises(RecordError, match="static-arrays.npz"):
+        load_run(tmp_path / "s")
+    save_record(back, tmp_path / "s", seq=3)  # the final write folds everything into one file
+    assert not static.exists() and "x_train" in load_run(tmp_path / "s").arrays

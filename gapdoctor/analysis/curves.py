@@ -46,7 +46,6 @@ class CurveFacts:
     epochs_past_best: int = 0
     val_loss_min: float = float("nan")
     val_loss_min_epoch: int | None = None
-    val_loss_first: float = float("nan")
     val_loss_last: float = float("nan")
     val_loss_rise: float = float("nan")
     loss_first: float = float("nan")
@@ -55,12 +54,10 @@ class CurveFacts:
     loss_drop_after_val_best: float = float("nan")
     loss_drop_second_half: float = float("nan")
     gap: float = float("nan")
-    gap_trend: float = float("nan")
     train_metric_last: float = float("nan")
     metric_gain: float = float("nan")
     metric_gain_second_half: float = float("nan")
     metric_jitter: float = float("nan")
-    metric_range: float = float("nan")
     loss_up_fraction: float = float("nan")
     loss_spike: float = float("nan")
 
@@ -92,7 +89,7 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None) -> CurveFacts:
             f.loss_spike = float(ratios.max())
     if len(vloss):
         f.val_loss_min_epoch = int(vloss.idxmin())
-        f.val_loss_min, f.val_loss_first = float(vloss.min()), float(vloss.iloc[0])
+        f.val_loss_min = float(vloss.min())
         f.val_loss_last = tail_mean(vloss)
         f.val_loss_rise = f.val_loss_last / f.val_loss_min - 1 if f.val_loss_min > 0 else np.nan
         after = loss[loss.index >= f.val_loss_min_epoch]
@@ -107,15 +104,12 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None) -> CurveFacts:
         half = val.iloc[len(val) // 2:]
         f.metric_gain_second_half = _improvement(float(half.iloc[0]), tail_mean(half), mode)
         f.metric_jitter = float(np.std(np.diff(half.to_numpy()))) if len(half) >= 3 else np.nan
-        f.metric_range = float(val.max() - val.min())
     if len(val) and len(train):
         joint = pd.concat([train, val], axis=1, join="inner").to_numpy()
         if len(joint):
             gaps = (joint[:, 0] - joint[:, 1]) * (1 if mode == "max" else -1)
             f.gap = float(np.mean(gaps[-3:]))
             f.train_metric_last = float(np.mean(joint[-3:, 0]))
-            if len(gaps) >= 4:
-                f.gap_trend = float(np.mean(gaps[-3:]) - np.mean(gaps[: max(2, len(gaps) // 4)]))
     return f
 
 

@@ -28,7 +28,6 @@ class MarginFacts:
     flagged: np.ndarray
     flagged_fraction: float
     flagged_learned_late: float
-    forgetting_rate: float
     class_share_of_flagged: np.ndarray
     flagged_class_concentration: float
     top_flagged_classes: list[int] = field(default_factory=list)
@@ -53,15 +52,12 @@ def margin_facts(margins: np.ndarray, correct: np.ndarray | None, labels: np.nda
     n = len(aum)
     labels = np.asarray(labels).astype(int)[:n]
     late = np.nan
-    forgetting = np.nan
     if correct is not None and len(correct):
         correct = np.asarray(correct, bool)[finite_rows] if finite_rows.any() else np.asarray(correct, bool)
         if flagged.any():
             # learned late: correct at the end but not in the first third of training
             third = max(1, len(correct) // 3)
             late = float(np.mean(correct[-1, flagged] & ~correct[:third, flagged].any(axis=0)))
-        if len(correct) >= 2:
-            forgetting = float(np.mean((correct[:-1] & ~correct[1:]).any(axis=0)))
     counts = np.bincount(labels[flagged], minlength=n_classes).astype(float)
     share = counts / counts.sum() if counts.sum() else counts
     k = max(1, int(round(0.3 * n_classes)))
@@ -74,7 +70,7 @@ def margin_facts(margins: np.ndarray, correct: np.ndarray | None, labels: np.nda
                          "predicted": int(predicted[i]) if predicted is not None else None,
                          "aum": round(float(aum[i]), 4)})
     return MarginFacts(n=n, aum=aum, flagged=flagged, flagged_fraction=float(flagged.mean()),
-                       flagged_learned_late=late, forgetting_rate=forgetting,
+                       flagged_learned_late=late,
                        class_share_of_flagged=share, flagged_class_concentration=concentration,
                        top_flagged_classes=[int(c) for c in order[:k] if counts[c] > 0],
                        suspects=suspects)
