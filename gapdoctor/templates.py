@@ -1,4 +1,4 @@
-"""Finding and fix texts live in ``report_templates/causes/<cause>.toml``, not in Python.
+"""Finding and fix texts live in ``gapdoctor/report_templates/causes/<cause>.toml``, not in Python.
 
 A template holds ``title``, ``story``, ``summary`` (one string, or a table of variants the
 rule picks from), ``confirm`` (list) and ``[[fixes]]`` (``title``, ``why``, ``code``).
@@ -17,6 +17,7 @@ import os
 import re
 import sys
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,19 @@ from gapdoctor.errors import GapDoctorError
 
 
 def templates_dir() -> Path:
-    """Where templates are read from: ``$GAPDOCTOR_TEMPLATES``, else the project's folder."""
+    """Where templates are read from: ``$GAPDOCTOR_TEMPLATES``, else the package's own data.
+
+    The templates ship inside the package (``gapdoctor/report_templates``) and are found with
+    ``importlib.resources``, so an installed wheel, ``pip install --user`` and an editable
+    install all read the same files whatever ``sys.prefix`` is.
+    """
     env = os.environ.get("GAPDOCTOR_TEMPLATES")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
-    installed = Path(sys.prefix) / "share" / "gapdoctor" / "report_templates"
-    for candidate in (here.parent / "report_templates", installed):
-        if candidate.is_dir():
-            return candidate
-    raise GapDoctorError("report_templates/ not found; set GAPDOCTOR_TEMPLATES to its path")
+    folder = Path(str(resources.files("gapdoctor") / "report_templates"))
+    if folder.is_dir():
+        return folder
+    raise GapDoctorError(f"{folder} not found; set GAPDOCTOR_TEMPLATES to the templates' folder")
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([^{}\n]*))?\}")

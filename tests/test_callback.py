@@ -20,7 +20,7 @@ import keras  # noqa: E402
 from scripts.tiny import digits, fit, mlp, onehot  # noqa: E402
 from sklearn.metrics import precision_recall_fscore_support  # noqa: E402
 
-from gapdoctor import load_run  # noqa: E402
+from gapdoctor import diagnose, load_run  # noqa: E402
 from gapdoctor.callback import GapDoctor, Probe, console  # noqa: E402
 from gapdoctor.record.schema import ARRAY_DOC, META_DOC, TABLE_COLUMNS  # noqa: E402
 
@@ -256,7 +256,10 @@ def test_failing_probe_is_recorded_warned_once_and_training_goes_on(data, tmp_pa
     assert run.has("per_class") and run.arrays["margins"].shape[0] == 3
 
 
-def test_nan_loss_keeps_recording(data, tmp_path):
+def test_nan_input_keeps_recording_and_leads_with_a_pipeline_finding(data, tmp_path):
+    """What gapdoctor guarantees whatever Keras reports as the loss of a poisoned batch (NaN
+    up to Keras 3.14, a finite value since): the record survives, the non-finite weights are
+    flagged, and the diagnosis leads with the NaN input, pointing at its row."""
     x_tr, x_va, y_tr, y_va = data
     x_bad = x_tr.copy()
     x_bad[5, 3] = np.nan  # one bad input poisons the weights at the first step
@@ -264,12 +267,23 @@ def test_nan_loss_keeps_recording(data, tmp_path):
                        output_dir=tmp_path, **QUIET)
     fit(mlp(), (x_bad, x_va, y_tr, y_va), doctor, epochs=2)
     run = load_run(doctor.run_dir)
-    assert run.n_epochs == 2 and not np.isfinite(run.curves["loss"]).any()
-    assert (run.layers.nonfinite == 1.0).all()
+    assert run.n_epochs == 2 and run.meta["completed"] is True
+    first = run.layers[run.layers["layer"] == run.layers["layer"].iloc[0]]
+    assert (first["nonfinite"] == 1.0).all()  # the first layer's weights are NaN
     in_probe = int(5 in set(run.arrays["probe_index"].tolist()))
     assert run.meta["data"]["feature_summary"]["train"]["nonfinite"] == in_probe
-    assert np.isnan(run.arrays["margins"]).all()
+    # counted over every training row, not only the bounded probe sample
+    assert run.meta["data"]["nonfinite_rows"]["train"] == {"count": 1, "rows": [5],
+                                                           "scope": "all rows"}
+    assert run.meta["data"]["nonfinite_rows"]["val"]["count"] == 0
     assert not run.failures
+    d = diagnose(run)
+    lead = d.findings[0]
+    assert lead.cause == "pipeline_bug" and lead.score >= 0.8
+    assert lead.fixes[0].title.startswith("Find the rows with NaN or inf inputs")
+    assert "5" in lead.fixes[0].why and "isfinite" in lead.fixes[0].code
+    others = {f.cause: f.score for f in d.findings[1:]}
+    assert others["optimization"] < lead.score
 
 
 def test_argument_errors_say_what_was_received():

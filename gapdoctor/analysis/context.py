@@ -45,6 +45,24 @@ class Context:
         return 0
 
     @cached_property
+    def nonfinite_inputs(self) -> dict[str, Any]:
+        """Rows with NaN/inf inputs per split: ``{split: {count, rows, scope}}``, from the
+        whole data when the callback counted it, else from the feature samples."""
+        data = self.run.meta.get("data") or {}
+        counted = data.get("nonfinite_rows")
+        out: dict[str, Any] = {}
+        if isinstance(counted, dict):
+            out = {k: v for k, v in counted.items()
+                   if isinstance(v, dict) and finite_number(v.get("count")) and v["count"] > 0}
+        for split in ("train", "val"):
+            x = self.run.arrays.get(f"x_{split}")
+            if split not in out and isinstance(x, np.ndarray) and x.size:
+                bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+                if bad.any():
+                    out[split] = {"count": int(bad.sum()), "rows": [], "scope": "the feature sample"}
+        return out
+
+    @cached_property
     def n_val(self) -> int | None:
         """Validation samples behind the metric: from metadata, else the callback's count."""
         data = self.run.meta.get("data") or {}

@@ -103,7 +103,8 @@ META_DOC: dict[str, str] = {
             "a dataset was not read to its end. Label counts map str(label) -> count. A "
             "feature summary is {kind: 'per_feature' | 'per_channel' | 'projected', n, "
             "n_columns, nonfinite, mean, std, min, max, q05, q25, q50, q75, q95} (lists with "
-            "one value per column)",
+            "one value per column). nonfinite_rows {train, val: {count, rows, scope}} counts "
+            "rows with a NaN/inf input over all rows held in memory (rows: first 20 indices)",
     "epochs_planned": "epochs passed to fit",
     "epochs_completed": "number of epochs recorded so far (the record is rewritten after each)",
     "completed": "True once on_train_end ran",

@@ -1,7 +1,7 @@
 """The PDF reports: one run's diagnosis (``write_report``) and a batch overview.
 
 Pure reportlab + matplotlib (Agg canvas, no pyplot); never imports TensorFlow or Keras.
-Layout, fonts, colours and section texts come from ``report_templates/report/styles.toml``.
+Layout, fonts, colours and section texts come from ``gapdoctor/report_templates/report/styles.toml``.
 
 Example:
     >>> from gapdoctor import diagnose, load_run               # doctest: +SKIP

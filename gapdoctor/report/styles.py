@@ -82,7 +82,7 @@ def _read_config(folder: str) -> dict[str, Any]:
 
 
 def config() -> dict[str, Any]:
-    """The parsed ``report_templates/report/styles.toml`` (empty when absent)."""
+    """The parsed ``gapdoctor/report_templates/report/styles.toml`` (empty when absent)."""
     try:
         folder = templates_dir()
     except GapDoctorError:

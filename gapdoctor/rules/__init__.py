@@ -1,7 +1,7 @@
 """The rule registry: one module per cause id, each exporting one ``Rule`` subclass.
 
 To add a cause: write ``gapdoctor/rules/<cause>.py``, a template in
-``report_templates/causes/<cause>.toml``, and list the class here.
+``gapdoctor/report_templates/causes/<cause>.toml``, and list the class here.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A rule subclass implements :meth:`Rule.weigh`, returning a :class:`Weighing` —
 evidence it measured (each with a log-odds weight, negative when it argues against the
 cause) and the facts its template needs. The base class turns that into a
 :class:`~gapdoctor.diagnosis.Finding` with a score in [0, 1] and texts from
-``report_templates/causes/<cause>.toml``.
+``gapdoctor/report_templates/causes/<cause>.toml``.
 
 Example:
     >>> class Always(Rule):

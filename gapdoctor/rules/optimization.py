@@ -36,6 +36,14 @@ class OptimizationRule(Rule):
             w.add("non-finite training loss", "yes", "diverged", 2.5)
         self._layers(w, run)
         self._learned_nothing(w, run, ctx)
+        if ctx.nonfinite_inputs:
+            # NaN/inf inputs produce non-finite weights and a stalled loss by themselves: the
+            # optimiser's symptoms are then consequences, not the cause.
+            w.add("NaN or inf in the inputs", "yes",
+                  "against: the data, not the optimiser, explains these symptoms", -4.0)
+            # explained away: below the pipeline finding whatever else was seen
+            w.cap = 0.6
+            w.facts["confidence_note"] = "NaN/inf inputs explain the optimiser's symptoms"
         if finite(lr):
             opt = str((run.meta.get("optimizer") or {}).get("class_name", "")).lower()
             high = 0.01 if opt in ("adam", "adamw", "rmsprop", "nadam", "adamax") else 0.3
@@ -113,3 +121,7 @@ class OptimizationRule(Rule):
             w.add(f"dead ReLU units in '{dead.idxmax()}' (mean over epochs)", round(worst, 3),
                   "> 0.5 of the layer never fires; all of it passes no signal",
                   2.0 * ramp(worst, 0.4, 0.8) + 1.5 * ramp(worst, 0.9, 0.99))
+        if "nonfinite" in t and (t["nonfinite"].astype(float) > 0).any():
+            w.facts["nonfinite_layers"] = ", ".join(sorted(t.loc[t["nonfinite"] > 0, "layer"].astype(str).unique()))
+            w.add("layers whose weights or gradients became NaN/inf", w.facts["nonfinite_layers"],
+                  "the run diverged", 2.5)

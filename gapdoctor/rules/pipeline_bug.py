@@ -17,11 +17,11 @@ class PipelineBugRule(Rule):
     def weigh(self, run: RunRecord, ctx: Context) -> Weighing:
         w = Weighing(prior=-3.0)
         tags: list[str] = []
+        self._nonfinite(w, ctx, tags)  # first: it explains everything downstream of it
         self._misaligned(w, ctx, tags)
         self._preprocessing(w, ctx, tags)
         self._leakage(w, run, ctx, tags)
         self._eval_mode(w, run, ctx, tags)
-        self._nonfinite(w, run, ctx, tags)
         self._logits(w, run, tags)
         w.facts["fix_tags"] = tags
         w.variant = tags[0] if tags else "default"
@@ -119,11 +119,17 @@ class PipelineBugRule(Rule):
         if ratio > 2.0:
             tags.append("eval_mode")
 
-    def _nonfinite(self, w: Weighing, run: RunRecord, ctx: Context, tags: list[str]) -> None:
-        f = ctx.features
-        if f is not None and f.nonfinite:
-            w.add("non-finite values in the inputs", "yes", "NaN or inf in training or validation data", 4.0)
-            tags.append("nonfinite")
+    def _nonfinite(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
+        bad = ctx.nonfinite_inputs
+        if not bad:
+            return
+        where = "; ".join(f"{split}: {v['count']} rows ({v['scope']})" for split, v in bad.items())
+        rows = next((v["rows"] for v in bad.values() if v.get("rows")), [])
+        w.facts.update(nonfinite_where=where, nonfinite_rows=", ".join(map(str, rows[:10])) or "n/a")
+        # One NaN row poisons every weight it reaches; nothing else needs to be wrong. Weighted
+        # to lead any consequence (non-finite weights, a flat loss) the optimisation rule sees.
+        w.add("rows with NaN or inf inputs", where, "any: one bad row poisons the weights", 7.0)
+        tags.append("nonfinite")
 
     def _logits(self, w: Weighing, run: RunRecord, tags: list[str]) -> None:
         loss, model = run.meta.get("loss") or {}, run.meta.get("model") or {}

@@ -80,6 +80,15 @@ def duplicates(train: Sample, val: Sample) -> dict[str, int]:
     return {"duplicates_val_in_train": count, "duplicate_label_conflicts": conflicts}
 
 
+def nonfinite_rows(sample: Sample, keep: int = 20) -> dict[str, Any]:
+    """How many rows of ``sample`` hold a NaN or inf input, and the first ``keep`` of their
+    source indices (so the report can point at the bad rows)."""
+    flat = np.asarray(sample.x, dtype=np.float64).reshape(sample.n_rows, -1)
+    bad = ~np.isfinite(flat).all(axis=1)
+    return {"count": int(bad.sum()), "rows": [int(i) for i in sample.index[bad][:keep]],
+            "scope": "all rows" if sample.exhausted else f"the first {sample.n_rows} rows"}
+
+
 def _counts(sample: Sample | None) -> dict[str, int] | None:
     if sample is None:
         return None
@@ -131,6 +140,11 @@ class DataSummaryProbe(Probe):
         if val is not None:
             state.arrays["y_val_features"] = label_ints(val.y)
         data["feature_summary"] = summaries
+        # The feature sample is bounded; a single bad row elsewhere still poisons training, so
+        # non-finite inputs are counted over every row held in memory.
+        data["nonfinite_rows"] = {split: nonfinite_rows(source) for split, source in
+                                  (("train", state.train_source), ("val", state.val_source))
+                                  if source is not None and isinstance(source.x, np.ndarray)}
         if state.train_source is not None and state.val_source is not None:
             data.update(duplicates(state.train_source, state.val_source))
             data["duplicates_scope"] = ("all training data" if state.train_source.exhausted
