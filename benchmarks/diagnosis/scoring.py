@@ -1,0 +1,140 @@
+"""Figures of a diagnosed corpus: top-1/top-3, false alarms, precision/recall, calibration.
+
+A table row is one run: ``cause`` (the injected label), ``acceptable`` (verdicts an expert
+accepts, ';'-separated), and per cause ``logit_<cause>``/``cap_<cause>``/``score_<cause>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gapdoctor.diagnosis import CAUSES, REPORT_THRESHOLD
+
+MAX_SCORE = 0.97
+
+
+def scores(table: pd.DataFrame, params: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+    """(runs x causes) scores: as diagnosed, or recomputed from the logits with ``params``."""
+    out = pd.DataFrame(index=table.index)
+    for cause in CAUSES:
+        if params is None:
+            out[cause] = table.get(f"score_{cause}", pd.Series(0.0, index=table.index)).fillna(0.0)
+            continue
+        p = params.get(cause, {"a": 1.0, "b": 0.0})
+        z = p["a"] * table.get(f"logit_{cause}", pd.Series(np.nan, index=table.index)) + p["b"]
+        s = MAX_SCORE / (1 + np.exp(-np.clip(z, -30, 30)))
+        out[cause] = np.minimum(s, table.get(f"cap_{cause}", 1.0)).fillna(0.0)
+    return out
+
+
+def _acceptable(table: pd.DataFrame) -> list[set[str]]:
+    return [set(str(a).split(";")) if isinstance(a, str) and a else {c}
+            for a, c in zip(table["acceptable"], table["cause"], strict=True)]
+
+
+def figures(table: pd.DataFrame, params: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
+    """Top-1/top-3 on faulty runs, false alarms on healthy ones, per-cause precision/recall,
+    confusion matrix, reliability table, ECE and Brier score."""
+    if table.empty:
+        return {"n_faulty": 0, "n_healthy": 0}
+    s = scores(table, params)
+    ranked = np.argsort(-s.to_numpy(), axis=1)
+    names = np.array(s.columns)
+    top = s.to_numpy().max(axis=1)
+    verdict = np.where(top >= REPORT_THRESHOLD, names[ranked[:, 0]], "healthy")
+    verdict = np.where(table.get("status", "") == "no_complete_epoch", "inconclusive", verdict)
+    ok = _acceptable(table)
+    faulty = (table["cause"] != "healthy").to_numpy()
+    hit1 = np.array([v in a for v, a in zip(verdict, ok, strict=True)])
+    hit3 = np.array([bool(set(names[r[:3]]) & a) for r, a in zip(ranked, ok, strict=True)])
+    out: dict[str, Any] = {
+        "n_faulty": int(faulty.sum()), "n_healthy": int((~faulty).sum()),
+        "top1": float(hit1[faulty].mean()) if faulty.any() else float("nan"),
+        "top3": float(hit3[faulty].mean()) if faulty.any() else float("nan"),
+        "false_alarms": float((~hit1[~faulty]).mean()) if (~faulty).any() else float("nan"),
+    }
+    labels = table["cause"].to_numpy()
+    out["confusion"] = pd.crosstab(pd.Series(labels, name="label"),
+                                   pd.Series(verdict, name="verdict")).to_dict()
+    per = {}
+    for cause in [*CAUSES, "healthy"]:
+        called = verdict == cause
+        truth = labels == cause
+        per[cause] = {"n": int(truth.sum()),
+                      "precision": float(hit1[called].mean()) if called.any() else float("nan"),
+                      "recall": float(hit1[truth].mean()) if truth.any() else float("nan")}
+    out["per_cause"] = per
+    # calibration: every (run, cause) pair whose truth is clear (acceptable alternatives that
+    # are not the label are ambiguous and left out)
+    prob, hit = [], []
+    for i, (label, acc) in enumerate(zip(labels, ok, strict=True)):
+        for cause in CAUSES:
+            if cause in acc and cause != label:
+                continue
+            prob.append(float(s.iloc[i][cause]))
+            hit.append(float(cause == label or cause in acc))
+    prob_a, hit_a = np.array(prob), np.array(hit)
+    bins = np.minimum((prob_a * 10).astype(int), 9)
+    rel, ece = [], 0.0
+    for b in range(10):
+        m = bins == b
+        if m.any():
+            rel.append({"bin": f"{b / 10:.1f}-{(b + 1) / 10:.1f}", "n": int(m.sum()),
+                        "mean_score": float(prob_a[m].mean()), "observed": float(hit_a[m].mean())})
+            ece += m.mean() * abs(prob_a[m].mean() - hit_a[m].mean())
+    out.update(reliability=rel, ece=float(ece), brier=float(np.mean((prob_a - hit_a) ** 2)))
+    out["misses"] = [f"{cid}: {lab} -> {v}" for cid, lab, v, h, f in
+                     zip(table["case_id"], labels, verdict, hit1, faulty, strict=True) if not h][:60]
+    return out
+
+
+def fit_platt(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per cause, ``a, b`` of logistic(a * logit + b) fitted to 'this run has this cause'.
+
+    Lightly regularised (C=1) so that a cause with few positives keeps a slope near the
+    hand-set one rather than a perfect-separation extreme.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    ok = _acceptable(table)
+    params = {}
+    for cause in CAUSES:
+        logit = table.get(f"logit_{cause}")
+        if logit is None:
+            continue
+        keep = [not (cause in a and cause != lab) for a, lab in zip(ok, table["cause"], strict=True)]
+        x = logit[keep].to_numpy(float)
+        y = (table["cause"][keep] == cause).to_numpy()
+        finite = np.isfinite(x)
+        if y[finite].sum() < 3 or (~y[finite]).sum() < 3:
+            params[cause] = {"a": 1.0, "b": 0.0}
+            continue
+        model = LogisticRegression(C=1.0).fit(x[finite, None], y[finite])
+        params[cause] = {"a": round(float(model.coef_[0, 0]), 4),
+                         "b": round(float(model.intercept_[0]), 4)}
+    return params
+
+
+def print_figures(title: str, parts: dict[str, dict[str, Any]]) -> None:
+    print(f"\n== {title} ==")
+    for name, f in parts.items():
+        if not f.get("n_faulty") and not f.get("n_healthy"):
+            print(f"{name}: empty")
+            continue
+        print(f"{name}: top-1 {f['top1']:.3f}  top-3 {f['top3']:.3f}  false alarms "
+              f"{f['false_alarms']:.3f} (of {f['n_healthy']} healthy)  ECE {f['ece']:.3f}  "
+              f"Brier {f['brier']:.3f}  ({f['n_faulty']} faulty runs)")
+    test = parts.get("test") or {}
+    if test.get("per_cause"):
+        print("held-out per cause (precision / recall / n):")
+        for cause, v in test["per_cause"].items():
+            print(f"  {cause:24s} {v['precision']:.2f} / {v['recall']:.2f} / {v['n']}")
+        print("held-out confusion (label -> verdict: count):")
+        conf = pd.DataFrame(test["confusion"]).fillna(0).astype(int)
+        print(conf.to_string())
+        print("held-out reliability (score bin: n, mean score, observed):")
+        for r in test["reliability"]:
+            print(f"  {r['bin']}: {r['n']:5d}  {r['mean_score']:.2f}  {r['observed']:.2f}")
