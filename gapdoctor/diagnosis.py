@@ -37,6 +37,9 @@ class Evidence:
     """One measurement that counted: its value and what made it count.
 
     ``supports`` is True when it argues for the cause, False when it argues against.
+    ``rule`` holds the declaration the weight came from (``key``, ``lo``, ``hi``, full
+    ``weight``, ``log``, ``gate`` and the ``measured`` number), so the applied weight can be
+    re-derived from what is printed; it is empty for context notes that weigh nothing.
     """
 
     name: str
@@ -44,10 +47,18 @@ class Evidence:
     comparison: str
     supports: bool = True
     weight: float = 1.0
+    rule: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return str(self.rule.get("key", ""))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "value": json_safe(self.value), "comparison": self.comparison,
-                "supports": bool(self.supports), "weight": round(float(self.weight), 3)}
+        out = {"name": self.name, "value": json_safe(self.value), "comparison": self.comparison,
+               "supports": bool(self.supports), "weight": round(float(self.weight), 3)}
+        if self.rule:
+            out["rule"] = json_safe(self.rule)
+        return out
 
 
 @dataclass
@@ -79,9 +90,12 @@ class Finding:
         score = float(self.score) if self.score is not None else 0.0
         self.score = 0.0 if not math.isfinite(score) else min(1.0, max(0.0, score))
 
+    threshold: float = REPORT_THRESHOLD
+
     @property
     def reported(self) -> bool:
-        return self.score >= REPORT_THRESHOLD
+        """At or above the reporting threshold of the diagnosis that holds it."""
+        return self.score >= self.threshold
 
     def to_dict(self) -> dict[str, Any]:
         return {"cause": self.cause, "title": self.title, "score": round(self.score, 4),
@@ -95,7 +109,10 @@ class Diagnosis:
     """The ranked findings for one run, plus what could not be checked.
 
     ``findings`` holds every rule that ran, highest score first; ``verdict`` is the top
-    cause when it reaches ``REPORT_THRESHOLD``, else ``"healthy"``.
+    cause when it reaches ``threshold``, else ``"healthy"`` — or ``"inconclusive"`` when
+    the record holds no complete epoch. ``status`` says whether training happened at all:
+    ``"ok"``, ``"diverged"``, ``"not_learning"`` or ``"no_complete_epoch"``, with
+    ``status_reason`` in words.
     """
 
     findings: list[Finding] = field(default_factory=list)
@@ -105,12 +122,18 @@ class Diagnosis:
     source: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
     threshold: float = REPORT_THRESHOLD
+    status: str = "ok"
+    status_reason: str = ""
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=lambda f: f.score, reverse=True)
+        for finding in self.findings:
+            finding.threshold = self.threshold
 
     @property
     def verdict(self) -> str:
+        if self.status == "no_complete_epoch":
+            return "inconclusive"
         if self.findings and self.findings[0].score >= self.threshold:
             return self.findings[0].cause
         return "healthy"
@@ -119,6 +142,22 @@ class Diagnosis:
     def reported(self) -> list[Finding]:
         """Findings at or above the reporting threshold."""
         return [f for f in self.findings if f.score >= self.threshold]
+
+    @property
+    def close_call(self) -> dict[str, Any] | None:
+        """The two leading causes when their scores are within noise of each other (and the
+        second is reported too): both names, the difference, and what would tell them apart."""
+        from gapdoctor.lookalikes import CLOSE, tell_apart
+
+        if len(self.findings) < 2 or self.findings[1].score < self.threshold:
+            return None
+        first, second = self.findings[0], self.findings[1]
+        if first.score - second.score >= CLOSE:
+            return None
+        confirm = {f.cause: f.confirm for f in (first, second)}
+        return {"causes": [first.cause, second.cause],
+                "difference": round(first.score - second.score, 4),
+                "tell_apart": tell_apart(first.cause, second.cause, confirm)}
 
     def score_of(self, cause: str) -> float:
         return next((f.score for f in self.findings if f.cause == cause), 0.0)
@@ -129,6 +168,8 @@ class Diagnosis:
     def to_dict(self) -> dict[str, Any]:
         return json_safe({"schema": DIAGNOSIS_SCHEMA, "run_name": self.run_name, "source": self.source,
                 "verdict": self.verdict, "threshold": self.threshold,
+                "status": self.status, "status_reason": self.status_reason,
+                "close_call": self.close_call,
                 "findings": [f.to_dict() for f in self.findings],
                 "skipped": list(self.skipped), "errors": list(self.errors),
                 "summary": self.summary})

@@ -36,7 +36,15 @@ def diagnose(run: RunRecord | str | os.PathLike[str], rules: list[Rule] | None =
         from gapdoctor.importers import load_run
 
         run = load_run(run)
-    ctx = Context(run)
+    if run.n_epochs == 0:
+        # nothing to weigh: say so rather than call the run healthy
+        rules = rules if rules is not None else [cls() for cls in RULES]
+        return Diagnosis(skipped=[{"cause": r.cause, "reason": "no complete epoch"} for r in rules],
+                         run_name=run.name, source=str(run.meta.get("source", "")),
+                         summary={"epochs": 0}, threshold=threshold, status="no_complete_epoch",
+                         status_reason="the record holds no complete epoch: training stopped "
+                                       "(or was killed) before the first epoch ended")
+    ctx = Context(run, threshold)
     findings, skipped, errors = [], [], []
     for rule in rules if rules is not None else [cls() for cls in RULES]:
         reason = rule.missing(run)
@@ -52,6 +60,12 @@ def diagnose(run: RunRecord | str | os.PathLike[str], rules: list[Rule] | None =
                 continue
         skipped.append({"cause": rule.cause, "reason": reason})
     summary: dict[str, Any] = ctx.run_summary()
+    premise = ctx.premise
+    status, reason = "ok", ""
+    if premise.diverged:
+        status, reason = "diverged", "; ".join(premise.reasons)
+    elif premise.never_learned >= 0.5:
+        status, reason = "not_learning", "; ".join(premise.reasons)
     return Diagnosis(findings=findings, skipped=skipped, errors=errors, run_name=run.name,
                      source=str(run.meta.get("source", "")), summary=summary,
-                     threshold=threshold)
+                     threshold=threshold, status=status, status_reason=reason)

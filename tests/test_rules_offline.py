@@ -86,10 +86,39 @@ def test_one_epoch_run_is_diagnosed_without_errors() -> None:
     assert d.verdict in set(CAUSES) | {"healthy"}
 
 
-def test_empty_record_skips_everything() -> None:
+def test_a_record_without_a_complete_epoch_is_inconclusive_not_healthy() -> None:
     d = diagnose(RunRecord.empty())
-    assert d.verdict == "healthy" and not d.findings and not d.errors
+    assert d.verdict == "inconclusive" and d.status == "no_complete_epoch"
+    assert "no complete epoch" in d.status_reason and not d.findings and not d.errors
     assert len(d.skipped) == len(RULES)
+    assert d.to_dict()["status"] == "no_complete_epoch"
+
+
+def test_runs_that_never_trained_are_never_healthy() -> None:
+    n = 30
+    flat = history_record(loss=[2.303] * n, accuracy=[0.1] * n, val_loss=[2.303] * n,
+                          val_accuracy=[0.1] * n)
+    majority = history_record(loss=[0.3251] * n, accuracy=[0.9] * n, val_loss=[0.3252] * n,
+                              val_accuracy=[0.9] * n)
+    nan_first = history_record(loss=[float("nan")] * 5, val_loss=[float("nan")] * 5,
+                               accuracy=[0.1] * 5, val_accuracy=[0.1] * 5)
+    turns_nan = history_record(loss=[1.0, 0.8, 5.0, float("nan")], val_loss=[1.0, 0.9, 4.0, 9.0],
+                               accuracy=[0.5, 0.6, 0.3, 0.1], val_accuracy=[0.5, 0.6, 0.3, 0.1])
+    for run, status in ((flat, "not_learning"), (majority, "not_learning"),
+                        (nan_first, "diverged"), (turns_nan, "diverged")):
+        d = diagnose(run)
+        assert d.status == status and d.verdict == "optimization", (status, d.verdict)
+        assert d.findings[0].summary.startswith("The " + ("run diverged" if status == "diverged"
+                                                          else "model never learned"))
+
+
+def test_a_metric_near_its_ceiling_and_still_rising_is_not_saturation() -> None:
+    short = history_record(loss=decaying(5, 0.7, 0.05), accuracy=decaying(5, 0.8, 0.99),
+                           val_loss=decaying(5, 0.7, 0.06),
+                           val_accuracy=[0.95, 0.97, 0.985, 0.99, 0.995])
+    assert diagnose(short).verdict == "healthy"
+    one_epoch = history_record(loss=[0.2], accuracy=[0.97], val_loss=[0.1], val_accuracy=[0.99])
+    assert diagnose(one_epoch).verdict == "healthy"
 
 
 def test_a_failing_rule_is_reported_and_the_others_go_on() -> None:
@@ -178,3 +207,18 @@ def test_vanishing_gradients_and_a_dead_layer_point_at_the_optimiser() -> None:
     assert "smallest / largest layer gradient norm (last epoch)" in names
     assert any(name.startswith("dead ReLU units in 'dense_1'") for name in names)
     assert "final training loss / loss of predicting class frequencies" in names
+
+
+def test_two_leading_causes_within_noise_are_both_named_with_what_separates_them() -> None:
+    from gapdoctor.diagnosis import Diagnosis, Finding
+
+    close = Diagnosis(findings=[Finding("overfitting", 0.74, "a"), Finding("label_noise", 0.69, "b"),
+                                Finding("optimization", 0.2, "c")])
+    call = close.close_call
+    assert call["causes"] == ["overfitting", "label_noise"] and call["difference"] == 0.05
+    assert "flagged training samples" in call["tell_apart"]
+    assert close.to_dict()["close_call"]["causes"] == ["overfitting", "label_noise"]
+    clear = Diagnosis(findings=[Finding("overfitting", 0.9, "a"), Finding("label_noise", 0.6, "b")])
+    assert clear.close_call is None
+    below = Diagnosis(findings=[Finding("overfitting", 0.55, "a"), Finding("label_noise", 0.45, "b")])
+    assert below.close_call is None  # the second is not reported: no call to make

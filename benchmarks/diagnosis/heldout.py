@@ -64,8 +64,12 @@ def _diagnose_one(row: dict[str, Any]) -> dict[str, Any]:
     for f in d.findings:
         out[f"score_{f.cause}"] = f.score
         out[f"logit_{f.cause}"] = float(f.details.get("logit", np.nan))
+        out[f"prior_{f.cause}"] = float(f.details.get("logit", np.nan)) - sum(e.weight for e in f.evidence)
         out[f"cap_{f.cause}"] = float(f.details.get("cap", 1.0))
         for e in f.evidence:
+            if e.rule and e.rule.get("weight"):
+                # the evidence's strength x gate: what a refit of the weights works on
+                out[f"ev_{e.key}"] = out.get(f"ev_{e.key}", 0.0) + e.weight / e.rule["weight"]
             if e.weight and (not e.rule or printed_disagrees(e.comparison, e.rule["measured"], e.weight)):
                 mismatches += 1
     out["printed_mismatches"] = mismatches

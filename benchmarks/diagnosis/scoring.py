@@ -24,7 +24,13 @@ def scores(table: pd.DataFrame, params: dict[str, dict[str, float]] | None = Non
             out[cause] = table.get(f"score_{cause}", pd.Series(0.0, index=table.index)).fillna(0.0)
             continue
         p = params.get(cause, {"a": 1.0, "b": 0.0})
-        z = p["a"] * table.get(f"logit_{cause}", pd.Series(np.nan, index=table.index)) + p["b"]
+        if "weights" in p:  # refitted evidence weights
+            z = pd.Series(p["prior"], index=table.index, dtype=float)
+            for key, w in p["weights"].items():
+                z = z + w * table.get(f"ev_{key}", pd.Series(0.0, index=table.index)).fillna(0.0)
+            z = z.where(table.get(f"logit_{cause}", pd.Series(0.0, index=table.index)).notna())
+        else:
+            z = p["a"] * table.get(f"logit_{cause}", pd.Series(np.nan, index=table.index)) + p["b"]
         s = MAX_SCORE / (1 + np.exp(-np.clip(z, -30, 30)))
         out[cause] = np.minimum(s, table.get(f"cap_{cause}", 1.0)).fillna(0.0)
     return out
@@ -115,6 +121,48 @@ def fit_platt(table: pd.DataFrame) -> dict[str, dict[str, float]]:
         model = LogisticRegression(C=1.0).fit(x[finite, None], y[finite])
         params[cause] = {"a": round(float(model.coef_[0, 0]), 4),
                          "b": round(float(model.intercept_[0]), 4)}
+    return params
+
+
+def fit_weights(table: pd.DataFrame, c: float = 0.3) -> dict[str, dict[str, Any]]:
+    """Per cause, refit the evidence weights (L2-regularised logistic regression over each
+    declared piece's strength), keeping every weight on the side its reason argues for: a
+    weight whose fit flips sign is set to 0 (the reason would no longer be true)."""
+    from scipy.optimize import minimize_scalar
+    from sklearn.linear_model import LogisticRegression
+
+    ok = _acceptable(table)
+    params: dict[str, dict[str, Any]] = {}
+    for cause in CAUSES:
+        keys = sorted(col[3:] for col in table.columns if col.startswith(f"ev_{cause}."))
+        logit = table.get(f"logit_{cause}")
+        if logit is None or not keys:
+            continue
+        keep = np.array([not (cause in a and cause != lab) for a, lab in zip(ok, table["cause"], strict=True)])
+        keep &= logit.notna().to_numpy()
+        x = table.loc[keep, [f"ev_{k}" for k in keys]].fillna(0.0).to_numpy(float)
+        y = (table["cause"][keep] == cause).to_numpy()
+        if y.sum() < 3 or (~y).sum() < 3:
+            continue
+        from gapdoctor.rules import RULES
+
+        declared = {}
+        for rule in RULES:
+            import importlib
+
+            module = importlib.import_module(rule.__module__)
+            declared.update({v.key: v.weight for v in vars(module).values() if hasattr(v, "key") and hasattr(v, "lo")})
+        w = LogisticRegression(C=c, max_iter=2000).fit(x, y).coef_[0]
+        w = np.array([wi if np.sign(wi) == np.sign(declared.get(k, wi)) else 0.0 for wi, k in zip(w, keys, strict=True)])
+        z0 = x @ w
+
+        def loss(b: float, z0: np.ndarray = z0, y: np.ndarray = y) -> float:
+            p = 1 / (1 + np.exp(-np.clip(z0 + b, -30, 30)))
+            return float(-np.mean(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)))
+
+        b = float(minimize_scalar(loss, bounds=(-15, 15), method="bounded").x)
+        params[cause] = {"prior": round(b, 4),
+                         "weights": {k: round(float(v), 4) for k, v in zip(keys, w, strict=True)}}
     return params
 
 

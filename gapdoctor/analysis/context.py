@@ -13,6 +13,7 @@ from gapdoctor.analysis.classes import ClassFacts, class_facts, label_counts
 from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
 from gapdoctor.analysis.features import FeatureFacts, feature_facts, ovr_auc
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
+from gapdoctor.analysis.premise import Premise, premise_facts
 from gapdoctor.record.schema import RunRecord, metric_mode
 
 
@@ -23,8 +24,9 @@ def finite_number(value: object) -> bool:
 class Context:
     """Lazily computed measurements of one run, shared by every rule of one ``diagnose``."""
 
-    def __init__(self, run: RunRecord) -> None:
+    def __init__(self, run: RunRecord, threshold: float = 0.5) -> None:
         self.run = run
+        self.threshold = threshold  # the diagnosis's reporting threshold (templates pick by it)
 
     @cached_property
     def monitor(self) -> str | None:
@@ -32,7 +34,17 @@ class Context:
 
     @cached_property
     def curves(self) -> CurveFacts:
-        return curve_facts(self.run.curves, self.monitor)
+        """Curve facts; the monitor's direction from its recorded Keras class, then its name,
+        then the curves themselves (``CurveFacts.mode`` is ``"unknown"`` if none tells)."""
+        mode = metric_mode(self.monitor, self.run.meta.get("metrics")) if self.monitor else None
+        return curve_facts(self.run.curves, self.monitor, mode)
+
+    @cached_property
+    def premise(self) -> Premise:
+        """Did the run train at all (diverged / never learned)? Read before any gap story."""
+        counts = label_counts(self.run, "val")
+        chance = float(counts.max() / counts.sum()) if counts is not None and counts.sum() else float("nan")
+        return premise_facts(self.run.curves, chance, self.val_accuracy_series())
 
     @cached_property
     def n_classes(self) -> int:
@@ -117,6 +129,23 @@ class Context:
         if counts is not None and counts.sum() > 0:
             return float(counts.max() / counts.sum())
         return 1.0 / self.n_classes if self.n_classes else float("nan")
+
+    @cached_property
+    def val_above_chance(self) -> float:
+        """Best validation accuracy as a share of the possible gain above chance (NaN if
+        unknown): 0 = at chance, 1 = perfect."""
+        acc = self.val_accuracy_series()
+        if not len(acc) or not finite_number(self.chance):
+            return float("nan")
+        return (float(acc.max()) - self.chance) / max(1e-6, 1 - self.chance)
+
+    @cached_property
+    def train_above_chance(self) -> float:
+        """Recent training accuracy (last 3 epochs) as a share of the possible above chance."""
+        acc = self.train_accuracy_series()
+        if not len(acc) or not finite_number(self.chance):
+            return float("nan")
+        return (float(acc.iloc[-3:].mean()) - self.chance) / max(1e-6, 1 - self.chance)
 
     def val_accuracy_series(self) -> pd.Series:
         """Validation accuracy per epoch: the callback's own (argmax), else an accuracy log."""
@@ -213,12 +242,12 @@ class Context:
     def run_summary(self) -> dict[str, Any]:
         """Headline numbers: epochs, monitored metric, its best value and epoch."""
         run, monitor = self.run, self.monitor
-        out: dict[str, Any] = {"epochs": run.n_epochs, "monitor": monitor}
-        if monitor and run.has(f"curve:{monitor}"):
-            s = series(run.curves, monitor)
-            best = s.idxmax() if metric_mode(monitor) == "max" else s.idxmin()
-            out.update(best_value=float(s[best]), best_epoch=int(best),
-                       last_value=float(s.iloc[-1]))
+        out: dict[str, Any] = {"epochs": run.n_epochs, "monitor": monitor,
+                               "monitor_mode": self.curves.mode}
+        c = self.curves
+        if c.best_epoch is not None:
+            out.update(best_value=c.best_value, best_epoch=c.best_epoch,
+                       last_value=float(series(run.curves, monitor).iloc[-1]))
         if run.has("curve:loss"):
             losses = series(run.curves, "loss")
             out.update(first_loss=float(losses.iloc[0]), last_loss=float(losses.iloc[-1]))

@@ -6,7 +6,7 @@ Example:
     ...                   "accuracy": [.5, .8, .9, 1.], "val_accuracy": [.5, .7, .7, .7]})
     >>> f = curve_facts(c, "val_accuracy")
     >>> round(f.val_loss_rise, 2), f.best_epoch
-    (0.22, 1)
+    (0.5, 1)
 """
 
 from __future__ import annotations
@@ -67,9 +67,32 @@ def _improvement(a: float, b: float, mode: str) -> float:
     return (b - a) if mode == "max" else (a - b)
 
 
-def curve_facts(curves: pd.DataFrame, monitor: str | None) -> CurveFacts:
-    """Measure the curves; every field is NaN/None when its columns are missing."""
-    mode = metric_mode(monitor) if monitor else "min"
+def infer_mode(curves: pd.DataFrame, monitor: str) -> str:
+    """A metric's direction read off the run itself when no name or class tells it.
+
+    Over epochs a useful metric moves against the validation loss when higher is better and
+    with it when lower is better; |Spearman rho| > 0.6 over at least 5 epochs is taken as
+    telling (below that, "unknown").
+    """
+    joint = pd.concat([series(curves, monitor), series(curves, "val_loss")], axis=1,
+                      join="inner").to_numpy(float)
+    if len(joint) < 5 or np.ptp(joint[:, 0]) == 0 or np.ptp(joint[:, 1]) == 0:
+        return "unknown"
+    ranks = [pd.Series(col).rank().to_numpy() for col in joint.T]
+    rho = float(np.corrcoef(ranks[0], ranks[1])[0, 1])
+    return "max" if rho < -0.6 else "min" if rho > 0.6 else "unknown"
+
+
+def curve_facts(curves: pd.DataFrame, monitor: str | None, mode: str | None = None) -> CurveFacts:
+    """Measure the curves; every field is NaN/None when its columns are missing.
+
+    ``mode`` is the monitor's direction (``"max"``/``"min"``); by default it is looked up by
+    name, then inferred from the curves; when still unknown, "best" facts stay NaN.
+    """
+    if mode not in ("max", "min"):
+        mode = metric_mode(monitor) if monitor else "min"
+        if mode == "unknown" and monitor:
+            mode = infer_mode(curves, monitor)
     train_metric = monitor[4:] if monitor and monitor.startswith("val_") else None
     if train_metric not in curves.columns:
         train_metric = None
@@ -91,11 +114,18 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None) -> CurveFacts:
         f.val_loss_min_epoch = int(vloss.idxmin())
         f.val_loss_min = float(vloss.min())
         f.val_loss_last = tail_mean(vloss)
-        f.val_loss_rise = f.val_loss_last / f.val_loss_min - 1 if f.val_loss_min > 0 else np.nan
+        # a rise past the minimum needs the minimum before the last epochs: a loss still
+        # falling (its minimum among the last k) has not turned, whatever their mean says
+        k = min(3, max(1, len(vloss) // 4))
+        before = vloss.iloc[:-k]
+        if len(before) and float(before.min()) <= float(vloss.iloc[-k:].min()) and before.min() > 0:
+            f.val_loss_rise = max(0.0, tail_mean(vloss, k) / float(before.min()) - 1)
+        elif f.val_loss_min > 0:
+            f.val_loss_rise = 0.0
         after = loss[loss.index >= f.val_loss_min_epoch]
         if len(after) >= 2 and after.iloc[0] > 0:
             f.loss_drop_after_val_best = 1 - tail_mean(after, 2) / float(after.iloc[0])
-    if len(val):
+    if len(val) and mode in ("max", "min"):
         best = val.idxmax() if mode == "max" else val.idxmin()
         f.best_epoch, f.best_value = int(best), float(val[best])
         f.first_value, f.last_value = float(val.iloc[0]), tail_mean(val)
@@ -104,7 +134,7 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None) -> CurveFacts:
         half = val.iloc[len(val) // 2:]
         f.metric_gain_second_half = _improvement(float(half.iloc[0]), tail_mean(half), mode)
         f.metric_jitter = float(np.std(np.diff(half.to_numpy()))) if len(half) >= 3 else np.nan
-    if len(val) and len(train):
+    if len(val) and len(train) and mode in ("max", "min"):
         joint = pd.concat([train, val], axis=1, join="inner").to_numpy()
         if len(joint):
             gaps = (joint[:, 0] - joint[:, 1]) * (1 if mode == "max" else -1)

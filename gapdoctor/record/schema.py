@@ -89,7 +89,7 @@ META_DOC: dict[str, str] = {
     "label_format": "'sparse' | 'onehot' | 'binary'",
     "output": "'probabilities' | 'logits'",
     "monitor": "the main validation metric, e.g. 'val_accuracy' (falls back to 'val_loss')",
-    "monitor_mode": "'max' or 'min'",
+    "monitor_mode": "'max', 'min' or 'unknown' (see record/direction.py)",
     "model": "{name, n_params, trainable_params, output_activation, layers: [...]}",
     "loss": "{name, from_logits, config}",
     "metrics": "[{name, class_name, config}]",
@@ -195,9 +195,6 @@ class RunRecord:
         return str(self.meta.get("run_name") or (self.path.name if self.path else "run"))
 
 
-_HIGHER_IS_BETTER = ("acc", "auc", "f1", "precision", "recall", "iou", "score", "r2")
-
-
 def pick_monitor(columns: Any) -> str | None:
     """The validation metric a user most likely watches: the first non-loss ``val_*`` metric.
 
@@ -216,14 +213,16 @@ def pick_monitor(columns: Any) -> str | None:
     return "val_loss" if "val_loss" in cols else None
 
 
-def metric_mode(name: str) -> str:
-    """'max' if a larger value of the metric is better, else 'min'.
+def metric_mode(name: str, metrics: list[Any] | None = None) -> str:
+    """``'max'`` if a larger value is better, ``'min'`` if smaller, ``'unknown'`` otherwise.
+
+    Decided by :func:`gapdoctor.record.direction.metric_direction` (recorded Keras metric
+    class first, then a name table).
 
     Example:
-        >>> metric_mode("val_f1_score"), metric_mode("val_mae")
-        ('max', 'min')
+        >>> metric_mode("val_f1_score"), metric_mode("val_mae"), metric_mode("val_foo")
+        ('max', 'min', 'unknown')
     """
-    lowered = name.lower()
-    if "loss" in lowered or "error" in lowered or lowered.endswith(("mae", "mse", "rmse")):
-        return "min"
-    return "max" if any(k in lowered for k in _HIGHER_IS_BETTER) else "min"
+    from gapdoctor.record.direction import metric_direction
+
+    return metric_direction(name, metrics) or "unknown"

@@ -6,8 +6,26 @@ import numpy as np
 
 from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
+from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+from gapdoctor.rules.evidence import Ramp
+
+E = "distribution_shift."
+DOMAIN = Ramp(E + "domain", "domain classifier AUC (train vs validation inputs)", AUC_SAME, AUC_DIFFERENT, 4.0,
+              "0.5 means one distribution; a classifier that tells the splits apart sees a shift")
+SAME = Ramp(E + "same", "domain classifier AUC (inputs indistinguishable)", AUC_SAME, 0.5, -1.5,
+            "inputs a classifier cannot tell apart")
+KS = Ramp(E + "ks", "features whose distribution differs (KS, FDR 5%)", 0.1, 0.5, 1.0,
+          "share of features that moved")
+REF_DROP = Ramp(E + "ref_drop", "reference model: training CV accuracy minus validation accuracy", 0.05, 0.15, 1.5,
+                "the gap exists for any model fitted on training data")
+LABEL_TVD = Ramp(E + "label_tvd", "label distribution distance (total variation)", 0.05, 0.2, 1.5,
+                 "0.1 of probability mass moved between classes is beyond sampling noise for >= 200 samples")
+AFFINE = Ramp(E + "affine", "domain AUC after standardising each split on its own", AUC_DIFFERENT, AUC_SAME, -3.0,
+              "a difference that vanishes under a per-feature scale/offset is preprocessing, not new data")
+REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.1, 0.3, -2.0,
+                "undoing a per-split scale restores validation: a preprocessing mismatch")
 
 
 def label_shift(run: RunRecord) -> float:
@@ -36,36 +54,26 @@ class DistributionShiftRule(Rule):
         else:
             w.facts.update(domain_auc=f.domain_auc, shifted_fraction=f.shifted_fraction,
                            ref_cv=f.ref_cv_accuracy, ref_val=f.ref_val_accuracy)
-            # Two samples of one distribution give AUC 0.5 +- 0.03 at these sizes.
-            w.add("domain classifier AUC (train vs validation inputs)", round(f.domain_auc, 3),
-                  "0.5 = same distribution; strong from 0.8", 4.0 * ramp(f.domain_auc, 0.6, 0.8))
-            w.add("features whose distribution differs (KS, FDR 5%)", round(f.shifted_fraction, 3),
-                  "share of features; strong from 0.5", 1.0 * ramp(f.shifted_fraction, 0.1, 0.5))
+            w.use(DOMAIN, f.domain_auc)
+            w.use(SAME, f.domain_auc)
+            w.use(KS, f.shifted_fraction)
             if finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
-                drop = f.ref_cv_accuracy - f.ref_val_accuracy
-                w.add("reference model: training CV accuracy minus validation accuracy", round(drop, 4),
-                      "the gap exists for any model fitted on training data: > 0.1",
-                      1.5 * ramp(drop, 0.05, 0.15))
-            if finite(f.domain_auc) and f.domain_auc < 0.6:
-                w.add("inputs indistinguishable", round(f.domain_auc, 3), "against: AUC < 0.6", -1.5)
+                w.use(REF_DROP, f.ref_cv_accuracy - f.ref_val_accuracy)
             self._against_affine(w, f)
-        if finite(tvd):
-            # 0.1 of probability mass moved between classes is beyond sampling noise for >= 200 samples.
-            w.add("label distribution distance (total variation)", round(tvd, 4),
-                  "train vs validation label mix; from 0.1", 1.5 * ramp(tvd, 0.05, 0.2))
+        w.use(LABEL_TVD, tvd)
         return w
 
-    def _against_affine(self, w: Weighing, f) -> None:
-        if not finite(f.domain_auc) or f.domain_auc < 0.7:
+    @staticmethod
+    def _against_affine(w: Weighing, f) -> None:
+        if not finite(f.domain_auc) or f.domain_auc < AUC_SAME:
             return
-        recovered = f.ref_val_accuracy_realigned - f.ref_val_accuracy
+        size = (f.scale_change if finite(f.scale_change) else 0) + (f.offset_change if finite(f.offset_change) else 0)
+        big = ramp(size, 0.5, 1.5)
+        w.use(AFFINE, f.domain_auc_standardized, gate=big,
+              gate_reason=f"per-feature scale+offset change {size:.2f} (full from 1.5 s.d.)")
         if finite(f.domain_auc_standardized):
-            w.add("domain AUC after standardising each split on its own", round(f.domain_auc_standardized, 3),
-                  "against: the difference vanishes under a per-feature affine map (< 0.6)",
-                  -3.0 * (1 - ramp(f.domain_auc_standardized, 0.55, 0.7)) * ramp(f.scale_change + f.offset_change, 0.5, 1.5))
-        if finite(recovered) and finite(f.domain_auc_standardized):
             # only when standardising also makes the splits indistinguishable: shrinking added
             # noise by a per-split scale regains accuracy too
-            w.add("reference accuracy regained by standardising each split", round(recovered, 4),
-                  "against: a preprocessing mismatch, not new data (> 0.2)",
-                  -2.0 * ramp(recovered, 0.1, 0.3) * (1 - ramp(f.domain_auc_standardized, 0.55, 0.7)))
+            vanished = 1 - ramp(f.domain_auc_standardized, AUC_SAME, AUC_DIFFERENT)
+            w.use(REGAINED, f.ref_val_accuracy_realigned - f.ref_val_accuracy, gate=vanished,
+                  gate_reason=f"standardised domain AUC {f.domain_auc_standardized:.2f} (full below {AUC_SAME})")

@@ -4,7 +4,30 @@ from __future__ import annotations
 
 from gapdoctor.analysis.context import Context
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+from gapdoctor.rules.base import Rule, Weighing, finite
+from gapdoctor.rules.evidence import Ramp
+
+E = "label_noise."
+EXCESS = Ramp(E + "excess", "flagged training share minus validation error rate", 0.03, 0.12, 4.0,
+              "hard samples fail on validation as often as they are flagged in training; "
+              "3 points is beyond the sampling noise of a 512-sample probe")
+FLAGGED = Ramp(E + "flagged", "training samples with negative area under the margin (validation error unknown)",
+               0.1, 0.2, 3.0, "a fifth of the training labels contradicted by the model")
+LATE = Ramp(E + "late", "flagged samples fitted only late in training", 0.2, 0.5, 0.6,
+            "wrong labels are memorised after the rest")
+LAG_EVAL = Ramp(E + "lag_eval", "validation accuracy ahead of training, in standard errors (eval mode)",
+                2.0, 4.0, 3.0, "the model keeps disagreeing with part of the training labels; "
+                "2 standard errors is a lead the sample sizes cannot explain")
+LAG_LOGGED = Ramp(E + "lag_logged", "validation accuracy ahead of training, in standard errors (logged metrics)",
+                  2.0, 4.0, 1.5, "as above, but dropout or augmentation also lower logged training accuracy")
+REF_LEAD = Ramp(E + "ref_lead", "reference model: validation accuracy minus training CV accuracy", 0.02, 0.1, 2.0,
+                "a simple model agrees less with training labels than with validation ones")
+CONCENTRATED = Ramp(E + "concentrated", "flagged samples concentrated in the classes that lag on validation",
+                    0.5, 0.8, -2.5, "a slice the model cannot learn, not scattered wrong labels")
+SHUFFLED = Ramp(E + "shuffled", "estimated noise rate relative to shuffled labels", 0.7, 0.9, -5.0,
+                "near 1 means labels are not noisy but out of line with inputs")
+AT_CHANCE = Ramp(E + "at_chance", "best validation accuracy above chance (share of the possible)", 0.35, 0.15, -3.0,
+                 "validation at chance points to a pipeline bug or a shift")
 
 
 class LabelNoiseRule(Rule):
@@ -23,35 +46,23 @@ class LabelNoiseRule(Rule):
                            suspect_indices=", ".join(str(s["index"]) for s in m.suspects[:10]))
             w.note("training samples with negative area under the margin", round(m.flagged_fraction, 4),
                    "the estimated noise rate")
-            # Hard samples fail on validation as often as they are flagged in training; an
-            # excess of 3 points is beyond sampling noise of a 512-sample probe (+-2 points).
-            excess = ctx.noise_excess
-            if finite(excess):
-                w.add("flagged training share minus validation error rate", round(excess, 4),
-                      "training labels disagree more than validation ones: strong from 0.12",
-                      4.0 * ramp(excess, 0.03, 0.12))
+            if finite(ctx.noise_excess):
+                w.use(EXCESS, ctx.noise_excess)
             else:
-                w.add("training samples with negative area under the margin", round(m.flagged_fraction, 4),
-                      "strong from 0.2 (validation error unknown)", 3.0 * ramp(m.flagged_fraction, 0.1, 0.2))
-            if finite(m.flagged_learned_late) and m.flagged_fraction > 0.05:
-                w.add("flagged samples fitted only late in training", round(m.flagged_learned_late, 4),
-                      "memorised after the rest: > 0.3", 0.6 * ramp(m.flagged_learned_late, 0.2, 0.5))
+                w.use(FLAGGED, m.flagged_fraction)
+            if m.flagged_fraction > 0.05:
+                w.use(LATE, m.flagged_learned_late)
             self._against_concentration(w, m, ctx)
-        # Noisy labels keep training accuracy (scored on given labels) below clean validation;
-        # dropout or augmentation alone rarely cost more than a few points.
         lag, how = ctx.train_val_lag
         if finite(lag):
             noise = ctx.lag_noise if finite(ctx.lag_noise) else 0.02
-            # 2 standard errors: a lead the sizes of the two samples cannot explain
-            w.add(f"validation accuracy ahead of training ({how})", round(lag, 4),
-                  f"the model keeps disagreeing with part of the training labels: > {2 * noise:.3f} (2 s.e.)",
-                  (3.0 if m is None or how.startswith("eval") else 1.5) * ramp(lag / noise, 2.0, 4.0))
+            spec = LAG_EVAL if m is None or how.startswith("eval") else LAG_LOGGED
+            w.use(spec, lag / noise, shown=f"{lag:.3f} ({lag / noise:.1f} s.e.)")
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
-            lead = f.ref_val_accuracy - f.ref_cv_accuracy
-            w.add("reference model: validation accuracy minus training CV accuracy", round(lead, 4),
-                  "a simple model agrees less with training labels than with validation ones: > 0.05",
-                  2.0 * ramp(lead, 0.02, 0.1))
-        self._against_chance(w, ctx)
+            w.use(REF_LEAD, f.ref_val_accuracy - f.ref_cv_accuracy)
+        if m is not None and ctx.n_classes >= 2:
+            w.use(SHUFFLED, m.flagged_fraction / (1 - 1 / ctx.n_classes))
+        w.use(AT_CHANCE, ctx.val_above_chance)
         return w
 
     def _against_concentration(self, w: Weighing, m, ctx: Context) -> None:
@@ -60,21 +71,4 @@ class LabelNoiseRule(Rule):
             return
         overlap = len(set(m.top_flagged_classes) & set(classes.lagging)) / max(1, len(classes.lagging))
         if m.flagged_class_concentration > 0.6 and overlap >= 0.5:
-            w.add("flagged samples concentrated in the classes that lag on validation",
-                  round(m.flagged_class_concentration, 3),
-                  "against: a slice the model cannot learn, not scattered wrong labels",
-                  -2.5 * ramp(m.flagged_class_concentration, 0.5, 0.8))
-
-    def _against_chance(self, w: Weighing, ctx: Context) -> None:
-        m, n = ctx.margins, ctx.n_classes
-        if m is not None and n >= 2:
-            chance_noise = 1 - 1 / n
-            w.add("estimated noise rate relative to shuffled labels", round(m.flagged_fraction / chance_noise, 3),
-                  "against: near 1 means labels are not noisy but out of line with inputs",
-                  -5.0 * ramp(m.flagged_fraction / chance_noise, 0.7, 0.9))
-        val_acc = ctx.val_accuracy_series()
-        if len(val_acc) and finite(ctx.chance):
-            above = (float(val_acc.max()) - ctx.chance) / max(1e-6, 1 - ctx.chance)
-            w.add("best validation accuracy above chance (share of the possible)", round(above, 4),
-                  "against: validation at chance points to a pipeline bug or a shift",
-                  -3.0 * (1 - ramp(above, 0.15, 0.35)))
+            w.use(CONCENTRATED, m.flagged_class_concentration)

@@ -8,13 +8,40 @@ from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.curves import flat_stretch, series
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+from gapdoctor.rules.evidence import Ramp
+
+E = "metric_mismatch."
+ONLY_LOSS = Ramp(E + "only_loss", "monitored metric is the loss itself", 1, 1, -2.0,
+                 "only the loss is logged: nothing to mismatch")
+STRETCH = Ramp(E + "stretch", "share of the run with the metric flat (within 0.02) while validation loss improves",
+               0.25, 0.5, 3.0, "a quarter of the run or more of a stuck metric over a falling loss")
+NEVER_CHANGES = Ramp(E + "never_changes", "monitored metric range over the run", 1e-6, 0.0, 2.0,
+                     "a metric that never changes")
+CONFIG = Ramp(E + "config", "metric configuration that cannot reward learning", 1, 1, 2.5,
+              "a configuration the loss cannot move")
+OWN_GAIN = Ramp(E + "own_gain", "arg-max accuracy gain minus monitored metric gain (validation)", 0.05, 0.2, 1.5,
+                "the model improves on a standard metric while the monitored one does not")
+THRESHOLD = Ramp(E + "threshold", "F1 at the best threshold minus F1 at 0.5 (last epoch)", 0.05, 0.2, 2.5,
+                 "a tuned threshold recovers what 0.5 misses")
+RARE = Ramp(E + "rare", "share of positives in validation", 0.3, 0.1, 0.5,
+            "imbalance makes 0.5 a poor threshold")
+ECE = Ramp(E + "ece", "expected calibration error (validation, last epoch)", 0.05, 0.15, 0.5,
+           "probabilities far from frequencies")
+
+# Metrics that only make sense on one output (a probability of the positive class).
+_BINARY_ONLY = ("BinaryAccuracy", "Precision", "Recall", "AUC", "PrecisionAtRecall",
+                "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
+                "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives", "BinaryIoU")
+# Monitors that already are arg-max accuracy: comparing them with it says nothing.
+_ARGMAX = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
 
 
-def _frozen_metric_config(run: RunRecord, monitor: str) -> str | None:
-    """A metric configuration that cannot move, e.g. F1Score(threshold=None) on one output."""
+def frozen_metric_config(run: RunRecord, monitor: str) -> str | None:
+    """A metric configuration that cannot reward learning, in words (None if fine)."""
     name = monitor[4:] if monitor.startswith("val_") else monitor
     outputs = run.meta.get("n_outputs") or ((run.meta.get("model") or {}).get("n_outputs"))
     single = outputs == 1 or run.meta.get("task") == "binary"
+    multiclass = run.meta.get("task") == "multiclass"
     for metric in run.meta.get("metrics") or []:
         if not isinstance(metric, dict) or metric.get("name") != name:
             continue
@@ -24,6 +51,9 @@ def _frozen_metric_config(run: RunRecord, monitor: str) -> str | None:
             return f"{cls}(threshold=None) on a single output marks every sample positive"
         if cls == "Accuracy":
             return "keras.metrics.Accuracy compares values exactly, not the arg-max class"
+        if multiclass and cls in _BINARY_ONLY and config.get("class_id") is None:
+            return (f"{cls} on a {run.meta.get('n_classes') or 'multi'}-class softmax output "
+                    "thresholds every class score separately, not the predicted class")
     return None
 
 
@@ -36,7 +66,7 @@ class MetricMismatchRule(Rule):
         c, monitor = ctx.curves, ctx.monitor
         w.facts.update(monitor=monitor)
         if not monitor or monitor == "val_loss":
-            w.add("monitored metric", monitor or "none", "only the loss is logged: nothing to mismatch", -2.0)
+            w.use(ONLY_LOSS, 1.0, shown=monitor or "none")
             return w
         vloss, metric = series(run.curves, "val_loss"), series(run.curves, monitor)
         vloss_gain = 1 - float(vloss.min()) / float(vloss.iloc[0]) if len(vloss) and vloss.iloc[0] > 0 else np.nan
@@ -44,43 +74,35 @@ class MetricMismatchRule(Rule):
                        metric_best=c.best_value)
         stretch = flat_stretch(metric, vloss)
         if stretch is not None and stretch.length >= 3:
-            share = stretch.length / len(metric)
             # a metric stuck far below its ceiling, not a converged one (for bounded metrics)
             headroom = 1 - stretch.level if c.mode == "max" and stretch.level <= 1 else 1.0
             w.facts.update(stretch_epochs=stretch.length, stretch_start=stretch.start,
                            stretch_gain=stretch.loss_gain, stretch_level=stretch.level)
-            w.add("longest stretch with the metric flat (within 0.02) while validation loss improves",
-                  f"{stretch.length} of {len(metric)} epochs, loss -{stretch.loss_gain:.0%}, metric {stretch.level:.3f}",
-                  "a quarter of the run or more, loss down >= 20%, metric far from its ceiling",
-                  3.0 * ramp(share, 0.25, 0.5) * ramp(stretch.loss_gain, 0.1, 0.3) * ramp(headroom, 0.15, 0.3))
-        if len(metric) >= 3 and float(metric.max() - metric.min()) < 1e-6:
-            w.add("monitored metric range over the run", 0.0, "a metric that never changes", 2.0)
-        frozen = _frozen_metric_config(run, monitor)
+            gate = ramp(stretch.loss_gain, 0.1, 0.3) * ramp(headroom, 0.15, 0.3)
+            w.use(STRETCH, stretch.length / len(metric), gate=gate,
+                  shown=f"{stretch.length} of {len(metric)} epochs at {stretch.level:.3f}",
+                  gate_reason=f"validation loss fell {stretch.loss_gain:.0%} (full from 30%), "
+                              f"headroom {headroom:.2f} (full from 0.3)")
+        if len(metric) >= 3:
+            w.use(NEVER_CHANGES, float(metric.max() - metric.min()))
+        frozen = frozen_metric_config(run, monitor)
         if frozen:
             w.variant = "frozen"
             w.facts["frozen_reason"] = frozen
-            w.add("metric configuration", frozen, "a configuration that cannot reward learning", 2.5)
+            w.use(CONFIG, 1.0, shown=frozen)
         own = ctx.val_accuracy_series()
-        if len(own) >= 3 and finite(c.metric_gain) and "acc" not in monitor:
-            own_gain = float(own.max() - own.iloc[0])
-            w.add("arg-max validation accuracy gain (measured by gapdoctor)", round(own_gain, 4),
-                  "the model improves on a standard metric while the monitored one does not",
-                  1.5 * ramp(own_gain - abs(c.metric_gain), 0.05, 0.2))
+        argmax_monitor = monitor.removeprefix("val_") in _ARGMAX or (
+            monitor.removeprefix("val_") == "binary_accuracy" and run.meta.get("task") == "binary")
+        if len(own) >= 3 and finite(c.metric_gain) and not argmax_monitor:
+            w.use(OWN_GAIN, float(own.max() - own.iloc[0]) - abs(c.metric_gain))
         classes = ctx.classes
         if classes is not None and finite(classes.f1_best_threshold):
             w.variant = w.variant if frozen else "threshold"
-            gain = classes.f1_best_threshold - classes.f1_at_half
             w.facts.update(f1_at_half=classes.f1_at_half, f1_best=classes.f1_best_threshold,
                            best_threshold=classes.best_threshold, positive_share=classes.positive_share)
-            w.add("F1 at the best threshold minus F1 at 0.5 (last epoch)", round(gain, 4),
-                  "a tuned threshold recovers what 0.5 misses: > 0.1", 2.5 * ramp(gain, 0.05, 0.2))
-            if finite(classes.positive_share):
-                w.add("share of positives in validation", round(classes.positive_share, 4),
-                      "imbalance makes 0.5 a poor threshold: < 0.2", 0.5 * (1 - ramp(classes.positive_share, 0.1, 0.3)))
-        ece = self._ece(run)
-        if finite(ece):
-            w.add("expected calibration error (validation, last epoch)", round(ece, 4),
-                  "probabilities far from frequencies: > 0.1", 0.5 * ramp(ece, 0.05, 0.15))
+            w.use(THRESHOLD, classes.f1_best_threshold - classes.f1_at_half)
+            w.use(RARE, classes.positive_share)
+        w.use(ECE, self._ece(run))
         return w
 
     @staticmethod

@@ -1,5 +1,5 @@
-"""optimization: the optimiser, not the data — learning rate, oscillation, exploding or
-vanishing gradients, dead units."""
+"""optimization: the optimiser, not the data — divergence, a run that never learned, learning
+rate, oscillation, exploding or vanishing gradients, dead units."""
 
 from __future__ import annotations
 
@@ -8,50 +8,88 @@ import numpy as np
 from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+from gapdoctor.rules.base import Rule, Weighing, finite
+from gapdoctor.rules.evidence import Ramp
+
+E = "optimization."
+DIVERGED = Ramp(E + "diverged", "the training loss diverged (NaN/inf, or 10x above its minimum)", 1, 1, 7.0,
+                "a run that diverged is the finding, whatever else is seen")
+NEVER_LEARNED = Ramp(E + "never_learned", "the training loss never left a constant prediction's level",
+                     0.0, 1.0, 7.0, "no falling training loss: there is no gap story to tell")
+LOSS_UP = Ramp(E + "loss_up", "epochs on which the training loss rose", 0.1, 0.3, 2.0,
+               "a working optimiser lowers its epoch loss almost every epoch; 1 in 3 rising is oscillation")
+SPIKE = Ramp(E + "spike", "largest epoch-to-epoch training loss ratio", 1.2, 2.0, 1.0,
+             "a loss that jumps by half in one epoch overshot")
+REBOUND = Ramp(E + "rebound", "highest training loss after its minimum / the minimum", 1.25, 2.0, 2.5,
+                "an epoch-average training loss that climbs back far above its own minimum: the optimiser overshot")
+LOSS_ROSE = Ramp(E + "loss_rose", "training loss at the end relative to the start, minus 1", 0.02, 0.2, 3.0,
+                  "a training loss that ends above where it started: the optimiser made the fit worse")
+SMALL_DROP = Ramp(E + "small_drop", "training loss drop over the run", 0.3, 0.1, 2.5,
+                  "the optimiser barely moves the loss")
+NONFINITE_LAYERS = Ramp(E + "nonfinite_layers", "layers whose weights or gradients became NaN/inf", 1, 1, 2.5,
+                        "the weights diverged")
+PRIOR_LOSS = Ramp(E + "prior_loss", "final training loss / loss of predicting class frequencies",
+                  0.8, 0.95, 2.5, "at 90% of the label entropy the network predicts little beyond class frequencies")
+HIGH_LR = Ramp(E + "high_lr", "learning rate in effect / usual upper end for the optimiser", 1.0, 5.0, 0.8,
+               "above 1e-2 for adaptive optimisers or 0.3 for SGD steps are large", log=True)
+SMOOTH = Ramp(E + "smooth", "training loss drop, when it rarely rises", 0.7, 0.9, -1.5,
+              "a large, smooth decrease means the optimiser works")
+UPDATE_BIG = Ramp(E + "update_big", "median per-epoch update ratio |dW|/|W|", 0.15, 0.6, 1.5,
+                  "healthy updates move weights by 1e-3..1e-1 of their norm per epoch", log=True)
+UPDATE_FROZEN = Ramp(E + "update_frozen", "median per-epoch update ratio |dW|/|W| (frozen)", 1e-5, 1e-6, 1.0,
+                     "weights that move by a millionth per epoch do not learn", log=True)
+GRAD_GROWTH = Ramp(E + "grad_growth", "gradient norm growth (last epoch / first)", 3.16, 31.6, 1.5,
+                   "gradients 10x larger than at the start are exploding", log=True)
+GRAD_NONFINITE = Ramp(E + "grad_nonfinite", "non-finite gradient norms", 1, 1, 2.0, "exploding gradients")
+VANISHING = Ramp(E + "vanishing", "smallest / largest layer gradient norm (last epoch)", 1e-4, 1e-6, 1.5,
+                 "a layer whose gradient is a millionth of another's no longer learns", log=True)
+DEAD = Ramp(E + "dead", "dead ReLU units in the worst layer (mean over epochs)", 0.4, 0.8, 2.0,
+            "over half the units of a layer never firing: capacity lost, usually after large steps")
+ALL_DEAD = Ramp(E + "all_dead", "dead ReLU units in the worst layer, nearly all", 0.9, 0.99, 1.5,
+                "a layer that passes no signal at all")
+NAN_INPUTS = Ramp(E + "nan_inputs", "NaN or inf in the inputs", 1, 1, -4.0,
+                  "the data, not the optimiser, explains these symptoms")
 
 
 class OptimizationRule(Rule):
     cause = "optimization"
-    requires = ("curve:loss",)
+    requires = ("curves",)  # a loss that is NaN from the first epoch is the finding itself
 
     def weigh(self, run: RunRecord, ctx: Context) -> Weighing:
         w = Weighing(prior=-3.0)
-        c = ctx.curves
+        c, p = ctx.curves, ctx.premise
         lr = self._lr(run)
         w.facts.update(lr=lr, loss_up_fraction=c.loss_up_fraction, loss_spike=c.loss_spike,
-                       loss_drop=c.loss_drop)
+                       loss_drop=c.loss_drop, premise_reason="; ".join(p.reasons))
+        if p.diverged:
+            w.use(DIVERGED, 1.0, shown=p.reasons[0])
+            w.variant = "diverged"
+        elif p.never_learned > 0:
+            w.use(NEVER_LEARNED, p.never_learned, shown=round(p.never_learned, 3))
+            if p.never_learned >= 0.5:
+                w.variant = "not_learning"
         if finite(c.loss_up_fraction) and c.n_epochs >= 5:
-            # Full-batch-epoch losses of a sane run fall almost every epoch; rising on 30% is not.
-            w.add("epochs on which the training loss rose", round(c.loss_up_fraction, 3),
-                  "oscillation: rising on 1 epoch in 3 or more", 2.0 * ramp(c.loss_up_fraction, 0.1, 0.3))
-        if finite(c.loss_spike):
-            w.add("largest epoch-to-epoch training loss ratio", round(c.loss_spike, 3),
-                  "a spike: > 1.5", 1.0 * ramp(c.loss_spike, 1.2, 2.0))
-        if finite(c.loss_drop):
-            w.add("training loss drop over the run", round(c.loss_drop, 4),
-                  "the optimiser barely moves the loss: < 0.2", 2.5 * (1 - ramp(c.loss_drop, 0.1, 0.3)))
-        if run.meta.get("summary", {}).get("nonfinite_loss") or (
-                "loss" in run.curves and not np.isfinite(run.curves["loss"].astype(float)).all()):
-            w.add("non-finite training loss", "yes", "diverged", 2.5)
+            w.use(LOSS_UP, c.loss_up_fraction)
+        w.use(SPIKE, c.loss_spike)
+        if not p.diverged:
+            w.use(REBOUND, p.rebound)
+            if finite(c.loss_drop):
+                w.use(LOSS_ROSE, -c.loss_drop)
+        if not p.diverged:
+            w.use(SMALL_DROP, c.loss_drop)
         self._layers(w, run)
         self._learned_nothing(w, run, ctx)
         if ctx.nonfinite_inputs:
-            # NaN/inf inputs produce non-finite weights and a stalled loss by themselves: the
-            # optimiser's symptoms are then consequences, not the cause.
-            w.add("NaN or inf in the inputs", "yes",
-                  "against: the data, not the optimiser, explains these symptoms", -4.0)
+            w.use(NAN_INPUTS, 1.0, shown="yes")
             # explained away: below the pipeline finding whatever else was seen
             w.cap = 0.6
             w.facts["confidence_note"] = "NaN/inf inputs explain the optimiser's symptoms"
         if finite(lr):
             opt = str((run.meta.get("optimizer") or {}).get("class_name", "")).lower()
             high = 0.01 if opt in ("adam", "adamw", "rmsprop", "nadam", "adamax") else 0.3
-            w.add("learning rate in effect (last epoch)", lr, f"high for {opt or 'this optimiser'}: > {high}",
-                  0.8 * ramp(np.log10(lr / high), 0.0, 0.7))
-        if finite(c.loss_drop) and c.loss_drop > 0.8 and finite(c.loss_up_fraction) and c.loss_up_fraction < 0.1:
-            w.add("smooth, large training loss decrease", round(c.loss_drop, 3),
-                  "against: the optimiser works (> 80% drop, rarely rising)", -1.5)
+            w.use(HIGH_LR, lr / high, shown=f"{lr:.3g} ({opt or 'optimiser'})")
+        if finite(c.loss_up_fraction) and c.loss_up_fraction < 0.1:
+            w.use(SMOOTH, c.loss_drop)
         return w
 
     @staticmethod
@@ -66,17 +104,12 @@ class OptimizationRule(Rule):
         entropy = float(-(p * np.log(p)).sum())
         if entropy <= 0:
             return
-        ratio = c.loss_last / entropy
-        w.facts["loss_vs_prior"] = ratio
-        # At >= 90% of the label entropy the network predicts little beyond class frequencies.
-        w.add("final training loss / loss of predicting class frequencies", round(ratio, 3),
-              "the network learned next to nothing: > 0.9", 2.5 * ramp(ratio, 0.8, 0.95))
+        w.facts["loss_vs_prior"] = c.loss_last / entropy
+        w.use(PRIOR_LOSS, c.loss_last / entropy)
 
     @staticmethod
     def _lr(run: RunRecord) -> float:
-        if run.has("curve:lr"):
-            return float(run.curves["lr"].dropna().iloc[-1])
-        for name in ("learning_rate", "lr"):
+        for name in ("lr", "learning_rate"):
             if run.has(f"curve:{name}"):
                 return float(run.curves[name].dropna().iloc[-1])
         value = ((run.meta.get("optimizer") or {}).get("config") or {}).get("learning_rate")
@@ -92,36 +125,27 @@ class OptimizationRule(Rule):
         if len(ratio):
             med = float(ratio.median())
             w.facts["update_ratio"] = med
-            # Per epoch, healthy updates move weights by ~1e-3..1e-1 of their norm.
-            w.add("median per-epoch update ratio |dW|/|W|", round(med, 5),
-                  "steps too large: > 0.3; frozen: < 1e-5",
-                  1.5 * ramp(np.log10(med), np.log10(0.15), np.log10(0.6)) + 1.0 * (1 - ramp(np.log10(med), -6, -5)))
+            w.use(UPDATE_BIG, med, shown=f"{med:.2e}")
+            w.use(UPDATE_FROZEN, med, shown=f"{med:.2e}")
         grad = t.pivot_table(index="epoch", columns="layer", values="grad_norm", aggfunc="mean")
         g = grad.to_numpy(float)
         if g.size and np.isfinite(g).any():
             first, last = np.nanmedian(g[0]), np.nanmedian(g[-1])
             if finite(first) and first > 0 and finite(last):
-                growth = last / first
-                w.add("gradient norm growth (last epoch / first)", round(growth, 3),
-                      "exploding: > 10", 1.5 * ramp(np.log10(max(growth, 1e-12)), 0.5, 1.5))
+                w.use(GRAD_GROWTH, last / first)
             if not np.isfinite(g).all():
-                w.add("non-finite gradient norms", "yes", "exploding gradients", 2.0)
+                w.use(GRAD_NONFINITE, 1.0, shown="yes")
             last_epoch = g[-1][np.isfinite(g[-1])]
             if len(last_epoch) >= 2 and last_epoch.max() > 0:
                 smallest = float(last_epoch.min() / last_epoch.max())
-                # A layer whose gradient is a millionth of another's no longer learns.
-                w.add("smallest / largest layer gradient norm (last epoch)", f"{smallest:.1e}",
-                      "vanishing gradients: < 1e-5",
-                      1.5 * ramp(-np.log10(max(smallest, 1e-30)), 4.0, 6.0))
+                w.use(VANISHING, max(smallest, 1e-30), shown=f"{smallest:.1e}")
         dead = t.groupby("layer")["dead_fraction"].mean().astype(float).dropna()
         if len(dead):
             worst = float(dead.max())
             w.facts.update(dead_fraction=worst, dead_layer=str(dead.idxmax()))
-            # Over half the units of a layer never firing: capacity lost, usually after large steps.
-            w.add(f"dead ReLU units in '{dead.idxmax()}' (mean over epochs)", round(worst, 3),
-                  "> 0.5 of the layer never fires; all of it passes no signal",
-                  2.0 * ramp(worst, 0.4, 0.8) + 1.5 * ramp(worst, 0.9, 0.99))
+            name = f"dead ReLU units in '{dead.idxmax()}' (mean over epochs)"
+            w.use(DEAD, worst, name=name)
+            w.use(ALL_DEAD, worst, name=name + ", nearly all")
         if "nonfinite" in t and (t["nonfinite"].astype(float) > 0).any():
             w.facts["nonfinite_layers"] = ", ".join(sorted(t.loc[t["nonfinite"] > 0, "layer"].astype(str).unique()))
-            w.add("layers whose weights or gradients became NaN/inf", w.facts["nonfinite_layers"],
-                  "the run diverged", 2.5)
+            w.use(NONFINITE_LAYERS, 1.0, shown=w.facts["nonfinite_layers"])

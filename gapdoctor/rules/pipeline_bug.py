@@ -6,8 +6,30 @@ from __future__ import annotations
 import numpy as np
 
 from gapdoctor.analysis.context import Context
+from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+from gapdoctor.rules.evidence import Ramp
+
+E = "pipeline_bug."
+NONFINITE = Ramp(E + "nonfinite", "rows with NaN or inf inputs", 1, 1, 7.0,
+                 "one bad row poisons every weight it reaches; nothing else needs to be wrong")
+VAL_AT_CHANCE = Ramp(E + "val_at_chance", "best validation accuracy above chance, while training fits (share of the possible)",
+                     0.25, 0.1, 3.5, "validation within 10% of the way from chance to perfect while training fits")
+NO_SIGNAL = Ramp(E + "no_signal", "ROC AUC of a reference model (CV, training labels) and of the network (validation), the larger",
+                 0.6, 0.55, 3.5, "neither ranks better than chance: the training labels do not line up with the inputs")
+REF_ONLY_TRAIN = Ramp(E + "ref_only_train", "reference model: validation accuracy as a share of its training CV accuracy (above chance)",
+                      0.5, 0.2, 2.5, "inputs look alike but labels only line up in training")
+AFFINE = Ramp(E + "affine", "domain AUC raw, when it vanishes after standardising each split", AUC_SAME, AUC_DIFFERENT, 4.0,
+              "a per-feature scale/offset applied to one split only")
+REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.05, 0.2, 1.5,
+                "undoing the scale/offset restores validation")
+LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplicates), share", 0.02, 0.1, 3.5,
+               "natural datasets repeat a handful of samples; 5% of validation is a split bug")
+EVAL_MODE = Ramp(E + "eval_mode", "eval-mode loss on training samples / logged training loss", 2.0, 4.0, 3.0,
+                 "BatchNorm statistics or a layer that behaves differently at inference (dropout lowers eval loss instead)")
+LOGITS = Ramp(E + "logits", "output activation vs the loss's from_logits", 1, 1, 3.5,
+              "the loss is computed on the wrong quantity")
 
 
 class PipelineBugRule(Rule):
@@ -32,43 +54,31 @@ class PipelineBugRule(Rule):
         if not len(val_acc) or not finite(ctx.chance):
             return
         span = max(1e-6, 1 - ctx.chance)
-        val_above = (float(val_acc.max()) - ctx.chance) / span
+        val_above, train_above = ctx.val_above_chance, ctx.train_above_chance
         w.facts.update(val_accuracy_best=float(val_acc.max()), chance=ctx.chance)
         # "fits" means accuracy well above chance on training samples, not only a falling
         # loss: on imbalanced data the loss also falls when the model learns the base rate
-        train_acc = ctx.train_accuracy_series()
-        train_above = ((float(train_acc.iloc[-3:].mean()) - ctx.chance) / span) if len(train_acc) else float("nan")
         fits = finite(c.loss_drop) and c.loss_drop > 0.5 and finite(train_above) and train_above > 0.5
-        inputs_same = f is None or not finite(f.domain_auc) or f.domain_auc < 0.65
-        # Validation within 15% of the way from chance to perfect while training fits.
-        at_chance = 1 - ramp(val_above, 0.1, 0.25)
-        if at_chance > 0 and fits:
-            w.add("best validation accuracy (chance level in brackets)",
-                  f"{float(val_acc.max()):.3f} ({ctx.chance:.3f})",
-                  "training fits (accuracy well above chance) but validation stays at chance",
-                  (3.5 if inputs_same else 1.5) * at_chance)
+        differ = ramp(f.domain_auc, AUC_SAME, AUC_DIFFERENT) if f is not None else 0.0
+        if fits and w.use(VAL_AT_CHANCE, val_above, gate=1 - 0.6 * differ,
+                          shown=f"{float(val_acc.max()):.3f} (chance {ctx.chance:.3f})",
+                          gate_reason="less when the inputs differ too (a shift can do this)"):
             tags.append("misaligned")
         net_auc = ctx.val_auc
         if f is not None and finite(f.ref_cv_auc) and finite(net_auc):
             # ROC AUC (0.5 = no signal, whatever the imbalance or threshold). Neither a simple
             # model (cross-validated on training data) nor the network (on validation) ranks
             # better than chance: the inputs say nothing about the training labels.
-            nothing = (1 - ramp(f.ref_cv_auc, 0.55, 0.6)) * (1 - ramp(net_auc, 0.55, 0.6))
-            if nothing > 0:
-                w.add("ROC AUC of a reference model (CV, training labels) and of the network (validation)",
-                      f"{f.ref_cv_auc:.3f} and {net_auc:.3f}",
-                      "with validation also at chance: training labels do not line up with inputs",
-                      3.5 * nothing)
+            if w.use(NO_SIGNAL, max(f.ref_cv_auc, net_auc), shown=f"{f.ref_cv_auc:.3f} and {net_auc:.3f}"):
                 tags.append("misaligned")
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
             ref_span = (f.ref_cv_accuracy - ctx.chance) / span
             ref_val = (f.ref_val_accuracy - ctx.chance) / span
             w.facts.update(ref_cv=f.ref_cv_accuracy, ref_val=f.ref_val_accuracy)
-            if ref_span > 0.3 and inputs_same:
-                w.add("reference model: training CV accuracy vs validation accuracy",
-                      f"{f.ref_cv_accuracy:.3f} vs {f.ref_val_accuracy:.3f}",
-                      "inputs look alike but labels only line up in training",
-                      2.5 * (1 - ramp(ref_val / ref_span, 0.2, 0.5)))
+            if ref_span > 0.3:
+                w.use(REF_ONLY_TRAIN, ref_val / ref_span, gate=1 - differ,
+                      shown=f"{f.ref_cv_accuracy:.3f} vs {f.ref_val_accuracy:.3f}",
+                      gate_reason="only when the inputs look alike")
 
     def _preprocessing(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
         f = ctx.features
@@ -79,16 +89,13 @@ class PipelineBugRule(Rule):
                        scale_change=float(np.exp(f.scale_change)) if finite(f.scale_change) else None)
         # Raw splits separable, but not after standardising each on its own, and by a large
         # per-feature factor or offset (>= 1 standard deviation): a transform, not new data.
-        affine = ramp(f.domain_auc, 0.75, 0.9) * (1 - ramp(f.domain_auc_standardized, 0.6, 0.75)) * ramp(size, 0.7, 1.5)
-        if affine > 0:
-            w.add("domain AUC raw vs after standardising each split",
-                  f"{f.domain_auc:.3f} vs {f.domain_auc_standardized:.3f}",
-                  "a per-feature scale/offset applied to one split only", 4.0 * affine)
+        gate = (1 - ramp(f.domain_auc_standardized, AUC_SAME, AUC_DIFFERENT)) * ramp(size, 0.7, 1.5)
+        why = (f"standardised AUC {f.domain_auc_standardized:.2f} (full below {AUC_SAME}), "
+               f"scale+offset change {size:.2f} s.d. (full from 1.5)")
+        if w.use(AFFINE, f.domain_auc, gate=gate, gate_reason=why,
+                 shown=f"{f.domain_auc:.3f} vs {f.domain_auc_standardized:.3f}") * gate > 0:
             tags.append("preprocessing")
-        recovered = f.ref_val_accuracy_realigned - f.ref_val_accuracy
-        if finite(recovered) and affine > 0:
-            w.add("reference accuracy regained by standardising each split", round(recovered, 4),
-                  "undoing the scale/offset restores validation: > 0.15", 1.5 * ramp(recovered, 0.05, 0.2))
+            w.use(REGAINED, f.ref_val_accuracy_realigned - f.ref_val_accuracy)
 
     def _leakage(self, w: Weighing, run: RunRecord, ctx: Context, tags: list[str]) -> None:
         data = run.meta.get("data") or {}
@@ -96,10 +103,7 @@ class PipelineBugRule(Rule):
         if isinstance(dup, (int, float)) and n_val:
             share = dup / n_val
             w.facts["duplicate_share"] = share
-            # Natural datasets can repeat a handful of samples; 5% of validation is a split bug.
-            w.add("validation samples also in training (exact duplicates)", f"{int(dup)} ({share:.1%})",
-                  "train/validation leakage: > 5%", 3.5 * ramp(share, 0.02, 0.1))
-            if share > 0.02:
+            if w.use(LEAKAGE, share, shown=f"{int(dup)} ({share:.1%})"):
                 tags.append("leakage")
 
     def _eval_mode(self, w: Weighing, run: RunRecord, ctx: Context, tags: list[str]) -> None:
@@ -112,11 +116,7 @@ class PipelineBugRule(Rule):
             return
         ratio = float(joint[:, 1].mean() / joint[:, 0].mean())
         w.facts["eval_train_loss_ratio"] = ratio
-        # Eval-mode loss on training samples 3x the training-mode loss: BatchNorm statistics
-        # or a layer that behaves differently at inference (dropout lowers eval loss instead).
-        w.add("eval-mode loss on training samples / logged training loss", round(ratio, 3),
-              "train/eval-mode discrepancy: > 3", 3.0 * ramp(ratio, 2.0, 4.0))
-        if ratio > 2.0:
+        if w.use(EVAL_MODE, ratio):
             tags.append("eval_mode")
 
     def _nonfinite(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
@@ -126,19 +126,15 @@ class PipelineBugRule(Rule):
         where = "; ".join(f"{split}: {v['count']} rows ({v['scope']})" for split, v in bad.items())
         rows = next((v["rows"] for v in bad.values() if v.get("rows")), [])
         w.facts.update(nonfinite_where=where, nonfinite_rows=", ".join(map(str, rows[:10])) or "n/a")
-        # One NaN row poisons every weight it reaches; nothing else needs to be wrong. Weighted
-        # to lead any consequence (non-finite weights, a flat loss) the optimisation rule sees.
-        w.add("rows with NaN or inf inputs", where, "any: one bad row poisons the weights", 7.0)
+        w.use(NONFINITE, 1.0, shown=where)
         tags.append("nonfinite")
 
     def _logits(self, w: Weighing, run: RunRecord, tags: list[str]) -> None:
         loss, model = run.meta.get("loss") or {}, run.meta.get("model") or {}
         act, from_logits = model.get("output_activation"), loss.get("from_logits")
         if act in ("softmax", "sigmoid") and from_logits is True:
-            w.add("output activation vs loss", f"{act} + from_logits=True",
-                  "the loss applies a second softmax/sigmoid: gradients shrink", 3.5)
+            w.use(LOGITS, 1.0, shown=f"{act} + from_logits=True: a second softmax/sigmoid shrinks gradients")
             tags.append("logits")
         elif act == "linear" and from_logits is False and "crossentropy" in str(loss.get("name", "")).lower():
-            w.add("output activation vs loss", "linear + from_logits=False",
-                  "the loss treats raw scores as probabilities", 3.5)
+            w.use(LOGITS, 1.0, shown="linear + from_logits=False: raw scores read as probabilities")
             tags.append("logits")

@@ -7,7 +7,20 @@ import numpy as np
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.curves import series
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+from gapdoctor.rules.base import Rule, Weighing, finite
+from gapdoctor.rules.evidence import Ramp
+
+E = "small_validation_set."
+HALF_WIDTH = Ramp(E + "half_width", "95% interval half-width of validation accuracy", 0.03, 0.08, 3.5,
+                  "+-3 points is the finest change people read off accuracy curves; +-8 hides any")
+JITTER = Ramp(E + "jitter", "epoch-to-epoch jitter of the monitored metric / interval half-width", 0.3, 0.8, 0.8,
+              "changes within the interval are noise")
+GAP_INSIDE = Ramp(E + "gap_inside", "train-minus-validation gap / interval half-width", 2.5, 1.0, 0.7,
+                  "a gap inside the interval is not established")
+FEW_PER_CLASS = Ramp(E + "few_per_class", "classes with fewer than 5 validation samples", 0, 2, 0.8,
+                     "per-class metrics unusable")
+LARGE = Ramp(E + "large", "validation samples", 1000, 1000, -3.0,
+             "a thousand samples bound the interval by +-3 points; more is never the problem")
 
 
 def estimate_n_from_steps(values: np.ndarray, max_n: int = 2000) -> int | None:
@@ -52,24 +65,17 @@ class SmallValidationSetRule(Rule):
             ci = stats.binomtest(int(round(p * n)), n).proportion_ci(method="wilson")
             interval = (n, p, float(ci.low), float(ci.high))
         _, p, low, high = interval
-        half = (high - low) / 2
+        half = max((high - low) / 2, 1e-6)
         w.facts.update(n_val=n, ci_low=low, ci_high=high, ci_half=half, accuracy=p)
-        # +-3 points is the finest change people read off accuracy curves; +-8 hides any.
-        w.add("95% interval half-width of validation accuracy", round(half, 4),
-              f"Wilson interval at n={n}; strong from 0.08, none below 0.03", 3.5 * ramp(half, 0.03, 0.08))
+        w.use(HALF_WIDTH, half, name=f"95% interval half-width of validation accuracy (Wilson, n={n})")
         if finite(c.metric_jitter) and c.metric_jitter > 0:
-            w.add("epoch-to-epoch jitter of the monitored metric (second half)", round(c.metric_jitter, 4),
-                  "changes within the interval are noise", 0.8 * ramp(c.metric_jitter / max(half, 1e-6), 0.3, 0.8))
+            w.use(JITTER, c.metric_jitter / half)
         if finite(c.gap) and c.gap > 0:
-            w.add("train-minus-validation gap vs interval half-width", round(c.gap / max(half, 1e-6), 2),
-                  "a gap inside the interval is not established: < 1", 0.7 * (1 - ramp(c.gap / max(half, 1e-6), 1.0, 2.5)))
+            w.use(GAP_INSIDE, c.gap / half)
         k = ctx.classes
         if k is not None and len(k.support):
-            few = int((k.support < 5).sum())
-            w.add("classes with fewer than 5 validation samples", few, "per-class metrics unusable", 0.8 * ramp(few, 0, 2))
-        # A thousand samples bound the interval by +-3 points; more is never the problem.
-        if n >= 1000:
-            w.add("validation samples", n, "against: >= 1000 samples", -3.0)
+            w.use(FEW_PER_CLASS, int((k.support < 5).sum()))
+        w.use(LARGE, n)
         if monitor:
             w.facts["monitor_values"] = len(series(run.curves, monitor))
         return w

@@ -70,4 +70,5 @@ class CurvesProbe(Probe):
         if not state.meta.get("monitor"):
             monitor = pick_monitor(row)
             if monitor is not None:
-                state.meta.update(monitor=monitor, monitor_mode=metric_mode(monitor))
+                state.meta.update(monitor=monitor, monitor_mode=metric_mode(
+                    monitor, state.meta.get("metrics")))

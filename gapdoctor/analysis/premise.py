@@ -1,0 +1,146 @@
+"""The premise of every gap story: did the model train at all?
+
+A train/validation gap needs a training loss that falls. Before any cause of a gap is
+weighed, two facts are checked: the run *diverged* (the training loss turned NaN/inf or
+exploded), or it *never learned* (the loss stayed at the level of a constant prediction and
+the accuracy at chance or at the majority rate). Either one is itself the finding.
+
+Example:
+    >>> import pandas as pd
+    >>> flat = pd.DataFrame({"loss": [2.303, 2.302, 2.302, 2.303, 2.302, 2.302],
+    ...                      "accuracy": [.1, .1, .1, .1, .1, .1]})
+    >>> p = premise_facts(flat)
+    >>> round(p.never_learned, 2), p.diverged
+    (1.0, False)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gapdoctor.analysis.curves import series
+
+# Uniform predictions over K classes cost ln K; within 3% of it the model predicts nothing.
+_LEVEL_TOLERANCE = 0.03
+
+
+@dataclass
+class Premise:
+    """Whether the run trained at all. Strengths are in [0, 1]; reasons are plain sentences."""
+
+    n_epochs: int
+    nonfinite_epoch: int | None = None
+    explosion: float = float("nan")
+    rebound: float = float("nan")
+    loss_change: float = float("nan")
+    accuracy_range: float = float("nan")
+    accuracy_above_chance: float = float("nan")
+    level_match: str = ""
+    never_learned: float = 0.0
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def diverged(self) -> bool:
+        """The training loss turned NaN/inf, or ended 10x above its minimum (exploded)."""
+        return self.nonfinite_epoch is not None or (
+            math.isfinite(self.explosion) and self.explosion > 10.0)
+
+
+def _ramp_down(value: float, full: float, none: float) -> float:
+    """1 at or below ``full``, 0 at or above ``none``, linear between; 0 for NaN."""
+    if not math.isfinite(value):
+        return 0.0
+    return float(min(1.0, max(0.0, (none - value) / (none - full))))
+
+
+def _constant_level(loss: float, accuracy: float) -> str:
+    """Which constant prediction the loss equals, if any: uniform over K classes (ln K, with
+    accuracy 1/K) or the base rate of a binary task (binary entropy of the accuracy)."""
+    if not (math.isfinite(loss) and 0 < loss < 12):  # ln K for up to ~160,000 classes
+        return ""
+    k = int(round(math.exp(loss)))
+    if k >= 2 and abs(loss - math.log(k)) <= _LEVEL_TOLERANCE * math.log(k) and (
+            not math.isfinite(accuracy) or abs(accuracy - 1 / k) <= 0.05):
+        return f"ln {k} = {math.log(k):.3f}, the loss of uniform guessing over {k} classes"
+    if math.isfinite(accuracy) and 0.5 <= accuracy < 1:
+        h = -(accuracy * math.log(accuracy) + (1 - accuracy) * math.log(1 - accuracy))
+        if abs(loss - h) <= _LEVEL_TOLERANCE * max(h, 0.05):
+            return (f"{h:.3f}, the loss of always predicting the majority class "
+                    f"(accuracy {accuracy:.3f})")
+    return ""
+
+
+def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
+                  accuracy: pd.Series | None = None) -> Premise:
+    """Check that training happened: divergence, and a loss that never left a constant level.
+
+    Args:
+        curves: the per-epoch curves (``loss`` and, if logged, ``accuracy``/``val_accuracy``).
+        chance: accuracy of predicting the majority class, when the label counts are known.
+        accuracy: a validation accuracy series to judge against chance (defaults to the
+            logged ``val_accuracy`` or ``accuracy``).
+    """
+    p = Premise(n_epochs=len(curves.index))
+    if "loss" not in curves.columns:
+        return p
+    raw = pd.to_numeric(curves["loss"], errors="coerce").astype(float).to_numpy()
+    bad = np.flatnonzero(~np.isfinite(raw))
+    if len(bad):
+        p.nonfinite_epoch = int(curves.index[bad[0]])
+    loss = series(curves, "loss")
+    if len(loss) >= 2 and float(loss.min()) > 0:
+        p.explosion = float(loss.iloc[-1] / loss.min()) if loss.iloc[-1] > loss.iloc[0] else 1.0
+        p.rebound = float(loss.loc[loss.idxmin():].max() / loss.min())
+    reasons: list[str] = []
+    if p.diverged:
+        reasons.append("the training loss turned NaN/inf at epoch "
+                       f"{p.nonfinite_epoch}" if p.nonfinite_epoch is not None else
+                       f"the training loss ended {p.explosion:.0f}x above its minimum")
+    if accuracy is None or not len(accuracy):
+        for name in ("val_accuracy", "val_acc", "accuracy", "acc"):
+            accuracy = series(curves, name)
+            if len(accuracy):
+                break
+    # Never learned: judged on at least 4 epochs, on the whole run (a plateau after a large
+    # drop is a converged run, not a stuck one).
+    if len(loss) >= 4 and float(loss.iloc[0]) > 0:
+        p.loss_change = float(abs(loss.iloc[-1] / loss.iloc[0] - 1))
+        # 2% is the epoch-to-epoch noise of a loss that does not move; 10% is real progress
+        flat = _ramp_down(p.loss_change, 0.02, 0.10)
+        acc_last = float(accuracy.iloc[-3:].mean()) if len(accuracy) else float("nan")
+        if len(accuracy) >= 4:
+            p.accuracy_range = float(accuracy.max() - accuracy.min())
+        if math.isfinite(chance) and len(accuracy):
+            p.accuracy_above_chance = float((accuracy.max() - chance) / max(1e-6, 1 - chance))
+        p.level_match = _constant_level(float(loss.iloc[-3:].mean()), acc_last)
+        # the constant-prediction signs: accuracy at chance (known counts: within 5% of the
+        # possible gain above it), or a loss equal to a constant prediction's
+        at_chance = _ramp_down(p.accuracy_above_chance, 0.05, 0.15)
+        still = _ramp_down(p.accuracy_range, 0.01, 0.04)
+        # Long runs in which nothing moves at all: neither the loss nor the accuracy (or,
+        # without an accuracy, the validation loss); a run at 98%+ accuracy learned earlier.
+        vloss = series(curves, "val_loss")
+        vflat = (_ramp_down(abs(float(vloss.iloc[-1] / vloss.iloc[0] - 1)), 0.02, 0.10)
+                 if len(vloss) >= 4 and vloss.iloc[0] > 0 else 0.0)
+        learned = math.isfinite(acc_last) and acc_last >= 0.98
+        frozen = 0.0 if len(loss) < 8 or learned else (still if len(accuracy) >= 4 else vflat)
+        # a validation loss identical to 6 digits over the last 3+ epochs: the outputs stopped
+        # changing (frozen or dead weights), whatever the training loss does
+        tail = vloss.iloc[-3:]
+        if len(tail) >= 3 and float(np.ptp(tail)) <= 1e-6 * max(abs(float(tail.mean())), 1e-12):
+            frozen = 1.0
+        sign = max(at_chance * max(still, 0.5), 1.0 if p.level_match else 0.0, frozen)
+        p.never_learned = float(flat * sign)
+        if p.never_learned > 0:
+            reasons.append(f"the training loss changed by {p.loss_change:.1%} over "
+                           f"{len(loss)} epochs" + (f" and sits at {p.level_match}"
+                                                    if p.level_match else "")
+                           + (f"; the best accuracy is {p.accuracy_above_chance:.0%} of the "
+                              "way from chance to perfect"
+                              if math.isfinite(p.accuracy_above_chance) else ""))
+    p.reasons = tuple(reasons)
+    return p
