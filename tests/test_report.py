@@ -15,8 +15,15 @@ import pytest
 pypdf = pytest.importorskip("pypdf")
 
 from gapdoctor.diagnosis import CAUSES, Diagnosis, Evidence, Finding, Fix  # noqa: E402
+from gapdoctor.engine import diagnose  # noqa: E402
 from gapdoctor.record.schema import RunRecord  # noqa: E402
 from gapdoctor.report import write_overview, write_report  # noqa: E402
+from gapdoctor.report.figures import gap_title  # noqa: E402
+from gapdoctor.templates import causes, fill, load_template  # noqa: E402
+
+# a "?" standing alone (a fact that was not filled in), or a placeholder left as written
+PLACEHOLDER_LEAK = re.compile(r"(?:^|\s)\?(?=\s|$|[.,;:)])"
+                              r"|\{[A-Za-z_]\w*(?:\|\w+(?:\([^)]*\))?)?(?::[^{}\s]*)?\}")
 
 MARKUP_CLASS = "<b>cat & dog"
 FIX_CODE = ("noisy = aum < 0.0  # flag & review\n"
@@ -133,7 +140,7 @@ def test_full_report_contents(tmp_path: Path) -> None:
     assert "Most likely cause: Label noise" in text
     ranked = text[text.index("How the causes rank"): text.index("What to try first")]
     order = [ranked.index(n) for n in ("Label noise", "Overfitting", "Metric mismatch",
-                                       "Optimization", "Distribution shift")]
+                                       "Optimisation", "Distribution shift")]
     assert order == sorted(order) and "not checked" in ranked and "rule failed" in ranked
     assert MARKUP_CLASS in text
     assert "noisy = aum < 0.0 # flag & review" in text
@@ -223,3 +230,89 @@ def test_overview_with_an_errored_run(tmp_path: Path) -> None:
     assert "3 runs" in text and "<broken & bad>" in text and "truncated JSON <eof>" in text
     assert text.index("run-1") < text.index("run-0") < text.index("<broken & bad>")
     assert "Validation curves" in text and "<NA>" not in text
+
+
+def pages(path: Path) -> int:
+    return len(pypdf.PdfReader(str(path)).pages)
+
+
+def test_demo_like_report_is_short_and_has_no_placeholders(tmp_path: Path) -> None:
+    """The real rules on a full record: at most 5 pages, no "?" or "{fact}" anywhere."""
+    run = make_run()
+    run.curves["lr"] = 1e-3  # a constant rate is one sentence, not a plot
+    out = write_report(run, diagnose(run), tmp_path / "demo.pdf")
+    text = pdf_text(out)
+    assert pages(out) <= 5
+    assert not PLACEHOLDER_LEAK.findall(text), PLACEHOLDER_LEAK.findall(text)
+    assert "The learning rate stayed at 0.001 throughout" in text
+    # the suspects table stays on its heading's page (a split would repeat its header row)
+    texts = [page.extract_text() or "" for page in pypdf.PdfReader(str(out)).pages]
+    holding = [i for i, t in enumerate(texts) if "mean margin (AUM)" in t]
+    assert len(holding) == 1 and "Most suspicious training samples" in texts[holding[0]]
+    assert "Optimization" not in text and "val_accuracy is ahead" not in text
+
+
+def test_curves_only_report_has_no_placeholders(tmp_path: Path) -> None:
+    """A History-like record lacks most facts: their sentences go, never as "?"."""
+    run = RunRecord.empty(source="keras_history", run_name="history")
+    e = np.arange(20)
+    run.curves = pd.DataFrame({"loss": 1 / (e + 1) + 0.01 * (e % 3),
+                               "accuracy": 1 - 0.5 / (e + 1),
+                               "val_loss": 0.8 + 0.02 * e, "val_accuracy": 0.7 - 0.002 * e},
+                              index=pd.Index(e, name="epoch"))
+    text = pdf_text(write_report(run, diagnose(run), tmp_path / "history.pdf"))
+    assert not PLACEHOLDER_LEAK.findall(text), PLACEHOLDER_LEAK.findall(text)
+    assert "fell by -" not in text and "rose by -" not in text
+
+
+def test_suspects_table_only_lists_flagged_samples(tmp_path: Path) -> None:
+    run = make_run(epochs=6, probe=40)
+    margins = np.abs(run.arrays["margins"]) + 0.2
+    margins[:, [4, 9, 13]] = -0.5  # three samples keep a negative margin
+    run.arrays.update(margins=margins, probe_index=np.arange(40) + 9000)
+    d = make_diagnosis()
+    d.findings.remove(d.finding("label_noise"))
+    text = pdf_text(write_report(run, d, tmp_path / "flagged.pdf"))
+    table = text[text.index("Most suspicious training samples"): text.index("5. Findings")]
+    assert "all 3 are listed" in table
+    assert {int(i) for i in re.findall(r"\b(90\d\d)\b", table)} == {9004, 9009, 9013}
+
+
+def test_suspects_table_absent_when_nothing_is_flagged(tmp_path: Path) -> None:
+    run = make_run(epochs=6, probe=40)
+    run.arrays["margins"] = np.abs(run.arrays["margins"]) + 0.2  # every sample fits its label
+    d = make_diagnosis()
+    d.finding("label_noise").details["suspects"] = [
+        {"index": 7, "given": 1, "predicted": 1, "aum": 0.8}]  # confidently correct: not a suspect
+    text = pdf_text(write_report(run, d, tmp_path / "clean.pdf"))
+    assert "Most suspicious training samples" not in text and "Look at these first" not in text
+    assert "Suspicious training samples: none" in text
+
+
+@pytest.mark.parametrize(("values", "says"), [
+    ([-0.3, -0.1], "validation ahead of training"), ([0.2, 0.05], "behind training"),
+    ([0.2, -0.1], "or ahead of it")])
+def test_gap_title_follows_the_sign(values: list[float], says: str) -> None:
+    assert says in gap_title([pd.Series(values)])
+
+
+def test_missing_facts_remove_their_sentence_and_signs_pick_the_verb() -> None:
+    text = "The loss {drop|change(fell by,rose by):.0%}[ at rate {lr:.3g}]. It took {n} epochs."
+    assert fill(text, {"drop": -0.09}) == "The loss rose by 9%."
+    assert fill(text, {"drop": 0.2, "lr": 0.01, "n": 3}) == \
+        "The loss fell by 20% at rate 0.01. It took 3 epochs."
+    assert fill("Training {monitor|metric} leads.", {"monitor": "val_accuracy"}) == \
+        "Training accuracy leads."
+
+
+@pytest.mark.parametrize("cause", causes())
+def test_templates_never_leak_a_placeholder(cause: str) -> None:
+    """Every text of every template, filled with no facts at all."""
+    template = load_template(cause)
+    summary = template.get("summary", "")
+    texts = list(summary.values()) if isinstance(summary, dict) else [summary]
+    texts += template.get("confirm", []) + [template.get("story", "")]
+    texts += [f.get(k, "") for f in template.get("fixes", []) for k in ("title", "why")]
+    for text in texts:
+        assert not PLACEHOLDER_LEAK.findall(fill(text, {})), text
+    assert "Optimization" not in str(template) and "optimization problem" not in str(template)

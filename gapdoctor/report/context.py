@@ -12,6 +12,7 @@ import pandas as pd
 from gapdoctor.diagnosis import Diagnosis
 from gapdoctor.record.schema import RunRecord, metric_mode
 from gapdoctor.report.styles import Theme, esc, fmt
+from gapdoctor.templates import metric_words
 
 
 @dataclass
@@ -36,15 +37,20 @@ class Page:
 
     @cached_property
     def best(self) -> tuple[int | None, float | None]:
-        """(best epoch, best value) of the monitored validation metric, or (None, None)."""
-        monitor, curves = self.monitor, self.curves
-        if not monitor or monitor not in curves:
+        """(best epoch, best value) of the monitored validation metric, or (None, None).
+
+        Read from the diagnosis (computed once in analysis, with the metric's direction from
+        its recorded Keras class): the report never decides "best" on its own.
+        """
+        summary = self.diagnosis.summary or {}
+        epoch, value = summary.get("best_epoch"), summary.get("best_value")
+        if epoch is None or value is None:
             return None, None
-        series = curves[monitor].replace([np.inf, -np.inf], np.nan).dropna()
-        if series.empty:
-            return None, None
-        epoch = series.idxmax() if metric_mode(monitor) == "max" else series.idxmin()
-        return int(epoch), float(series[epoch])
+        return int(epoch), float(value)
+
+    def mode(self, name: str) -> str:
+        """A metric's direction: 'max', 'min' or 'unknown' (recorded Keras class, then name)."""
+        return metric_mode(name, self.run.meta.get("metrics"))
 
     @cached_property
     def class_names(self) -> list[str]:
@@ -98,8 +104,8 @@ class Page:
         epoch, value = self.best
         if epoch is not None and self.monitor:
             last = curves[self.monitor].replace([np.inf, -np.inf], np.nan).dropna().iloc[-1]
-            parts.append(f"{esc(self.monitor)} was best at {fmt(value)} in epoch {epoch} "
-                         f"and ended at {fmt(last)}")
+            parts.append(f"validation {esc(metric_words(self.monitor))} was best at "
+                         f"{fmt(value)} in epoch {epoch} and ended at {fmt(last)}")
         if not parts:
             return f"The record holds {n} epoch{'s' if n != 1 else ''} and no usable loss or " \
                    "validation curve."

@@ -117,21 +117,61 @@ def metric_pairs(curves: pd.DataFrame) -> list[str]:
     return names + orphans
 
 
+def learning_rate(curves: pd.DataFrame) -> tuple[str | None, float | None]:
+    """The learning-rate column, and its value when it never changed (else None)."""
+    column = next((c for c in ("lr", "learning_rate") if c in curves
+                   and not _series(curves, c).empty), None)
+    if column is None:
+        return None, None
+    series = _series(curves, column)
+    constant = series.max() - series.min() <= 1e-12 * max(abs(series.max()), 1e-30)
+    return column, float(series.iloc[0]) if constant else None
+
+
+def gaps(curves: pd.DataFrame, names: list[str]) -> list[tuple[str, pd.Series]]:
+    """(label, series) of each metric's gap, positive when validation is worse."""
+    out = []
+    for name in names:
+        if name in curves and f"val_{name}" in curves:
+            gap = (pd.to_numeric(curves[f"val_{name}"], errors="coerce")
+                   - pd.to_numeric(curves[name], errors="coerce"))
+            mode = metric_mode(name)
+            if mode == "unknown":
+                continue  # no direction, no meaningful "worse" side to plot
+            worse = mode == "min"
+            gap = (gap if worse else -gap).replace([np.inf, -np.inf], np.nan).dropna()
+            if not gap.empty:
+                out.append((f"{name}: val - train" if worse else f"{name}: train - val", gap))
+    return out
+
+
+def gap_title(series: list[pd.Series]) -> str:
+    """A title that says what the sign of the plotted gaps means for these values."""
+    values = np.concatenate([s.to_numpy(dtype=float) for s in series]) if series else []
+    above, below = bool(np.any(np.asarray(values) > 0)), bool(np.any(np.asarray(values) < 0))
+    if below and not above:
+        return "gap: validation ahead of training\n(every value below 0)"
+    if above and below:
+        return "gap: validation behind training (> 0)\nor ahead of it (< 0)"
+    return "gap: how far validation is\nbehind training"
+
+
 @styled
 def curves_figure(curves: pd.DataFrame, best_epoch: int | None, theme: Theme,
                   max_metrics: int = 5) -> Image:
-    """Loss and each metric (train vs val), the gaps, and the learning rate, per epoch."""
+    """Loss and each metric (train vs val), the gaps, and a changing learning rate."""
     cfg = fig_cfg(theme)
     train_c, val_c = cfg.get("train", "#1f77b4"), cfg.get("val", "#d62728")
     names = metric_pairs(curves)[: max_metrics + 1]
-    lr_col = next((c for c in ("lr", "learning_rate") if c in curves
-                   and not _series(curves, c).empty), None)
-    panels = [("metric", n) for n in names] + [("gap", None)] + ([("lr", lr_col)] if lr_col else [])
-    ncols = 2
-    nrows = (len(panels) + 1) // 2
+    lr_col, constant = learning_rate(curves)
+    show_lr = lr_col is not None and constant is None  # a constant rate is a sentence
+    panels = [("metric", n) for n in names] + [("gap", None)] + ([("lr", lr_col)] if show_lr
+                                                                 else [])
+    ncols = 2 if len(panels) in (2, 4) else 3
+    nrows = (len(panels) + ncols - 1) // ncols
     fig = new_figure(theme, 4.6 * nrows + 0.4, layout=None)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    adjust(fig, nrows, ncols, hgap=1.65)
+    adjust(fig, nrows, ncols, top=0.85, hgap=1.9, wgap=1.4 if ncols == 3 else 1.6)
     for ax, (kind, name) in zip(axes, panels, strict=False):
         if kind == "metric":
             for col, color, label in ((name, train_c, "train"), (f"val_{name}", val_c, "validation")):
@@ -139,23 +179,16 @@ def curves_figure(curves: pd.DataFrame, best_epoch: int | None, theme: Theme,
                     _plot(ax, _series(curves, col), color, label)
             ax.set_title(mpl_text(name, 40))
         elif kind == "gap":
-            for name2, color in zip(names[:3], ("#6a3d9a", "#ff7f00", "#a6761d"), strict=False):
-                if name2 in curves and f"val_{name2}" in curves:
-                    gap = (pd.to_numeric(curves[f"val_{name2}"], errors="coerce")
-                           - pd.to_numeric(curves[name2], errors="coerce"))
-                    worse = metric_mode(name2) == "min"
-                    gap = (gap if worse else -gap).replace([np.inf, -np.inf], np.nan).dropna()
-                    label = f"{name2}: val - train" if worse else f"{name2}: train - val"
-                    if not gap.empty:
-                        _plot(ax, gap, color, mpl_text(label, 30))
+            drawn = gaps(curves, names[:3])
+            for (label, gap), color in zip(drawn, ("#6a3d9a", "#ff7f00", "#a6761d"),
+                                           strict=False):
+                _plot(ax, gap, color, mpl_text(label, 30))
             ax.axhline(0, color="#444444", linewidth=0.6)
-            ax.set_title("gap: how much worse validation is than training")
+            ax.set_title(gap_title([g for _, g in drawn]))
         else:
             _plot(ax, _series(curves, name), cfg.get("lr", "#2ca02c"), "learning rate")
             series = _series(curves, name)
-            if series.max() == series.min():  # constant: show it against zero, not as noise
-                ax.set_ylim(min(0, series.min() * 2), max(0, series.max() * 2) or 1)
-            elif (series > 0).all() and series.max() / max(series.min(), 1e-30) > 20:
+            if (series > 0).all() and series.max() / max(series.min(), 1e-30) > 20:
                 ax.set_yscale("log")
                 ax.yaxis.set_minor_locator(NullLocator())
             ax.set_title("learning rate")

@@ -79,7 +79,7 @@ def confusion_and_split(confusion: np.ndarray | None, names: list[str],
     n = len(names)
     label_w = text_cm([mpl_text(x, 18) for x in names])
     rotated = label_w * 0.87 if n <= MANY_CLASSES else 0.3
-    fig = new_figure(theme, (7.5 if n <= 12 else 10.5) + (rotated if confusion is not None
+    fig = new_figure(theme, (6.8 if n <= 12 else 10.5) + (rotated if confusion is not None
                                                            else 0), layout=None)
     axes = fig.subplots(1, panels, squeeze=False).ravel()
     left = label_w + 0.75 if n <= MANY_CLASSES or confusion is None else 1.2
@@ -181,7 +181,7 @@ def data_figure(labels: tuple[list[str], np.ndarray, np.ndarray] | None,
     label_w = text_cm([mpl_text(x, 18) for x in labels[0]]) \
         if labels is not None and len(labels[0]) <= MANY_CLASSES else 0.3
     shift_w = text_cm([mpl_text(x, 20) for x, _ in shift or []])
-    fig = new_figure(theme, 6.0 + label_w * 0.75, layout=None)
+    fig = new_figure(theme, 5.4 + label_w * 0.75, layout=None)
     axes = fig.subplots(1, panels, squeeze=False).ravel()
     adjust(fig, 1, panels, left=(1.3 if labels is not None else shift_w + 0.5), top=1.0,
            wgap=shift_w + 0.6, bottom=label_w * 0.75 + 1.0)

@@ -24,14 +24,19 @@ def _evidence(page: Page, finding: Finding) -> Any:
         mark = theme.para(f'<font color="{esc(color)}"><b>{verdict}</b></font>', "cell",
                           markup=True)
         rows.append([str(e.name), fmt(e.value), str(e.comparison), mark])
-    return theme.table(rows, [5.6 * cm, 3.2 * cm, 5.4 * cm, 2.2 * cm])
+    return theme.table(rows, [5.4 * cm, 3.0 * cm, 7.0 * cm, 2.4 * cm])
 
 
-def finding_section(page: Page, finding: Finding, number: str) -> list[Any]:
-    """Title and score, summary, evidence table, fixes with code, how to confirm."""
+def finding_section(page: Page, finding: Finding, number: str,
+                    lead: list[Any] | None = None) -> list[Any]:
+    """Title and score, summary, evidence table, fixes with code, how to confirm.
+
+    ``lead`` (the section heading, for the first finding) stays on the page of its title.
+    """
     theme = page.theme
     title = finding.title or theme.label(finding.cause)
-    head = [theme.para(f"{number} {esc(title)} <font size=9>(score {finding.score:.2f})"
+    head = [*(lead or []),
+            theme.para(f"{number} {esc(title)} <font size=9>(score {finding.score:.2f})"
                        "</font>", "h2", markup=True),
             theme.para(finding.summary or "No summary was given.", "body")]
     out: list[Any] = [CondPageBreak(6 * cm), KeepTogether(head)]
@@ -67,15 +72,33 @@ def findings(page: Page) -> list[Any]:
         out.append(theme.para(theme.section("findings").get(
             "none", "No cause reached the reporting threshold."), "body"))
     for k, finding in enumerate(d.reported, start=1):
-        out += finding_section(page, finding, f"5.{k}")
+        if k == 1:  # the heading and intro go with the first finding's title
+            out = finding_section(page, finding, "5.1", lead=out)
+        else:
+            out += finding_section(page, finding, f"5.{k}")
     rest = [f for f in d.findings if not f.reported]
     if rest:
         out.append(CondPageBreak(4 * cm))
         out.append(theme.para("Also checked, below the threshold", "h2"))
         rows = [["cause", "score", "what we saw"]]
         rows += [[f.title or theme.label(f.cause), f"{f.score:.2f}", f.summary] for f in rest]
-        out.append(theme.table(rows, [4.2 * cm, 1.4 * cm, 10.8 * cm]))
+        out.append(theme.table(rows, [4.2 * cm, 1.4 * cm, 12.2 * cm]))
     return out
+
+
+# shown elsewhere (label counts and sizes in section 4) or too long for a table cell
+_HIDDEN_DATA = ("feature_summary", "train_label_counts", "val_label_counts", "feature_names",
+                "n_train", "n_val", "n_train_probe", "n_val_used", "input_shape",
+                "duplicates_val_in_train", "duplicate_label_conflicts", "duplicates_scope")
+
+
+def _data_value(key: str, value: Any) -> Any:
+    """A data-meta value in a few words (``nonfinite_rows`` as counts only)."""
+    if key == "nonfinite_rows" and isinstance(value, dict):
+        counts = {split: (v or {}).get("count") for split, v in value.items()
+                  if isinstance(v, dict)}
+        return ", ".join(f"{split} {fmt(n)}" for split, n in counts.items()) or None
+    return value
 
 
 def _meta_rows(page: Page) -> list[list[str]]:
@@ -84,11 +107,10 @@ def _meta_rows(page: Page) -> list[list[str]]:
     optimizer = meta.get("optimizer") if isinstance(meta.get("optimizer"), dict) else {}
     loss = meta.get("loss") if isinstance(meta.get("loss"), dict) else {}
     config = optimizer.get("config") if isinstance(optimizer.get("config"), dict) else {}
-    rows = [["run name", run.name], ["source", meta.get("source")],
-            ["record path", str(run.path) if run.path else None],
-            ["record format", f"{meta.get('schema', '?')} {meta.get('version', '?')}"],
+    fmt_name = " ".join(str(meta.get(k) or "") for k in ("schema", "version")).strip()
+    rows = [["record format", fmt_name or None],
             ["task", meta.get("task")], ["classes", meta.get("n_classes")],
-            ["monitored metric", page.monitor],
+            ["label format", meta.get("label_format")],
             ["epochs", f"{run.n_epochs} recorded"
              + (f" of {meta['epochs_planned']} planned" if meta.get("epochs_planned") else "")
              + ("" if meta.get("completed", True) else " (training did not finish)")],
@@ -97,45 +119,56 @@ def _meta_rows(page: Page) -> list[list[str]]:
             ["trainable parameters", model.get("trainable_params")],
             ["output activation", model.get("output_activation")],
             ["loss", loss.get("name")], ["from logits", loss.get("from_logits")],
-            ["optimizer", optimizer.get("class_name")],
+            ["optimiser", optimizer.get("class_name")],
             ["learning rate (config)", config.get("learning_rate")],
             ["metrics", ", ".join(str(m.get("name", m)) if isinstance(m, dict) else str(m)
                                   for m in meta.get("metrics") or []) or None]]
     for key, value in page.data_meta().items():
-        if key not in ("feature_summary", "train_label_counts", "val_label_counts",
-                       "feature_names"):
-            rows.append([f"data: {key}", value])
+        if key not in _HIDDEN_DATA:
+            rows.append([key.replace("_", " "), _data_value(key, value)])
     versions = meta.get("versions") if isinstance(meta.get("versions"), dict) else {}
-    rows += [[f"version: {k}", v] for k, v in versions.items()]
+    if versions:
+        rows.append(["versions", " · ".join(f"{k} {v}" for k, v in versions.items() if v)])
+    if run.path:
+        rows.append(["record path", str(run.path)])
     return [[k, fmt(v)] for k, v in rows if v not in (None, "", [], {})]
 
 
 def appendix(page: Page) -> list[Any]:
-    """Run metadata, skipped rules and why, rule errors, probe failures."""
+    """Run metadata (two pairs per row), skipped rules and why, rule errors, probe failures."""
     d, run, theme = page.diagnosis, page.run, page.theme
     out = page.h1("appendix", "Appendix: run details")
-    out.append(theme.table([["field", "value"]] + _meta_rows(page), [5 * cm, 11.4 * cm]))
-    out.append(theme.para("Rules skipped", "h2"))
+    pairs = _meta_rows(page)
+    long = [p for p in pairs if len(p[1]) > 34]  # long values get a full-width row
+    short = [p for p in pairs if len(p[1]) <= 34]
+    rows = [short[i] + (short[i + 1] if i + 1 < len(short) else ["", ""])
+            for i in range(0, len(short), 2)]
+    grid = theme.table(rows, [3.4 * cm, 5.5 * cm, 3.4 * cm, 5.5 * cm], header=False)
+    out.append(grid)
+    if long:
+        out.append(theme.table(long, [3.4 * cm, 14.4 * cm], header=False))
     if d.skipped:
+        out.append(theme.para("Rules skipped", "h2"))
         rows = [["cause", "why it was skipped"]]
-        rows += [[theme.label(s.get("cause", "?")), s.get("reason", "")] for s in d.skipped]
-        out.append(theme.table(rows, [4.2 * cm, 12.2 * cm]))
-    else:
-        out.append(theme.para("None: every rule had the data it needed.", "body"))
+        rows += [[theme.label(s.get("cause", "unknown")), s.get("reason", "")]
+                 for s in d.skipped]
+        out.append(theme.table(rows, [4.2 * cm, 13.6 * cm]))
     if d.errors:
         out.append(theme.para("Rule errors", "h2"))
-        rows = [["cause", "error"]] + [[e.get("cause", "?"), e.get("error", "")]
-                                       for e in d.errors]
-        out.append(theme.table(rows, [4.2 * cm, 12.2 * cm]))
-    out.append(theme.para("Probe failures", "h2"))
+        rows = [["cause", "error"]] + [[theme.label(e.get("cause", "unknown")),
+                                        e.get("error", "")] for e in d.errors]
+        out.append(theme.table(rows, [4.2 * cm, 13.6 * cm]))
     if run.failures:
+        out.append(theme.para("Probe failures", "h2"))
         limit = theme.limit("failures", 25)
-        rows = [["probe", "epoch", "error"]] + [[str(f.get("probe", "?")), fmt(f.get("epoch")),
-                                                 str(f.get("error", ""))]
+        rows = [["probe", "epoch", "error"]] + [[str(f.get("probe", "unknown")),
+                                                 fmt(f.get("epoch")), str(f.get("error", ""))]
                                                 for f in run.failures[:limit]]
-        out.append(theme.table(rows, [3.6 * cm, 1.6 * cm, 11.2 * cm]))
+        out.append(theme.table(rows, [3.6 * cm, 1.6 * cm, 12.6 * cm]))
         if len(run.failures) > limit:
             out.append(theme.para(f"... and {len(run.failures) - limit} more.", "muted"))
-    else:
-        out.append(theme.para("None recorded.", "body"))
+    quiet = [text for text, empty in (("every rule had the data it needed", not d.skipped),
+                                      ("no probe failed", not run.failures)) if empty]
+    if quiet:
+        out.append(theme.para("Also: " + " and ".join(quiet) + ".", "muted"))
     return out

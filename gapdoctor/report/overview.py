@@ -69,7 +69,7 @@ def _panel(row: pd.Series, run: RunRecord, theme: Theme) -> dict[str, Any] | Non
     if not series:
         return None
     best = row.get("best_epoch")
-    verdict = _text(row.get("verdict")) or "?"
+    verdict = _text(row.get("verdict")) or "unknown"
     score = row.get("top_score")
     subtitle = theme.label(verdict) + (f" ({score:.2f})" if isinstance(score, float)
                                        and math.isfinite(score) else "")
@@ -96,7 +96,7 @@ def write_overview(summary: pd.DataFrame, runs: dict[str, RunRecord],
     n_err = int(table["_errored"].sum()) if n else 0
     story: list[Any] = [theme.para(f"gapdoctor batch overview: {n} run{'s' if n != 1 else ''}",
                                    "title")]
-    verdicts = Counter(_text(v) or "?" for v in table.get("verdict", pd.Series(dtype=str))
+    verdicts = Counter(_text(v) or "unknown" for v in table.get("verdict", pd.Series(dtype=str))
                        [~table["_errored"]]) if n else Counter()
     parts = [f"{esc(theme.label(v))}: {c}" for v, c in verdicts.most_common()]
     story.append(theme.para(

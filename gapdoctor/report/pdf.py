@@ -80,14 +80,16 @@ def guarded(theme: Theme, name: str, build: Callable[[], list[Any]]) -> list[Any
 
 
 def _figure_height(flow: list[Any]) -> float:
-    """Total height of the figures in a section, looking inside KeepTogether groups."""
-    total = 0.0
-    for f in flow:
+    """Height of the figure that follows a section's heading and intro, looking inside
+    KeepTogether groups (0 when the section does not open with a figure)."""
+    for f in flow[:3]:
         if isinstance(f, Image):
-            total += f.drawHeight
-        elif isinstance(getattr(f, "_content", None), list):
-            total += _figure_height(f._content)
-    return total
+            return f.drawHeight
+        if isinstance(getattr(f, "_content", None), list):
+            inner = _figure_height(f._content)
+            if inner:
+                return inner
+    return 0.0
 
 
 _PARTS: list[tuple[str, Callable[[Page], list[Any]]]] = [
@@ -123,13 +125,13 @@ def write_report(run: RunRecord, diagnosis: Diagnosis, path: str | os.PathLike[s
     story = guarded(theme, "summary", lambda: summary.summary(page))
     for i, (name, build) in enumerate(_PARTS):
         flow = prebuilt.get(name) or guarded(theme, name, lambda build=build: build(page))
-        figures = _figure_height(flow)
+        figure = _figure_height(flow)
         if i == 0:
             story.append(PageBreak())
-        elif figures:  # a new page unless the section's figures and texts fit together
-            story.append(CondPageBreak(figures + 35 * mm))
+        elif figure:  # a new page unless the heading, intro and first figure fit together
+            story.append(CondPageBreak(figure + 25 * mm))
         else:
-            story.append(CondPageBreak(70 * mm if name in ("findings", "appendix") else 40 * mm))
+            story.append(CondPageBreak(45 * mm))
         story += flow
     doc = document(path, theme, f"gapdoctor report: {run.name}",
                    f"gapdoctor report · {run.name} · verdict: "

@@ -27,16 +27,22 @@ def curves(page: Page) -> list[Any]:
         train = data[name].dropna() if name in data else pd.Series(dtype=float)
         val = data[f"val_{name}"].replace([np.inf, -np.inf], np.nan).dropna() \
             if f"val_{name}" in data else pd.Series(dtype=float)
-        lower = "loss" in name or name.endswith(("mae", "mse", "error"))
-        best_epoch = (val.idxmin() if lower else val.idxmax()) if not val.empty else None
+        mode = page.mode(f"val_{name}")
+        best_epoch = None if val.empty or mode == "unknown" else (
+            val.idxmin() if mode == "min" else val.idxmax())
         rows.append([name, fmt(train.iloc[-1]) if len(train) else "n/a",
                      fmt(val.iloc[-1]) if len(val) else "n/a",
                      fmt(val[best_epoch]) if best_epoch is not None else "n/a",
                      str(best_epoch) if best_epoch is not None else "n/a"])
     out.append(Spacer(1, 4))
     out.append(page.theme.table(rows, [5.5 * cm, 2.8 * cm, 2.8 * cm, 2.8 * cm, 2 * cm]))
-    out.append(page.theme.para("Epochs are counted from 0, as in Keras logs and CSVLogger "
-                               "files.", "muted"))
+    note = "Epochs are counted from 0, as in Keras logs and CSVLogger files."
+    column, constant = figures.learning_rate(data)
+    if constant is not None:
+        note = f"The learning rate stayed at {fmt(constant)} throughout. " + note
+    elif column is None:
+        note = "The learning rate was not recorded. " + note
+    out.append(page.theme.para(note, "muted"))
     return out
 
 
@@ -54,7 +60,7 @@ def _confused_pairs(page: Page, confusion: np.ndarray, epoch_label: str) -> list
     if not np.nansum(off):
         return []
     rows_total = counts.sum(axis=1)
-    order = np.dstack(np.unravel_index(np.argsort(-off, axis=None), off.shape))[0][:6]
+    order = np.dstack(np.unravel_index(np.argsort(-off, axis=None), off.shape))[0][:5]
     rows = [["true class", "predicted as", "count", "share of the true class"]]
     for r, c in order:
         if off[r, c] <= 0:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from reportlab.lib.units import cm
-from reportlab.platypus import CondPageBreak
+from reportlab.platypus import KeepTogether
 
 from gapdoctor.analysis.classes import label_counts
 from gapdoctor.report import figures_detail
@@ -86,17 +86,36 @@ def _shift(page: Page) -> tuple[list[tuple[str, float]], str]:
     return list(zip(label, (float(smd[j]) for j in order), strict=False)), source
 
 
-def _suspects(page: Page) -> tuple[list[dict[str, Any]], str]:
-    """The most suspicious training samples: from the label-noise finding, else margins."""
+def _flagged(sample: dict[str, Any]) -> bool:
+    """A listed sample is a suspect only while its mean margin is negative (or unknown)."""
+    aum = sample.get("aum")
+    try:
+        return aum is None or float(aum) < 0
+    except (TypeError, ValueError):
+        return True
+
+
+def _suspects(page: Page) -> tuple[list[dict[str, Any]], str, int]:
+    """Flagged training samples (mean margin below 0), most suspicious first, where they
+    come from and how many were flagged in all.
+
+    ([], "", 0) when no margins were recorded; ([], source, 0) when none was flagged.
+    """
     finding = page.diagnosis.finding("label_noise")
-    limit = page.theme.limit("suspects", 15)
+    limit = page.theme.limit("suspects", 12)
     listed = finding.details.get("suspects") if finding else None
     if isinstance(listed, list) and listed:
-        return [s for s in listed if isinstance(s, dict)][:limit], "the label-noise rule"
+        rows = [s for s in listed if isinstance(s, dict) and _flagged(s)]
+        if rows:
+            d = finding.details
+            counts = (f" ({fmt(d['n_flagged'])} of {fmt(d['n_probe'])} training-probe samples "
+                      "flagged)" if d.get("n_flagged") and d.get("n_probe") else "")
+            total = d.get("n_flagged") if isinstance(d.get("n_flagged"), int) else len(rows)
+            return rows[:limit], "the label-noise rule" + counts, max(total, len(rows))
     arrays = page.run.arrays
     margins = arrays.get("margins")
     if margins is None or margins.ndim != 2 or not margins.size:
-        return [], ""
+        return [], "", 0
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: "mean of empty"
         aum = np.nanmean(np.where(np.isfinite(margins), margins, np.nan), axis=0)
@@ -105,15 +124,15 @@ def _suspects(page: Page) -> tuple[list[dict[str, Any]], str]:
     proba = arrays.get("probe_proba_last")
     negative = int(np.sum(aum < 0))
     rows = []
-    for j in order[:limit] if not negative else order[:min(limit, negative)]:
+    for j in order[:min(limit, negative)]:
         rows.append({"index": int(index[j]) if index is not None and j < len(index) else int(j),
                      "given": int(labels[j]) if labels is not None and j < len(labels) else None,
                      "predicted": int(np.argmax(proba[j])) if proba is not None
                      and proba.ndim == 2 and j < len(proba) else None,
                      "aum": float(aum[j])})
-    return rows, (f"the lowest mean margins over {margins.shape[0]} epochs; {negative} of "
-                  f"{margins.shape[1]} probe samples have a negative mean margin"
-                  + ("" if negative else ", so these are only the least confident ones"))
+    return rows, (f"the mean margins over {margins.shape[0]} epochs: {negative} of "
+                  f"{margins.shape[1]} training-probe samples have a negative mean margin"), \
+        negative
 
 
 def data(page: Page) -> list[Any]:
@@ -122,7 +141,7 @@ def data(page: Page) -> list[Any]:
     out = page.h1("data", "Data")
     meta = page.data_meta()
     shift, shift_source = _shift(page)
-    suspects, suspect_source = _suspects(page)
+    suspects, suspect_source, flagged = _suspects(page)
     if not meta and not shift and not suspects:
         return out + [page.missing("data", "No data summaries were recorded.")]
     sizes = [f"{k.replace('_', ' ')}: {fmt(meta[k])}" for k in
@@ -135,10 +154,6 @@ def data(page: Page) -> list[Any]:
         width = max(len(train), len(val), len(page.class_names))
         train, val = (np.pad(c, (0, width - len(c))) for c in (train, val))
         labels = ([page.class_name(i) for i in range(width)], train, val)
-    if labels is not None or shift:
-        out.append(figures_detail.data_figure(labels, shift, theme))
-    if labels is None:
-        out.append(theme.para("Label counts per split were not recorded.", "muted"))
     if shift:
         worst = [f"{esc(n)} ({v:+.2f})" for n, v in shift if abs(v) >= 0.25]
         text = ("Features whose validation mean moved by more than 0.25 standard deviations: "
@@ -159,19 +174,31 @@ def data(page: Page) -> list[Any]:
         text += f" (searched {meta['duplicates_scope']})." if meta.get("duplicates_scope") \
             else "."
     out.append(theme.para(text, "body"))
-    out += [CondPageBreak(5 * cm), theme.para("Most suspicious training samples", "h2")]
+    # the figure follows the sentences, so they can start a page the figure does not fit on
+    if labels is not None or shift:
+        out.append(figures_detail.data_figure(labels, shift, theme))
+    if labels is None:
+        out.append(theme.para("Label counts per split were not recorded.", "muted"))
     if not suspects:
-        out.append(theme.para("No per-sample margins were recorded, so no training sample "
-                              "can be singled out.", "muted"))
+        out.append(theme.para(
+            "Suspicious training samples: none. No training sample kept a negative mean "
+            "margin for its given label." if suspect_source else "Suspicious training "
+            "samples: no per-sample margins were recorded, so none can be singled out.",
+            "muted"))
         return out
-    out.append(theme.para(f"Training samples the model disagrees with most, from "
-                          f"{suspect_source}. Look at these first: a wrong label here is "
-                          "the cheapest fix there is.", "body"))
     rows = [["training index", "given label", "model predicts", "mean margin (AUM)"]]
     for s in suspects:
         rows.append([fmt(s.get("index")),
                      page.class_name(s["given"]) if s.get("given") is not None else "n/a",
                      page.class_name(s["predicted"]) if s.get("predicted") is not None
                      else "n/a", fmt(s.get("aum"))])
-    out.append(theme.table(rows, [3 * cm, 5 * cm, 5 * cm, 3.2 * cm]))
+    out.append(KeepTogether([
+        theme.para("Most suspicious training samples", "h2"),
+        theme.para(f"Training samples whose given label the model kept disagreeing with "
+                   f"(negative mean margin), from {esc(suspect_source)}; "
+                   + (f"all {flagged} are listed" if flagged <= len(suspects) else
+                      f"the {len(suspects)} lowest are listed")
+                   + ". Look at these first: a wrong label here is the cheapest fix there is.",
+                   "body", markup=True),
+        theme.table(rows, [3 * cm, 5 * cm, 5 * cm, 3.2 * cm])]))
     return out

@@ -33,15 +33,15 @@ def _certainty(page: Page) -> list[str]:
     described = theme.cfg.get("source", {}).get(source, source)
     notes = [f"The evidence came from {esc(described)}."]
     if d.skipped:
-        names = ", ".join(esc(theme.label(s.get("cause", "?"))) for s in d.skipped)
+        names = ", ".join(esc(theme.label(s.get("cause", "unknown"))) for s in d.skipped)
         notes.append(f"{len(d.skipped)} of {len(d.skipped) + len(d.findings) + len(d.errors)} "
                      f"causes could not be checked for lack of data: {names} "
                      "(reasons in the appendix).")
     if d.errors:
         notes.append(f"{len(d.errors)} rule(s) failed with an error and were left out: "
-                     + ", ".join(esc(e.get("cause", "?")) for e in d.errors) + ".")
+                     + ", ".join(esc(theme.label(e.get("cause", "unknown"))) for e in d.errors) + ".")
     if run.failures:
-        probes = sorted({str(f.get("probe", "?")) for f in run.failures})
+        probes = sorted({str(f.get("probe", "unknown")) for f in run.failures})
         notes.append(f"{len(run.failures)} probe measurement(s) could not be recorded "
                      f"({esc(', '.join(probes))}).")
     if run.n_epochs < 5:
@@ -96,10 +96,10 @@ def ranking(page: Page) -> Any:
         rows.append([str(k), f.title or theme.label(f.cause), f"{f.score:.2f}",
                      _bar(page, f.score, f.score >= d.threshold), status])
     for s in d.skipped:
-        rows.append(["", theme.label(s.get("cause", "?")), "n/a", _bar(page, None, False),
+        rows.append(["", theme.label(s.get("cause", "unknown")), "n/a", _bar(page, None, False),
                      "not checked"])
     for e in d.errors:
-        rows.append(["", theme.label(e.get("cause", "?")), "n/a", _bar(page, None, False),
+        rows.append(["", theme.label(e.get("cause", "unknown")), "n/a", _bar(page, None, False),
                      "rule failed"])
     return theme.table(rows, [0.7 * cm, 4.6 * cm, 1.3 * cm, 6.9 * cm, 2.6 * cm],
                        extra=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")])

@@ -6,13 +6,17 @@ cause) and the facts its template needs. The base class turns that into a
 :class:`~gapdoctor.diagnosis.Finding` with a score in [0, 1] and texts from
 ``gapdoctor/report_templates/causes/<cause>.toml``.
 
+Evidence is declared once per rule module as a :class:`~gapdoctor.rules.evidence.Ramp`
+and weighed with :meth:`Weighing.use`; the printed comparison is generated from the same
+numbers that set the weight.
+
 Example:
-    >>> class Always(Rule):
-    ...     cause = "overfitting"
-    ...     def weigh(self, run, ctx):
-    ...         w = Weighing(prior=-1.0)
-    ...         w.add("gap", 0.3, "> 0.1", 3.0)
-    ...         return w
+    >>> GAP = Ramp("overfitting.gap", "train-minus-validation gap", 0.03, 0.15, 2.5, "memorisation")
+    >>> w = Weighing(prior=-1.0)
+    >>> w.use(GAP, 0.09)
+    0.5
+    >>> round(w.score, 3), w.evidence[0].comparison
+    (0.545, 'memorisation — for: none at 0.03, full at 0.15 (+2.5)')
 """
 
 from __future__ import annotations
@@ -23,11 +27,9 @@ from typing import Any
 
 from gapdoctor.diagnosis import REPORT_THRESHOLD, Evidence, Finding, Fix
 from gapdoctor.record.schema import RunRecord
+from gapdoctor.rules.calibration import MAX_SCORE, calibrated
+from gapdoctor.rules.evidence import Ramp
 from gapdoctor.templates import fill, load_template
-
-# Rule-based evidence from one run never warrants certainty: scores stop short of 1 so a
-# report never reads "1.00" (scaling, not clipping, keeps the ranking free of ties).
-MAX_SCORE = 0.97
 
 
 @dataclass
@@ -45,12 +47,29 @@ class Weighing:
     variant: str = "default"
     cap: float = 1.0
 
-    def add(self, name: str, value: Any, comparison: str, weight: float) -> None:
-        """Record a measurement; ``weight`` > 0 argues for the cause, < 0 against it."""
+    def use(self, spec: Ramp, value: float | None, shown: Any = None, gate: float = 1.0,
+            gate_reason: str = "", name: str | None = None) -> float:
+        """Weigh ``value`` by its declaration; returns the strength in [0, 1].
+
+        ``gate`` in [0, 1] scales the evidence when it only counts under a condition the
+        rule measured (``gate_reason`` says which, and is printed with it). ``shown`` is
+        the value as the user reads it (defaults to ``value`` rounded); ``name`` overrides
+        the declared name when it must include a measured detail (a layer's name).
+        """
+        strength = spec.strength(value)
+        weight = spec.weight * strength * gate
         if weight == 0:
-            return
-        self.evidence.append(Evidence(name=name, value=value, comparison=comparison,
-                                      supports=weight > 0, weight=weight))
+            return strength
+        comparison = spec.comparison() + (f"; counted at {gate:.0%}: {gate_reason}"
+                                          if gate < 1 else "")
+        if spec.reason:
+            comparison = f"{spec.reason} — {comparison}"
+        self.evidence.append(Evidence(
+            name=name or spec.name, value=shown if shown is not None else _rounded(value),
+            comparison=comparison, supports=weight > 0, weight=weight,
+            rule={"key": spec.key, "lo": spec.lo, "hi": spec.hi, "weight": spec.weight,
+                  "log": spec.log, "gate": gate, "measured": value}))
+        return strength
 
     def note(self, name: str, value: Any, comparison: str) -> None:
         """Record a measurement shown to the user that does not move the score."""
@@ -58,10 +77,18 @@ class Weighing:
                                       supports=True, weight=0.0))
 
     @property
+    def logit(self) -> float:
+        """Prior plus every piece of evidence, on the log-odds scale."""
+        return self.prior + sum(e.weight for e in self.evidence)
+
+    @property
     def score(self) -> float:
-        """Logistic of prior + evidence, scaled to at most ``MAX_SCORE`` and ``cap``."""
-        logit = self.prior + sum(e.weight for e in self.evidence)
-        return min(self.cap, MAX_SCORE / (1.0 + math.exp(-max(-30.0, min(30.0, logit)))))
+        """Logistic of :attr:`logit`, uncalibrated, scaled to at most ``MAX_SCORE`` and ``cap``."""
+        return min(self.cap, MAX_SCORE / (1.0 + math.exp(-max(-30.0, min(30.0, self.logit)))))
+
+
+def _rounded(value: Any) -> Any:
+    return round(float(value), 4) if isinstance(value, (int, float)) and math.isfinite(value) else value
 
 
 class RuleSkipped(Exception):
@@ -93,22 +120,39 @@ class Rule:
 
     def evaluate(self, run: RunRecord, ctx: Any) -> Finding:
         """Weigh the evidence and render the finding from this cause's template."""
+        from gapdoctor.fixkind import model_kind
+        from gapdoctor.templates import render_fixes
+
         weighing = self.weigh(run, ctx)
+        score = calibrated(self.cause, weighing.logit, weighing.cap)
         template = load_template(self.cause)
-        facts = dict(weighing.facts)
+        curves = run.curves.columns if hasattr(run.curves, "columns") else ()
+        kind = model_kind(run.meta, [str(c) for c in curves])
+        # code facts fill snippets (loss class, label suffix); the rule's own facts win
+        facts = kind.code_facts() | {"n_epochs": run.n_epochs or None} | dict(weighing.facts)
+        if "lagging" in facts and "lagging_ids" not in facts:
+            names = [str(n) for n in run.meta.get("class_names") or []]
+            ids = [names.index(n) if n in names else int(n) if n.isdigit() else None
+                   for n in str(facts["lagging"]).split(", ")]
+            if ids and None not in ids:
+                facts["lagging_ids"] = ", ".join(map(str, ids))
         summary = template.get("summary", "")
         if isinstance(summary, dict):
             # below the reporting threshold, say so instead of telling the cause's story
-            variant = "unlikely" if weighing.score < REPORT_THRESHOLD else weighing.variant
-            summary = summary.get(variant) or summary.get("default", "")
-        fixes = [Fix(title=fill(f.get("title", ""), facts), why=fill(f.get("why", ""), facts),
-                     code=fill(f.get("code", ""), facts, unknown=None).strip())
-                 for f in template.get("fixes", [])
-                 if not f.get("when") or f.get("when") in facts.get("fix_tags", ())]
-        confirm = [fill(c, facts) for c in template.get("confirm", [])]
-        return Finding(cause=self.cause, score=weighing.score, summary=fill(summary, facts),
+            threshold = getattr(ctx, "threshold", REPORT_THRESHOLD)
+            variant = "unlikely" if score < threshold else weighing.variant
+            texts = [summary.get(variant), summary.get("default")]
+            summary = next((t for t in (fill(x, facts) for x in texts if x) if t), "")
+        else:
+            summary = fill(summary, facts)
+        fixes = [Fix(title=f["title"], why=f["why"], code=f["code"])
+                 for f in render_fixes(template, facts, kind.tags)]
+        confirm = [c for c in (fill(c, facts) for c in template.get("confirm", [])) if c]
+        return Finding(cause=self.cause, score=score,
+                       summary=summary or fill(template.get("story", ""), facts),
                        evidence=weighing.evidence, fixes=fixes, confirm=confirm,
-                       title=template.get("title", self.cause), details=facts)
+                       title=template.get("title", self.cause),
+                       details={**weighing.facts, "logit": weighing.logit, "cap": weighing.cap})
 
 
 def ramp(value: float, lo: float, hi: float) -> float:
