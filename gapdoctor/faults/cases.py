@@ -219,8 +219,13 @@ _INJECT = {"healthy": _healthy, "overfitting": _overfitting, "label_noise": _lab
            "metric_saturation": _metric_saturation}
 
 
-def train_case(case: Case, output_dir: str, verbose: int = 0, **gapdoctor_kwargs: Any) -> Any:
-    """Train ``case`` with a ``GapDoctor`` attached; returns the callback (``.diagnosis``)."""
+def train_case(case: Case, output_dir: str, verbose: int = 0,
+               callbacks: list[Any] | None = None, **gapdoctor_kwargs: Any) -> Any:
+    """Train ``case`` with a ``GapDoctor`` attached; returns the callback (``.diagnosis``).
+
+    ``callbacks`` are extra Keras callbacks, called before the ``GapDoctor`` in each hook
+    (the demo's progress bar announces the diagnosis before it starts).
+    """
     from gapdoctor.faults.models import build_model, fit_case
 
     model = build_model(case)
@@ -231,7 +236,7 @@ def train_case(case: Case, output_dir: str, verbose: int = 0, **gapdoctor_kwargs
     doctor = GapDoctor(validation_data=(case.x_val, _targets(case, case.y_val)),
                        train_data=(case.x_train, _targets(case, case.y_train)),
                        output_dir=output_dir, **kwargs)
-    fit_case(model, case, callbacks=[doctor], verbose=0)
+    fit_case(model, case, callbacks=[*(callbacks or []), doctor], verbose=0)
     return doctor
 
 

@@ -1,12 +1,17 @@
-"""Small Keras models for fault cases (imports Keras: only the demo and benchmark use it)."""
+"""Small Keras models for fault cases (imports Keras: only the demo and benchmark use it).
+
+``cases.py`` imports this module lazily (inside ``train_case``); this module needs ``Case``
+only for type hints, so it never imports ``cases.py`` at run time: no import cycle.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
-from gapdoctor.faults.cases import Case
+if TYPE_CHECKING:  # pragma: no cover
+    from gapdoctor.faults.cases import Case
 
 
 def build_model(case: Case) -> keras.Model:
