@@ -202,3 +202,109 @@ def test_batch_no_pdf_jobs_1_matches_jobs_2(logs: dict[str, Path], tmp_path: Pat
         tables.append(pd.read_csv(out / "summary.csv"))
     pd.testing.assert_frame_equal(tables[0], tables[1])
     assert list(tables[0]["run_name"]) == [f"r{i}" for i in range(6)]
+
+
+# -- real log shapes and error lines (issues 7 and 10) ------------------------------------------
+
+def _saved_run(root: Path, name: str) -> None:
+    from gapdoctor.record import RunRecord, save_record
+
+    run = RunRecord.empty(run_name=name)
+    run.curves = pd.DataFrame({"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.9, 0.95]})
+    save_record(run, root / name)
+
+
+def test_analyze_output_dir_reads_its_newest_run(tmp_path: Path) -> None:
+    out = tmp_path / "gapdoctor-runs"
+    _saved_run(out, "run-1")
+    one = gd("analyze", str(out))
+    assert one.returncode == 0, one.stderr
+    assert "== run-1" in one.stdout and "note:" not in one.stdout
+    _saved_run(out, "run-2")
+    two = gd("analyze", str(out))
+    assert two.returncode == 0, two.stderr
+    assert "== run-2" in two.stdout and "holds 2 runs; analysed the newest" in two.stdout
+
+
+def test_batch_with_nothing_to_analyse(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for target in (str(empty), str(tmp_path / "nothing-*.json")):
+        proc = gd("batch", target, "--out", str(tmp_path / "out"))
+        assert_one_line_error(proc, "nothing to analyse")
+        assert proc.stdout == "" and not (tmp_path / "out").exists()
+
+
+def test_batch_analyses_each_fit_of_an_appended_csv(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "appended.csv").write_text("epoch,loss,val_loss\n0,1.0,1.1\n1,0.8,1.0\n2,0.7,1.0\n"
+                                       "0,1.2,1.3\n1,0.9,1.1\n")
+    (runs / "single.csv").write_text("epoch,loss,val_loss\n0,1.0,1.1\n1,0.8,1.0\n")
+    proc = gd("batch", str(runs), "--out", str(tmp_path / "out"), "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert [Path(p).name for p in summary["path"]] == ["appended.csv#fit1", "appended.csv#fit2",
+                                                       "single.csv"]
+    assert list(summary["epochs"]) == [3, 2, 2] and summary["error"].isna().all()
+    assert {p.name for p in (tmp_path / "out").glob("*.pdf")} >= {"appended-fit1.pdf",
+                                                                   "appended-fit2.pdf"}
+
+
+@pytest.mark.parametrize("name, content, fragment", [
+    ("random.txt", "The quick brown fox, being quick, jumps over the lazy dog.\nThen it "
+                   "naps, sleeps and dreams of more dogs to jump over.\n", "not a training log"),
+    ("null", "null", "JSON null, not a training log"),
+    ("bad\nname.json", '{"loss": [1.0, "x"]}', "bad\\nname.json"),
+])
+def test_error_is_one_line(tmp_path: Path, name: str, content: str, fragment: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    proc = gd("analyze", str(path))
+    assert_one_line_error(proc, fragment)
+    assert "header but no rows" not in proc.stderr
+
+
+def test_json_output_under_a_regular_file(overfit: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "report.txt"
+    blocker.write_text("not a folder")
+    proc = gd("analyze", str(overfit), "--json", str(blocker / "out.json"))
+    assert_one_line_error(proc, "report.txt is a file, not a directory")
+    assert "File exists" not in proc.stderr
+
+
+def test_cli_keeps_our_warnings_and_hides_library_noise(
+        monkeypatch: pytest.MonkeyPatch, overfit: Path) -> None:
+    import warnings
+
+    from gapdoctor.cli.main import main
+    from gapdoctor.rules.base import Rule
+
+    class Noisy(Rule):
+        cause = "label_noise"
+
+        def evaluate(self, run, ctx):  # noqa: ANN001, ANN201
+            np.nanmean(np.array([np.nan]))  # numpy: "Mean of empty slice"
+            warnings.warn("gapdoctor: a record field was unreadable", UserWarning, stacklevel=1)
+            return Finding(cause=self.cause, score=0.1, summary="noisy")
+
+    monkeypatch.setattr("gapdoctor.engine.RULES", [Noisy])
+    monkeypatch.setattr(sys, "warnoptions", [])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        assert main(["analyze", str(overfit)]) == 0
+    messages = [str(w.message) for w in caught]
+    assert "gapdoctor: a record field was unreadable" in messages, messages
+    assert not any("Mean of empty slice" in m for m in messages), messages
+
+
+def test_subcommands_return_exit_code_constants() -> None:
+    import ast
+
+    import gapdoctor.cli as cli
+
+    for name in ("analyze.py", "batch.py", "main.py"):
+        tree = ast.parse((Path(cli.__file__).parent / name).read_text())
+        literals = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Return)
+                    and isinstance(node.value, ast.Constant) and type(node.value.value) is int]
+        assert not literals, f"{name} returns literal exit codes at lines {literals}"

@@ -265,3 +265,65 @@ def test_tensorboard_keeps_every_point(tmp_path: Path) -> None:
     assert run.curves["val_loss"].notna().sum() == 100 and run.curves["val_loss"][2] == 2.0
     notes = " ".join(run.meta["notes"])
     assert "batch-level" in notes and "more than once" in notes
+
+
+# -- corrupt event files (issue 10, item 4) ---------------------------------------------------
+
+def _write_tensors(path: Path, tensors: list[tuple[str, int, object]]) -> None:
+    """An event file of raw TensorProtos (any dtype/shape), framed with correct CRCs."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        writer = RecordWriter(handle)
+        for tag, step, tensor in tensors:
+            value = summary_pb2.Summary.Value(tag=tag, tensor=tensor)
+            writer.write(event_pb2.Event(step=step, summary=summary_pb2.Summary(value=[value]))
+                         .SerializeToString())
+
+
+def test_event_checksums_are_checked(tmp_path: Path) -> None:
+    from gapdoctor.importers.tfrecord import read_records
+
+    event = tmp_path / "ok" / "train" / "events.out.tfevents.1.h.1.0.v2"
+    _write_events(event, [("epoch_loss", i, 1.0 / (i + 1)) for i in range(4)])
+    data = event.read_bytes()
+    records = read_records(event, [])
+    assert all(r.data_ok() for r in records) and len(records) == 5
+    second = records[2]  # epoch 1; flip the last byte of its payload (the float's top byte)
+    at = second.offset + 12 + len(second.data) - 1
+    flipped = tmp_path / "flip" / "train" / event.name
+    flipped.parent.mkdir(parents=True)
+    flipped.write_bytes(data[:at] + bytes([data[at] ^ 0x40]) + data[at + 1:])
+    run = load_run(tmp_path / "flip")
+    assert np.isnan(run.curves["loss"][1]) and run.curves["loss"].notna().sum() == 3
+    assert any("failed their checksum" in n for n in run.meta["notes"])
+    length = tmp_path / "length" / "train" / event.name
+    length.parent.mkdir(parents=True)
+    at = second.offset + 1  # a bit of the record's length field
+    length.write_bytes(data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:])
+    _assert_error(tmp_path / "length", "corrupt event file", "length fails the checksum")
+
+
+@pytest.mark.parametrize("kind", ["invalid_dtype", "shape_mismatch", "string_dtype"])
+def test_event_tensors_of_wrong_dtype_or_shape(tmp_path: Path, kind: str) -> None:
+    from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2
+    from tensorboard.util import tensor_util
+
+    good = tensor_util.make_tensor_proto(np.float32(0.5))
+    bad = tensor_pb2.TensorProto(dtype=1, tensor_shape=tensor_shape_pb2.TensorShapeProto())
+    if kind == "invalid_dtype":
+        bad.dtype = 0  # DT_INVALID: "Cannot convert value 0 to a TensorFlow DType"
+        bad.float_val.append(0.4)
+    elif kind == "shape_mismatch":
+        bad.float_val.extend([0.4, 0.3])  # "cannot reshape array of size 2 into shape ()"
+    else:
+        bad.dtype = 7  # DT_STRING where a number belongs
+        bad.string_val.append(b"0.4")
+    _write_tensors(tmp_path / "tb" / "train" / "events.out.tfevents.1.h.1.0.v2",
+                   [("epoch_loss", 0, good), ("epoch_loss", 1, bad)])
+    if kind == "string_dtype":  # a well-formed non-number: skipped, like a histogram
+        assert load_run(tmp_path / "tb").curves["loss"].notna().sum() == 1
+    else:
+        _assert_error(tmp_path / "tb", "corrupt event file", "'epoch_loss' at step 1")

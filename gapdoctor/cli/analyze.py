@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
-import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from gapdoctor.cli.common import UsageError, format_summary, output_path, unique_names
+from gapdoctor.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAIL_ON,
+    EXIT_OK,
+    UsageError,
+    ensure_dir,
+    format_summary,
+    output_path,
+    print_error,
+    unique_names,
+)
 from gapdoctor.diagnosis import Diagnosis
 from gapdoctor.engine import diagnose
 from gapdoctor.errors import RecordError
@@ -20,8 +29,10 @@ from gapdoctor.record.schema import RunRecord
 
 
 def _write(kind: str, path: Path, write: Callable[[Path], object]) -> None:
+    ensure_dir(path.parent, kind)
+    if path.is_dir():
+        raise UsageError(f"{path}: cannot write the {kind}: a directory is in the way")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         write(path)
     except OSError as exc:
         raise UsageError(f"{path}: cannot write the {kind} ({exc.strerror or exc})") from None
@@ -60,7 +71,7 @@ def run_analyze(paths: list[str], pdf: str | None = None, json_out: str | None =
         try:
             runs.append((path, load_run(path)))
         except RecordError as exc:
-            print(f"gapdoctor: error: {exc}", file=sys.stderr)
+            print_error(exc)
             bad += 1
     names = unique_names([run.name for _, run in runs])
     failed: list[str] = []
@@ -79,8 +90,8 @@ def run_analyze(paths: list[str], pdf: str | None = None, json_out: str | None =
             failed += [f"{name}: {f.cause} scored {f.score:.2f}" for f in diagnosis.findings
                        if f.score >= fail_on]
     if bad:
-        return 2
+        return EXIT_BAD_INPUT
     if failed:
         print(f"FAIL (--fail-on {fail_on:g}): " + "; ".join(failed))
-        return 1
-    return 0
+        return EXIT_FAIL_ON
+    return EXIT_OK

@@ -13,7 +13,6 @@ import math
 import os
 import sys
 import time
-import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -21,7 +20,16 @@ from typing import Any
 
 import pandas as pd
 
-from gapdoctor.cli.common import UsageError, safe_name, unique_names
+from gapdoctor.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    UsageError,
+    ensure_dir,
+    one_line,
+    quiet_library_warnings,
+    safe_name,
+    unique_names,
+)
 from gapdoctor.cli.progress import Progress
 from gapdoctor.diagnosis import CAUSES
 from gapdoctor.errors import RecordError
@@ -29,28 +37,29 @@ from gapdoctor.record.store import MANIFEST
 
 COLUMNS = ["path", "run_name", "source", "verdict", *[f"score_{c}" for c in CAUSES],
            "monitor", "best_value", "best_epoch", "epochs", "error", "pdf"]
-_RUN_SUFFIXES = (".json", ".csv", ".log")
+_RUN_SUFFIXES = (".json", ".csv", ".log", ".json.gz", ".csv.gz", ".log.gz")
 
 
 def expand_inputs(patterns: list[str], skip: Path | None = None) -> list[str]:
     """Paths named by ``patterns``: globs expanded, directories of runs searched one level.
 
     Raises:
-        UsageError: nothing matched at all.
+        UsageError: nothing to analyse (no match, or only folders without runs).
     """
     found: list[str] = []
-    unmatched: list[str] = []
+    empty: list[str] = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) \
             else [pattern]
-        if not matches:
-            unmatched.append(pattern)
-        for match in matches:
-            found += _runs_in(Path(match), skip)
+        runs = [run for match in matches for run in _runs_in(Path(match), skip)]
+        found += runs
+        if not runs:
+            empty.append(pattern)
     if not found:
-        raise UsageError(f"no saved runs match {' '.join(patterns)}")
-    for pattern in unmatched:
-        print(f"gapdoctor: warning: no file matches {pattern!r}", file=sys.stderr)
+        raise UsageError(f"nothing to analyse: no saved runs match {' '.join(patterns)}")
+    for pattern in empty:
+        print(f"gapdoctor: warning: no saved runs match {one_line(repr(pattern))}",
+              file=sys.stderr)
     return list(dict.fromkeys(found))
 
 
@@ -72,12 +81,12 @@ def _runs_in(path: Path, skip: Path | None = None) -> list[str]:
     for child in sorted(path.iterdir()):
         if skip is not None and child.resolve() == skip:
             continue
-        if child.is_file() and (child.suffix.lower() in _RUN_SUFFIXES
+        if child.is_file() and (child.name.lower().endswith(_RUN_SUFFIXES)
                                 or "tfevents" in child.name):
             inside.append(str(child))
         elif child.is_dir() and _is_run_dir(child):
             inside.append(str(child))
-    return inside or [str(path)]  # a dir without runs becomes a row with its error
+    return inside
 
 
 def _row(path: str) -> dict[str, Any]:
@@ -86,47 +95,74 @@ def _row(path: str) -> dict[str, Any]:
     return row
 
 
+def _analyze_one(path: str, run: Any, pdf: str | None, keep_runs: bool
+                 ) -> tuple[dict[str, Any], Any]:
+    from gapdoctor.engine import diagnose
+
+    row = _row(path)
+    try:
+        diagnosis = diagnose(run)
+    except RecordError as exc:
+        row["error"] = str(exc)
+        return row, None
+    except Exception as exc:  # a bug in one run must not sink the batch
+        row["error"] = f"internal error: {type(exc).__name__}: {exc}"
+        return row, None
+    s = diagnosis.summary
+    row.update(run_name=run.name, source=run.meta.get("source"), verdict=diagnosis.verdict,
+               monitor=s.get("monitor"), best_value=s.get("best_value"),
+               best_epoch=s.get("best_epoch"), epochs=s.get("epochs", run.n_epochs))
+    for finding in diagnosis.findings:
+        if finding.cause in CAUSES:
+            row[f"score_{finding.cause}"] = round(finding.score, 4)
+    if pdf:
+        try:
+            from gapdoctor.report import write_report
+
+            write_report(run, diagnosis, pdf)
+            row["pdf"] = pdf
+        except Exception as exc:
+            row["error"] = f"PDF failed: {type(exc).__name__}: {exc}"
+    if keep_runs:
+        run.arrays = {}  # the overview draws curves; per-sample arrays stay behind
+        return row, run
+    return row, None
+
+
 def analyze_chunk(tasks: list[tuple[str, str | None]], keep_runs: bool
                   ) -> list[tuple[dict[str, Any], Any]]:
-    """Analyse ``(path, pdf_path)`` tasks in this process; returns (row, light run) pairs."""
-    warnings.simplefilter("ignore")
-    from gapdoctor.engine import diagnose
-    from gapdoctor.importers import load_run
+    """Analyse ``(path, pdf_path)`` tasks in this process; returns (row, light run) pairs.
+
+    A CSV log appended by several fits gives one row per fit (``file.csv#fit1``, ...;
+    PDFs ``<stem>-fit1.pdf``, ...).
+    """
+    quiet_library_warnings()
+    from gapdoctor.importers import load_runs
 
     out = []
     for path, pdf in tasks:
-        row, light = _row(path), None
         try:
-            run = load_run(path)
-            diagnosis = diagnose(run)
+            runs = load_runs(path)
         except RecordError as exc:
-            row["error"] = str(exc)
-            out.append((row, None))
+            out.append(({**_row(path), "error": str(exc)}, None))
             continue
         except Exception as exc:  # a bug in one run must not sink the batch
-            row["error"] = f"internal error: {type(exc).__name__}: {exc}"
-            out.append((row, None))
+            out.append(({**_row(path), "error": f"internal error: {type(exc).__name__}: "
+                                                f"{exc}"}, None))
             continue
-        s = diagnosis.summary
-        row.update(run_name=run.name, source=run.meta.get("source"), verdict=diagnosis.verdict,
-                   monitor=s.get("monitor"), best_value=s.get("best_value"),
-                   best_epoch=s.get("best_epoch"), epochs=s.get("epochs", run.n_epochs))
-        for finding in diagnosis.findings:
-            if finding.cause in CAUSES:
-                row[f"score_{finding.cause}"] = round(finding.score, 4)
-        if pdf:
-            try:
-                from gapdoctor.report import write_report
-
-                write_report(run, diagnosis, pdf)
-                row["pdf"] = pdf
-            except Exception as exc:
-                row["error"] = f"PDF failed: {type(exc).__name__}: {exc}"
-        if keep_runs:
-            run.arrays = {}  # the overview draws curves; per-sample arrays stay behind
-            light = run
-        out.append((row, light))
+        for k, run in enumerate(runs, start=1):
+            if len(runs) == 1:
+                out.append(_analyze_one(path, run, pdf, keep_runs))
+                continue
+            fit_pdf = str(Path(pdf).with_name(f"{Path(pdf).stem}-fit{k}.pdf")) if pdf else None
+            out.append(_analyze_one(f"{path}#fit{k}", run, fit_pdf, keep_runs))
     return out
+
+
+def _stem(path: str) -> str:
+    name = Path(path.rstrip("/\\")).name
+    name = name[:-3] if name.lower().endswith(".gz") else name
+    return Path(name).stem or "run"
 
 
 def _chunks(items: list[Any], jobs: int) -> list[list[Any]]:
@@ -164,13 +200,9 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
     started = time.perf_counter()
     out_dir = Path(out)
     paths = expand_inputs(patterns, skip=out_dir.resolve())
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"{out_dir}: cannot create the output directory "
-                         f"({exc.strerror or exc})") from None
+    ensure_dir(out_dir, "batch output")
     jobs = jobs or os.cpu_count() or 1
-    stems = unique_names([safe_name(Path(p.rstrip("/\\")).stem or "run") for p in paths])
+    stems = unique_names([safe_name(_stem(p)) for p in paths])
     tasks = [(p, str(out_dir / f"{stem}.pdf") if pdf else None)
              for p, stem in zip(paths, stems, strict=True)]
     pairs = _execute(tasks, jobs, keep_runs=pdf)
@@ -203,6 +235,6 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
     print("wrote " + ", ".join(wrote))
     if not ok.any():
         print(f"gapdoctor: error: none of the {len(summary)} runs could be read "
-              f"(see {out_dir / 'summary.csv'})", file=sys.stderr)
-        return 2
-    return 0
+              f"(see {one_line(out_dir / 'summary.csv')})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK

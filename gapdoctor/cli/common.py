@@ -1,8 +1,11 @@
-"""Helpers shared by the subcommands: output paths, unique names and the text summary."""
+"""Helpers shared by the subcommands: exit codes, error lines, warnings, output paths,
+unique names and the text summary."""
 
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +13,72 @@ from gapdoctor.diagnosis import Diagnosis
 from gapdoctor.errors import GapDoctorError
 from gapdoctor.record.schema import RunRecord
 
+# Exit codes (see ``gapdoctor --help``): a CI gate reads 1 as "a finding crossed --fail-on".
+EXIT_OK, EXIT_FAIL_ON, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C (128 + SIGINT)
+
+# numpy's floating-point complaints about NaN-padded curves, and known layout chatter of
+# the plotting libraries: expected while analysing partial runs, and not the user's to fix
+_NOISY_MESSAGES = (r"Mean of empty slice|invalid value encountered|divide by zero encountered"
+                   r"|overflow encountered|underflow encountered|Degrees of freedom <= 0"
+                   r"|All-NaN (slice|axis) encountered|Precision loss occurred"
+                   r"|[Tt]ight.?layout|constrained.?layout|Glyph \d+|findfont")
+_LIBRARIES = r"(numpy|pandas|scipy|sklearn|matplotlib|reportlab|PIL)(\.|$)"
+
 
 class UsageError(GapDoctorError):
     """A bad command-line value (an output that cannot be written, no inputs, ...)."""
+
+
+def one_line(text: object) -> str:
+    """``text`` with control characters (newlines, tabs, ...) escaped, so it is one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def print_error(message: object) -> None:
+    """The one stderr line of a bad input: ``gapdoctor: error: <message>``."""
+    print(f"gapdoctor: error: {one_line(message)}", file=sys.stderr, flush=True)
+
+
+def _format_warning(message: Warning | str, category: type[Warning], filename: str,
+                    lineno: int, line: str | None = None) -> str:
+    where = "" if "gapdoctor" in Path(filename).parts else f" ({category.__name__})"
+    return f"gapdoctor: warning: {one_line(message)}{where}\n"
+
+
+def quiet_library_warnings() -> None:
+    """Hide the libraries' known noise, keep every other warning (one line each).
+
+    Only numpy's NaN/overflow RuntimeWarnings, the plotting libraries' layout chatter, and
+    Future/Deprecation warnings raised inside the scientific libraries are ignored; the
+    record loader's and the report's own warnings still print. ``python -W ...`` or
+    ``PYTHONWARNINGS`` overrides all of this.
+    """
+    warnings.formatwarning = _format_warning
+    if sys.warnoptions:
+        return
+    warnings.filterwarnings("ignore", message=_NOISY_MESSAGES)
+    for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
+        warnings.filterwarnings("ignore", category=category, module=_LIBRARIES)
+
+
+def ensure_dir(directory: Path, what: str) -> None:
+    """Create ``directory`` (and parents) for ``what``; UsageError saying why it cannot be.
+
+    Raises:
+        UsageError: a parent is a regular file, or the directory cannot be created.
+    """
+    for parent in (directory, *directory.parents):
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise UsageError(f"{directory}: cannot write the {what} there: {parent} is a "
+                                 "file, not a directory")
+            break
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{directory}: cannot create the folder for the {what} "
+                         f"({exc.strerror or exc})") from None
 
 
 def unique_names(names: list[str]) -> list[str]:

@@ -12,17 +12,29 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-import warnings
 from collections.abc import Sequence
 
+from gapdoctor.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAIL_ON,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    print_error,
+    quiet_library_warnings,
+)
 from gapdoctor.errors import GapDoctorError
 
-EXIT_OK, EXIT_FAIL_ON, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAIL_ON", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_OK",
+           "build_parser", "main"]
 
-_EPILOG = """\
-exit codes: 0 done; 1 a finding scored >= --fail-on; 2 bad input or usage; 3 internal error.
-Saved runs: a gapdoctor run directory (or its record.json), a Keras History JSON,
-a keras.callbacks.CSVLogger CSV, or a keras.callbacks.TensorBoard log directory."""
+_EPILOG = f"""\
+exit codes: {EXIT_OK} done; {EXIT_FAIL_ON} a finding scored >= --fail-on; {EXIT_BAD_INPUT} bad input \
+or usage; {EXIT_INTERNAL} internal error.
+Saved runs: a gapdoctor run directory (its record.json, or the output_dir holding runs:
+the newest is read), a Keras History JSON (also pandas to_json, Hugging Face
+trainer_state.json), a keras.callbacks.CSVLogger CSV (FILE#fit2 picks one fit of a file
+appended by several), or a keras.callbacks.TensorBoard log directory; .gz files too."""
 
 
 def _score(text: str) -> float:
@@ -112,16 +124,15 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    if not sys.warnoptions:  # keep CI logs to our own lines; `python -W ...` shows them
-        warnings.simplefilter("ignore")
+    quiet_library_warnings()
     try:
         return _run(args)
     except GapDoctorError as exc:
-        print(f"gapdoctor: error: {exc}", file=sys.stderr)
+        print_error(exc)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("gapdoctor: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except Exception:  # a bug: show it, but never with exit code 1 (a CI gate reads 1)

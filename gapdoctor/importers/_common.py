@@ -5,7 +5,10 @@ Nothing here imports TensorFlow or Keras.
 
 from __future__ import annotations
 
+import gzip
+import io
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +16,13 @@ import numpy as np
 import pandas as pd
 
 from gapdoctor.errors import RecordError
+from gapdoctor.importers._numbers import is_finite_int
 from gapdoctor.record.schema import RunRecord, metric_mode, pick_monitor
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)", re.I)
+
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_UNZIPPED = 512 << 20  # a gzip bomb stops here
 
 # Keras logs keys that mean "the learning rate in effect"; the record calls it ``lr``.
 LR_KEYS = ("lr", "learning_rate")
@@ -27,17 +34,50 @@ _REGRESSION = ("mean_absolute", "mean_squared", "mae", "mse", "rmse", "huber", "
                "r2_score", "msle", "mape")
 
 
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when it is gzip (``.csv.gz``, ``.json.gz``)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if data[:2] != GZIP_MAGIC:
+        return data
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+            out = handle.read(MAX_UNZIPPED + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise RecordError(f"{path}: corrupt gzip file ({exc})") from None
+    if len(out) > MAX_UNZIPPED:
+        raise RecordError(f"{path}: unzips to more than {MAX_UNZIPPED >> 20} MiB; not a "
+                          "training log")
+    return out
+
+
 def read_text(path: Path, text: str | None = None) -> str:
     """The file's text (``text`` if already read); RecordError if not UTF-8 or blank."""
     if text is None:
+        data = read_bytes(path)
+        sniff_binary(path, data[:8192])
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise RecordError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") \
                 from None
     if not text.strip():
         raise RecordError(f"{path}: empty file")
     return text
+
+
+def show(text: object, width: int = 40) -> str:
+    """``text`` quoted for a one-line message: control characters escaped, long text cut."""
+    shown = repr(str(text))
+    return shown if len(shown) <= width else shown[:width - 4] + "...'"
+
+
+def run_stem(path: Path) -> str:
+    """A run name from a file name: ``h.csv.gz`` -> ``h``."""
+    name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
+    return Path(name).stem or name
 
 
 def sniff_binary(path: Path, head: bytes) -> None:
@@ -121,9 +161,16 @@ def finish_record(path: Path, curves: pd.DataFrame, source: str, run_name: str,
     if curves.isna().all().all():
         raise RecordError(f"{path}: every value is NaN or empty ({len(curves)} epochs, "
                           f"columns {', '.join(map(str, curves.columns[:6]))})")
+    infinite = [str(c) for c in curves.columns if np.isinf(curves[c].to_numpy()).any()]
+    if infinite:
+        notes = [*notes, f"infinite values (a diverged run, or numbers beyond the float "
+                 f"range) in {', '.join(infinite[:4])}: read as non-finite"]
     if "lr" not in curves.columns and "learning_rate" in curves.columns:
         curves = curves.rename(columns={"learning_rate": "lr"})
-    curves.index = pd.Index(curves.index.astype(int), name="epoch")
+    index = pd.to_numeric(pd.Series(curves.index), errors="coerce")
+    if not index.map(is_finite_int).all():
+        raise RecordError(f"{path}: epoch numbers must be whole numbers from 0 to 10^9")
+    curves.index = pd.Index(index.astype("int64").to_numpy(), name="epoch")
     curves.columns = [str(c) for c in curves.columns]
     record = RunRecord.empty(source=source, run_name=run_name)
     record.meta.update(meta or {})

@@ -1,9 +1,14 @@
-"""A ``keras.callbacks.CSVLogger`` file -> ``RunRecord``.
+"""A ``keras.callbacks.CSVLogger`` file (or a CSV shaped like one) -> ``RunRecord``.
 
 CSVLogger writes one row per epoch: ``epoch`` then the sorted ``logs`` keys. Skipped
 validations (``validation_freq > 1``) are written as ``NA``; non-scalar logs (e.g.
 ``F1Score(average=None)``) as quoted numpy arrays such as ``"[0.1 0.2]"``, which become one
 column per element (``f1_score_0``, ...) or are dropped with a note when they cannot be.
+
+Real files also carry a title line above the header, capitalised or PyTorch-style names
+(``Epoch``, ``Val_Loss``, ``train_acc``: renamed to Keras's), numbers written as
+``tensor(0.27)``, and several fits appended to one file (``append=True``): the file is split
+into its fits and ``read_csv_logger`` returns the last, ``read_csv_fits`` every one.
 
 Example:
     >>> run = read_csv_logger("training.log")     # doctest: +SKIP
@@ -13,8 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from pathlib import Path
 
@@ -26,86 +29,138 @@ from gapdoctor.importers._common import (
     finish_record,
     parse_array_cell,
     read_text,
+    run_stem,
+    show,
 )
+from gapdoctor.importers._numbers import is_finite_int, numeric_series
+from gapdoctor.importers.csv_layout import NOT_A_LOG, read_layout, split_fits
+from gapdoctor.importers.names import INDEX_KEYS, STEP_KEYS, keras_names
 from gapdoctor.record.schema import RunRecord
 
 SOURCE = "csv_logger"
-_NA = ["NA", "N/A", "nan", "NaN", "NAN", "-nan", "null", "None", ""]
+_NA = frozenset({"NA", "N/A", "nan", "NaN", "NAN", "-nan", "null", "None", ""})
 
 
-def _separator(header: str) -> str:
-    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else ","
-
-
-def _read_frame(path: Path, text: str) -> pd.DataFrame:
-    sep = _separator(text.lstrip().splitlines()[0])
-    rows = csv.reader(io.StringIO(text.lstrip()), delimiter=sep)
-    width = len(next(rows))
-    for line, row in enumerate(rows, start=2):
-        if row and len(row) != width:
-            raise RecordError(f"{path}: malformed CSV (row {line} has {len(row)} fields, "
-                              f"the header {width})")
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, na_values=_NA,
-                            keep_default_na=False, skipinitialspace=True, index_col=False,
-                            quoting=csv.QUOTE_MINIMAL)
-    except pd.errors.EmptyDataError:
-        raise RecordError(f"{path}: empty file") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise RecordError(f"{path}: malformed CSV ({first})") from None
-    if frame.empty:
-        raise RecordError(f"{path}: CSV has a header but no rows (no epoch finished?)")
-    return frame
-
-
-def _column(name: str, series: pd.Series, notes: list[str]) -> dict[str, list[float]]:
+def _column(name: str, cells: list[str], notes: list[str], wrapped: list[str]
+            ) -> dict[str, list[float]]:
     """One numeric column, several for array cells, none (with a note) for text."""
-    numeric = pd.to_numeric(series, errors="coerce")
+    series = pd.Series([None if c in _NA else c for c in cells], dtype=object)
+    numeric, used_forms = numeric_series(series)
     bad = series.notna() & numeric.isna()
     if not bad.any():
-        return {name: numeric.astype(float).tolist()}
-    cells = [None if pd.isna(v) else parse_array_cell(str(v)) for v in series]
-    if all(c is not None or pd.isna(v) for c, v in zip(cells, series, strict=True)):
-        return expand_arrays(name, cells, notes) or {}
-    example = str(series[bad].iloc[0])[:30]
-    notes.append(f"column '{name}' holds text such as {example!r}; dropped")
+        if used_forms:
+            wrapped.append(str(series[series.notna()].iloc[0]))
+        return {name: numeric.tolist()}
+    arrays = [None if v is None else parse_array_cell(str(v)) for v in series]
+    if all(a is not None or v is None for a, v in zip(arrays, series, strict=True)):
+        return expand_arrays(name, arrays, notes) or {}
+    notes.append(f"column {show(name)} holds text such as {show(series[bad].iloc[0], 30)}; "
+                 "dropped")
     return {}
 
 
-def read_csv_logger(path: str | os.PathLike[str], text: str | None = None) -> RunRecord:
-    """Read a CSVLogger CSV into a ``RunRecord`` (``source='csv_logger'``).
+def _table(path: Path, text: str | None) -> tuple[pd.DataFrame, list[float] | None,
+                                                   list[int], list[str]]:
+    """All rows as numeric columns, the epoch of each row (None without an epoch column),
+    the rows where a header repeats, and the notes."""
+    layout = read_layout(path, read_text(path, text))
+    notes = layout.notes
+    names = keras_names(layout.header, notes)
+    columns: dict[str, list[float]] = {}
+    epochs: list[float] | None = None
+    wrapped: list[str] = []
+    for i, name in enumerate(names):
+        cells = [row[i] for row in layout.rows]
+        if not name or name.startswith("Unnamed:"):
+            continue
+        if name in columns or (name in INDEX_KEYS and epochs is not None):
+            notes.append(f"column {show(name)} appears twice; kept the first")
+        elif name in INDEX_KEYS:
+            epochs = numeric_series(pd.Series([c or None for c in cells], dtype=object))[0] \
+                .tolist()
+            if not all(is_finite_int(e) for e in epochs):
+                raise RecordError(f"{path}: the {show(layout.header[i])} column holds values "
+                                  "that are not epoch numbers (whole numbers from 0)")
+        elif name in STEP_KEYS:
+            notes.append(f"column {show(name)} ignored: the record counts epochs")
+        else:
+            columns.update(_column(name, cells, notes, wrapped))
+    if wrapped:
+        notes.append(f"numbers written as text such as {show(wrapped[0], 30)} read as numbers")
+    if not columns:
+        raise RecordError(f"{path}: {NOT_A_LOG}: no numeric columns (header: "
+                          f"{show(', '.join(layout.header), 80)})")
+    return pd.DataFrame(columns), epochs, layout.fit_starts, notes
+
+
+def _fit_records(path: Path, text: str | None) -> list[tuple[pd.DataFrame, list[str]]]:
+    """The curves and notes of each fit the file holds, in file order."""
+    table, epochs, starts, notes = _table(path, text)
+    if epochs is None:
+        notes.append("no 'epoch' column: rows taken as epochs 0, 1, ...")
+        fits = [(a, b, False) for a, b in zip(starts, starts[1:] + [len(table)], strict=True)
+                if a < b]
+    else:
+        fits = split_fits(epochs, starts)
+    out = []
+    for a, b, resumed in fits:
+        curves = table.iloc[a:b].copy()
+        fit_notes = list(notes)
+        curves.index = pd.Index([int(e) for e in epochs[a:b]] if epochs is not None
+                                else range(b - a), name="epoch")
+        if resumed:
+            fit_notes.append("the epoch count steps back inside this fit (a fit resumed "
+                             "with initial_epoch?): kept the latest row of each epoch")
+            curves = curves[~curves.index.duplicated(keep="last")]
+        out.append((curves.sort_index(), fit_notes))
+    return out
+
+
+def _fits_note(path: Path, k: int, n: int, curves: pd.DataFrame) -> str:
+    where = f"epochs {curves.index.min()}-{curves.index.max()}" if len(curves) else "no rows"
+    return (f"{path.name} holds {n} fits (the epoch count restarts: CSVLogger(append=True) "
+            f"over several fits?); this is fit {k} of {n} ({where})")
+
+
+def read_csv_fits(path: str | os.PathLike[str], text: str | None = None) -> list[RunRecord]:
+    """Every fit of a CSV log as its own ``RunRecord``, named ``<stem>#fit<k>`` when the
+    file holds several.
 
     Raises:
-        RecordError: empty or malformed CSV, no numeric column, a bad ``epoch`` column.
+        RecordError: empty or malformed CSV, not a log, no numeric column, bad epochs.
     """
     path = Path(path)
-    text = read_text(path, text)
-    frame = _read_frame(path, text)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    notes: list[str] = []
-    if "epoch" in frame.columns:
-        epochs = pd.to_numeric(frame.pop("epoch"), errors="coerce")
-        if epochs.isna().any() or (epochs % 1 != 0).any() or (epochs < 0).any():
-            raise RecordError(f"{path}: the 'epoch' column holds values that are not "
-                              "epoch numbers (non-negative integers)")
-        index = epochs.astype(int)
-    else:
-        notes.append("no 'epoch' column: rows taken as epochs 0, 1, ...")
-        index = pd.Series(range(len(frame)))
-    columns: dict[str, list[float]] = {}
-    for name in frame.columns:
-        if name.startswith("Unnamed:"):
-            continue
-        columns.update(_column(name, frame[name], notes))
-    if not columns:
-        raise RecordError(f"{path}: no numeric columns (header: {', '.join(frame.columns)[:80]})")
-    curves = pd.DataFrame(columns, index=pd.Index(index.to_numpy(), name="epoch"))
-    if curves.index.duplicated().any():
-        notes.append("some epochs appear more than once (CSVLogger(append=True) over "
-                     "several fits?): kept the last row of each")
-        curves = curves[~curves.index.duplicated(keep="last")]
-    curves = curves.sort_index()
-    return finish_record(path, curves, SOURCE, path.stem, notes)
+    fits = _fit_records(path, text)
+    stem = run_stem(path)
+    if len(fits) == 1:
+        return [finish_record(path, fits[0][0], SOURCE, stem, fits[0][1])]
+    return [finish_record(path, curves, SOURCE, f"{stem}#fit{k}",
+                          [_fits_note(path, k, len(fits), curves), *notes])
+            for k, (curves, notes) in enumerate(fits, start=1)]
+
+
+def read_csv_logger(path: str | os.PathLike[str], text: str | None = None,
+                    fit: int | None = None) -> RunRecord:
+    """Read a CSVLogger CSV into a ``RunRecord`` (``source='csv_logger'``).
+
+    Args:
+        path: the CSV file (``.csv``, ``.log``, ``.csv.gz``).
+        text: its text, when already read.
+        fit: which fit (1-based) of a file appended by several fits. Defaults to the last.
+
+    Raises:
+        RecordError: empty or malformed CSV, not a log, no numeric column, bad epochs, or
+            no such fit.
+    """
+    path = Path(path)
+    fits = _fit_records(path, text)
+    n = len(fits)
+    k = n if fit is None else fit
+    if not 1 <= k <= n:
+        raise RecordError(f"{path}: has {n} fit(s); fit{k} does not exist")
+    curves, notes = fits[k - 1]
+    if n > 1:
+        notes = [_fits_note(path, k, n, curves) + ("; analysed the last (gapdoctor batch "
+                 f"analyses each, or pass {path.name}#fit1 ...)" if fit is None else ""),
+                 *notes]
+    return finish_record(path, curves, SOURCE, run_stem(path), notes)

@@ -1,8 +1,14 @@
 """A Keras ``History`` saved as JSON -> ``RunRecord``.
 
 Reads ``json.dump(history.history)`` (``{"loss": [...], "val_loss": [...]}``), the same
-wrapped as ``{"history": {...}, "epoch": [...], "params": {...}}``, and the two shapes
-pandas writes (``DataFrame(history.history).to_json()`` column-wise or ``orient="records"``).
+wrapped as ``{"history": {...}, "epoch": [...], "params": {...}}``, every shape pandas'
+``to_json`` writes (see :mod:`gapdoctor.importers.pandas_json`) and, through
+:mod:`gapdoctor.importers.hf_trainer`, a Hugging Face ``trainer_state.json``.
+
+Real files also hold numbers saved as strings (``json.dump(..., default=str)`` writes
+``"0.27"``; ``"np.float32(0.27)"`` and ``"tensor(0.27)"`` occur too): read as numbers.
+Keys that are not per-epoch lists (``"timestamp": "..."``) are ignored with a note;
+PyTorch-style and capitalised names (``train_loss``, ``Val_Acc``) are renamed to Keras's.
 
 ``val_*`` lists shorter than the training ones come from ``fit(validation_freq=k)``: Keras
 validates on epochs k, 2k, ... (1-based), so such a list is placed on those epochs and the
@@ -26,45 +32,66 @@ import numpy as np
 import pandas as pd
 
 from gapdoctor.errors import RecordError
-from gapdoctor.importers._common import expand_arrays, finish_record, read_text
+from gapdoctor.importers._common import (
+    expand_arrays,
+    finish_record,
+    read_text,
+    run_stem,
+    show,
+)
+from gapdoctor.importers._numbers import is_finite_int, to_float
+from gapdoctor.importers.names import INDEX_KEYS, STEP_KEYS, keras_names
+from gapdoctor.importers.pandas_json import pandas_columns
 from gapdoctor.record.schema import RunRecord
 
 SOURCE = "keras_history"
+NOT_A_LOG = "not a training log (expected an object of metric lists like {\"loss\": [...]})"
+_JSON_KIND = {type(None): "null", bool: "true/false", str: "string", int: "number",
+              float: "number", list: "list"}
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+class _NotAList(Exception):
+    """A key whose value is not a per-epoch list: metadata, ignored unless nothing is left."""
 
 
-def _values(path: Path, key: str, raw: Any, notes: list[str]) -> dict[str, list[float]]:
-    """Validate one History entry; returns one column (or several for array values)."""
+def _kind(value: Any) -> str:
+    return f"a {type(value).__name__}" if value is not None else "null"
+
+
+def _values(path: Path, key: str, raw: Any, notes: list[str], texts: list[str]
+            ) -> dict[str, list[float]]:
+    """One History entry as one column (or several for array values).
+
+    Raises:
+        _NotAList: the value is not a list (or holds no number at all).
+        RecordError: a list mixing numbers with values that are not numbers.
+    """
     if isinstance(raw, dict):  # pandas column-wise JSON: {"0": v0, "1": v1, ...}
         try:
             raw = [raw[k] for k in sorted(raw, key=int)]
-        except ValueError:
-            raise RecordError(f"{path}: '{key}' is an object whose keys are not epoch "
-                              "numbers; expected a list of numbers") from None
+        except (ValueError, TypeError):
+            raise _NotAList(f"{show(key)} is an object whose keys are not epoch numbers; "
+                            "expected a list of numbers") from None
     if not isinstance(raw, list):
-        raise RecordError(f"{path}: '{key}' is a {type(raw).__name__}, expected a list of "
-                          "numbers (one per epoch)")
+        raise _NotAList(f"{show(key)} is {_kind(raw)}, expected a list of numbers (one per "
+                        "epoch)")
     if raw and all(isinstance(v, list) or v is None for v in raw) \
             and any(isinstance(v, list) for v in raw):
         cells = []
         for i, v in enumerate(raw):
-            nums = None if v is None else [_number(x) for x in v]
+            nums = None if v is None else [to_float(x) for x in v]
             if nums is not None and None in nums:
-                raise RecordError(f"{path}: '{key}'[{i}] holds a non-number")
+                raise RecordError(f"{path}: {show(key)}[{i}] holds a non-number")
             cells.append(nums)
         return expand_arrays(key, cells, notes) or {}
-    out = []
-    for i, v in enumerate(raw):
-        num = math.nan if v is None else _number(v)
-        if num is None:
-            raise RecordError(f"{path}: '{key}'[{i}] is a {type(v).__name__} ({v!r:.40}), "
-                              "expected a number")
-        out.append(num)
+    out = [math.nan if v is None else to_float(v) for v in raw]
+    if None in out:
+        i = out.index(None)
+        what = (f"{show(key)}[{i}] is {_kind(raw[i])} ({show(raw[i])}), expected a number")
+        if not any(v is not None and raw[j] is not None for j, v in enumerate(out)):
+            raise _NotAList(what)  # not one number: a list of labels or timestamps
+        raise RecordError(f"{path}: {what}")
+    texts += [v for v in raw[:1] if isinstance(v, str)]
     return {key: out}
 
 
@@ -98,12 +125,23 @@ def _align(path: Path, columns: dict[str, list[float]], notes: list[str]) -> pd.
                 notes.append(note)
         elif n:
             full[n_epochs - n:] = values
-            notes.append(f"'{key}' has {n} values for {n_epochs} epochs: aligned to the "
-                         "last epochs")
+            notes.append(f"{show(key)} has {n} values for {n_epochs} epochs: aligned to "
+                         "the last epochs")
         else:
-            notes.append(f"'{key}' is empty")
+            notes.append(f"{show(key)} is empty")
         frame[key] = full
     return pd.DataFrame(frame, index=pd.RangeIndex(n_epochs, name="epoch"))
+
+
+def _epochs(raw: Any) -> list[int] | None:
+    """A list of distinct epoch numbers, or None."""
+    if not isinstance(raw, list):
+        return None
+    values = [to_float(v) for v in raw]
+    if not all(v is not None and is_finite_int(v) for v in values) \
+            or len(set(values)) != len(values):
+        return None
+    return [int(v) for v in values]  # type: ignore[arg-type]
 
 
 def history_from_obj(path: Path, obj: Any) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
@@ -111,50 +149,84 @@ def history_from_obj(path: Path, obj: Any) -> tuple[pd.DataFrame, dict[str, Any]
     notes: list[str] = []
     meta: dict[str, Any] = {}
     epochs = None
-    if isinstance(obj, list):  # pandas orient="records": one object per epoch
-        if not obj or not all(isinstance(row, dict) for row in obj):
-            raise RecordError(f"{path}: a JSON list, but not a list of per-epoch objects")
-        keys = list(dict.fromkeys(k for row in obj for k in row))
-        obj = {k: [row.get(k) for row in obj] for k in keys}
-    if not isinstance(obj, dict):
-        raise RecordError(f"{path}: JSON {type(obj).__name__}, expected an object of "
-                          "metric lists like {\"loss\": [...]}")
-    if isinstance(obj.get("history"), dict):
+    if isinstance(obj, dict) and isinstance(obj.get("history"), dict):
         params = obj.get("params")
-        if isinstance(params, dict) and isinstance(params.get("epochs"), int):
-            meta["epochs_planned"] = params["epochs"]
-        if isinstance(obj.get("epoch"), list) and all(
-                isinstance(e, int) and not isinstance(e, bool) for e in obj["epoch"]):
-            epochs = obj["epoch"]
+        if isinstance(params, dict) and is_finite_int(to_float(params.get("epochs")) or -1.0):
+            meta["epochs_planned"] = int(params["epochs"])
+        epochs = _epochs(obj.get("epoch"))
         obj = obj["history"]
+    shaped = pandas_columns(path, obj)
+    if shaped is not None:
+        obj, index, orient = shaped
+        epochs = _epochs(index) if index is not None else epochs
+        if orient != "records":
+            notes.append(f"read as pandas to_json(orient={orient!r})")
+    if isinstance(obj, list):
+        raise RecordError(f"{path}: a JSON list, but not a list of per-epoch objects; "
+                          f"{NOT_A_LOG}")
+    if not isinstance(obj, dict):
+        raise RecordError(f"{path}: JSON {_JSON_KIND.get(type(obj), 'value')}, {NOT_A_LOG}")
     if not obj:
         raise RecordError(f"{path}: no metric lists (empty JSON object)")
+    keys = [str(k) for k in obj]
+    raws = dict(zip(keras_names(keys, notes), obj.values(), strict=True))
     columns: dict[str, list[float]] = {}
-    for key, raw in obj.items():
-        columns.update(_values(path, str(key), raw, notes))
+    ignored: list[str] = []
+    texts: list[str] = []
+    for key, raw in raws.items():
+        if key in INDEX_KEYS:
+            epochs = _epochs(raw) or epochs
+            continue
+        if key in STEP_KEYS:
+            notes.append(f"{show(key)} ignored: the record counts epochs")
+            continue
+        try:
+            columns.update(_values(path, key, raw, notes, texts))
+        except _NotAList as exc:
+            ignored.append(str(exc))
     if not columns:
-        raise RecordError(f"{path}: no numeric metric lists")
+        raise RecordError(f"{path}: no numeric metric lists" + (f" ({ignored[0]})"
+                                                                 if ignored else ""))
+    if ignored:
+        notes.append(f"ignored {len(ignored)} key(s) that are not per-epoch number lists: "
+                     + "; ".join(ignored[:3]))
+    if texts:
+        notes.append(f"numbers saved as text such as {show(texts[0], 30)} read as numbers")
     curves = _align(path, columns, notes)
-    if epochs is not None and len(epochs) == len(curves) and len(set(epochs)) == len(epochs):
+    if epochs is not None and len(epochs) == len(curves):
         curves.index = pd.Index(epochs, name="epoch")
+        curves = curves.sort_index()
     return curves, meta, notes
 
 
-def read_history_json(path: str | os.PathLike[str], text: str | None = None) -> RunRecord:
-    """Read a Keras History JSON file into a ``RunRecord`` (``source='keras_history'``).
-
-    Raises:
-        RecordError: empty, truncated or invalid JSON, or values of the wrong type.
-    """
-    path = Path(path)
-    text = read_text(path, text)
+def parse_json(path: Path, text: str) -> Any:
+    """``json.loads(text)``; RecordError naming truncated or invalid JSON."""
     try:
-        obj = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         opens = text.count("{") + text.count("[") - text.count("}") - text.count("]")
         truncated = exc.pos >= len(text.rstrip()) - 2 or opens > 0
         what = "truncated JSON" if truncated else "invalid JSON"
         raise RecordError(f"{path}: {what} ({exc.msg} at line {exc.lineno}, column "
                           f"{exc.colno})") from None
+    except RecursionError:
+        raise RecordError(f"{path}: JSON nested too deeply to be a training log") from None
+
+
+def read_history_json(path: str | os.PathLike[str], text: str | None = None) -> RunRecord:
+    """Read a Keras History JSON file into a ``RunRecord`` (``source='keras_history'``).
+
+    A Hugging Face ``trainer_state.json`` is handed to
+    :func:`gapdoctor.importers.hf_trainer.read_trainer_state`.
+
+    Raises:
+        RecordError: empty, truncated or invalid JSON, or values of the wrong type.
+    """
+    path = Path(path)
+    obj = parse_json(path, read_text(path, text))
+    from gapdoctor.importers.hf_trainer import is_trainer_state, read_trainer_state
+
+    if is_trainer_state(obj):
+        return read_trainer_state(path, obj)
     curves, meta, notes = history_from_obj(path, obj)
-    return finish_record(path, curves, SOURCE, path.stem, notes, meta)
+    return finish_record(path, curves, SOURCE, run_stem(path), notes, meta)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +27,15 @@ import numpy as np
 import pandas as pd
 
 from gapdoctor.errors import RecordError
-from gapdoctor.importers._common import finish_record
+from gapdoctor.importers._common import finish_record, show
+from gapdoctor.importers.tfrecord import read_records
 from gapdoctor.record.schema import RunRecord
 
 SOURCE = "tensorboard"
 EVENT_GLOB = "*tfevents*"
 _VAL_DIRS = ("validation", "val", "eval", "valid")
 _STAMP = re.compile(r"tfevents\.(\d+)")
+_MAX_SPAN = 1_000_000  # epochs between the first and last step, beyond which no reindexing
 
 
 def event_files(path: Path) -> list[Path]:
@@ -46,25 +47,12 @@ def event_files(path: Path) -> list[Path]:
     return sorted(f for f in found if f.is_file())
 
 
-def _records(path: Path, notes: list[str]) -> list[bytes]:
-    """The payloads of a TFRecord file (length, crc, data, crc); a torn tail is noted."""
-    data = path.read_bytes()
-    out, pos = [], 0
-    while pos < len(data):
-        if pos + 12 > len(data):
-            notes.append(f"{path.name}: ends in a partial record (still being written?)")
-            break
-        (length,) = struct.unpack_from("<Q", data, pos)
-        end = pos + 12 + length + 4
-        if end > len(data):
-            notes.append(f"{path.name}: ends in a partial record (still being written?)")
-            break
-        out.append(data[pos + 12:pos + 12 + length])
-        pos = end
-    return out
-
-
 def _scalar(value: Any) -> float | None:
+    """The number a summary value holds; None for non-scalars (histograms, images, ...).
+
+    Raises:
+        ValueError: a tensor whose dtype, shape and content disagree (a corrupt record).
+    """
     from tensorboard.util import tensor_util
 
     kind = value.WhichOneof("value")
@@ -72,7 +60,11 @@ def _scalar(value: Any) -> float | None:
         return float(value.simple_value)
     if kind != "tensor":
         return None
-    array = tensor_util.make_ndarray(value.tensor)
+    try:
+        array = tensor_util.make_ndarray(value.tensor)
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError, MemoryError) as exc:
+        raise ValueError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) \
+            from None
     if array.size != 1 or array.dtype.kind not in "fiub":
         return None
     return float(array.reshape(()))
@@ -104,6 +96,35 @@ def _keras_meta(value: Any) -> dict[str, Any]:
         model["output_units"] = last.get("units")
     meta["model"] = model
     return meta
+
+
+def _values(file: Path, event: Any, split: str, meta: dict[str, Any], notes: list[str],
+            skipped: set[str]) -> dict[str, Any]:
+    """``{column: (number, is_epoch_tag)}`` of one event (``_meta`` from the keras tag).
+
+    Raises:
+        RecordError: a scalar tag holds a tensor whose dtype or shape is corrupt.
+    """
+    out: dict[str, Any] = {}
+    for value in event.summary.value:
+        if value.tag == "keras" and split == "train" and not meta:
+            try:
+                out["_meta"] = _keras_meta(value)
+            except (ValueError, KeyError, AttributeError, IndexError, TypeError,
+                    RecursionError):
+                notes.append("could not parse the model config in the 'keras' tag")
+            continue
+        column = _column(value.tag, split)
+        try:
+            number = _scalar(value) if column else None
+        except ValueError as exc:
+            raise RecordError(f"{file}: corrupt event file (tag {show(value.tag)} at step "
+                              f"{event.step}: {show(exc, 60)})") from None
+        if number is None:
+            skipped.add(value.tag)
+            continue
+        out[column] = (number, value.tag.startswith("epoch_"))
+    return out
 
 
 def _column(tag: str, split: str) -> str | None:
@@ -162,28 +183,30 @@ def read_tensorboard(path: str | os.PathLike[str]) -> RunRecord:
     meta: dict[str, Any] = {}
     points: list[tuple[str, int, float, float, bool]] = []  # column, step, time, value, epoch_*
     skipped: set[str] = set()
+    bad_crc = 0
     for file in sorted(files, key=_order):
         split = _split(file)
-        for payload in _records(file, notes):
+        for record in read_records(file, notes):
             try:
-                event = event_pb2.Event.FromString(payload)
-            except DecodeError:
-                raise RecordError(f"{file}: corrupt event file (a record is not an "
-                                  "Event protobuf)") from None
-            for value in event.summary.value:
-                if value.tag == "keras" and split == "train" and not meta:
-                    try:
-                        meta = _keras_meta(value)
-                    except (ValueError, KeyError, AttributeError, IndexError, TypeError):
-                        notes.append("could not parse the model config in the 'keras' tag")
+                event = event_pb2.Event.FromString(record.data)
+            except (DecodeError, RuntimeWarning):
+                if not record.data_ok():
+                    bad_crc += 1
                     continue
-                column = _column(value.tag, split)
-                number = _scalar(value) if column else None
-                if number is None:
-                    skipped.add(value.tag)
-                    continue
-                points.append((column, int(event.step), float(event.wall_time), number,
-                               value.tag.startswith("epoch_")))
+                raise RecordError(f"{file}: corrupt event file (record at byte "
+                                  f"{record.offset} is not an Event protobuf)") from None
+            used = _values(file, event, split, meta, notes, skipped)
+            if used and not record.data_ok():
+                bad_crc += 1
+                continue
+            if used and not meta and split == "train":
+                meta.update(used.pop("_meta", {}))
+            used.pop("_meta", None)
+            points += [(column, int(event.step), float(event.wall_time), number, keras)
+                       for column, (number, keras) in used.items()]
+    if bad_crc:
+        notes.append(f"{bad_crc} record(s) failed their checksum (corrupt bytes) and were "
+                     "skipped")
     if not points:
         raise RecordError(f"{path}: event files hold no per-epoch scalars (epoch_loss, ...)")
     if any(t.startswith("batch_") for t in skipped):
@@ -205,7 +228,11 @@ def read_tensorboard(path: str | os.PathLike[str]) -> RunRecord:
     curves = curves[sorted(curves.columns, key=lambda c: (
         order["lr"] if c == "lr" else order["val" if c.startswith("val_") else "train"],
         c != "loss" and c != "val_loss", c))]
-    curves = curves.reindex(np.arange(curves.index.min(), curves.index.max() + 1))
+    first, last = int(curves.index.min()), int(curves.index.max())
+    if last - first < _MAX_SPAN:
+        curves = curves.reindex(np.arange(first, last + 1))
+    else:
+        notes.append("steps span more than a million epochs: only the logged steps kept")
     curves.columns.name = None
     run_name = (root.parent if root.name.lower() in _VAL_DIRS + ("train",) else root).name
     return finish_record(path, curves, SOURCE, run_name, notes, meta)

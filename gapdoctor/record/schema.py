@@ -27,7 +27,13 @@ Arrays (``arrays`` dict, see ``ARRAY_DOC``) hold per-sample training dynamics, t
 and best validation probabilities, score histograms and bounded feature samples.
 
 ``meta`` (dict) holds run metadata; the documented keys are in ``META_DOC``.
-``failures`` lists what a probe could not record: ``{"probe", "epoch", "error"}``.
+``failures`` lists what a probe or step could not do: ``{"probe", "epoch", "error"}`` and,
+from the callback, ``"stage"`` ('train_begin' | 'epoch_end' | 'train_end'). Besides the
+probes, "probe" names the callback's own steps: output_dir, validation_data, train_data,
+groups, record_write, diagnosis, diagnosis_write, report.
+
+``gapdoctor/record/validate.py`` declares the types ``record.json`` must hold; the reader
+checks them.
 """
 
 from __future__ import annotations
@@ -81,7 +87,7 @@ ARRAY_DOC: dict[str, str] = {
 META_DOC: dict[str, str] = {
     "schema": "always 'gapdoctor.run'",
     "version": "'MAJOR.MINOR' of the record format",
-    "source": "'gapdoctor' | 'keras_history' | 'csv_logger' | 'tensorboard'",
+    "source": "'gapdoctor' | 'keras_history' | 'csv_logger' | 'tensorboard' | 'hf_trainer'",
     "run_name": "a short name for the run",
     "task": "'multiclass' | 'binary' | 'multilabel' | 'regression' | 'unknown'",
     "n_classes": "number of classes (2 for a single sigmoid output)",
@@ -100,7 +106,8 @@ META_DOC: dict[str, str] = {
             "duplicates_scope, train_source/val_source ('numpy' | 'tf.data' | 'PyDataset'), "
             "probe_stratified, val_sampled and, for inputs wider than 256 features, "
             "feature_projection {method, seed, from_dim, to_dim}. n_train/n_val are None when "
-            "a dataset was not read to its end. Label counts map str(label) -> count. A "
+            "a dataset was not read to its end (a stream found to repeat, e.g. .repeat(), "
+            "counts its distinct samples). Label counts map str(label) -> count. A "
             "feature summary is {kind: 'per_feature' | 'per_channel' | 'projected', n, "
             "n_columns, nonfinite, mean, std, min, max, q05, q25, q50, q75, q95} (lists with "
             "one value per column). nonfinite_rows {train, val: {count, rows, scope}} counts "
