@@ -35,8 +35,10 @@ def test_every_cause_has_one_registered_rule_and_a_template() -> None:
 
 def test_history_only_record_skips_rules_with_reasons_and_says_what_is_missing() -> None:
     n = 30
+    # validation loss turns up after epoch 20 while training keeps fitting
     run = history_record(loss=decaying(n, 2.0, 0.02), accuracy=decaying(n, 0.3, 1.0),
-                         val_loss=decaying(n, 2.0, 0.5), val_accuracy=decaying(n, 0.3, 0.85))
+                         val_loss=[*decaying(20, 2.0, 0.5), *np.linspace(0.52, 0.7, 10)],
+                         val_accuracy=[*decaying(20, 0.3, 0.86), *[0.85] * 10])
     d = diagnose(run)
     ran = {f.cause for f in d.findings}
     skipped = {s["cause"]: s["reason"] for s in d.skipped}

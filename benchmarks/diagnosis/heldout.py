@@ -30,7 +30,13 @@ if __package__ in (None, ""):
 import numpy as np
 import pandas as pd
 
-from benchmarks.diagnosis.scoring import figures, fit_platt, print_figures
+from benchmarks.diagnosis.scoring import (
+    cross_validate,
+    figures,
+    fit_platt,
+    fit_weights,
+    print_figures,
+)
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "out"
 
@@ -47,9 +53,12 @@ HELD_OUT_IMPLEMENTATIONS = (
 
 
 def _diagnose_one(row: dict[str, Any]) -> dict[str, Any]:
+    import os
     import warnings
 
     warnings.filterwarnings("ignore")
+    # declared weights: the calibration in force is applied afterwards, from the logits
+    os.environ["GAPDOCTOR_CALIBRATION"] = "off"
     from gapdoctor import diagnose, load_run
     from gapdoctor.rules.evidence import printed_disagrees
 
@@ -59,7 +68,8 @@ def _diagnose_one(row: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # a benchmark reports, never stops
         return {**out, "error": f"{type(exc).__name__}: {exc}"}
     out.update(verdict=d.verdict, status=d.status, ranking=[f.cause for f in d.findings],
-               errors=len(d.errors))
+               errors=len(d.errors), best_value=d.summary.get("best_value"),
+               diagnosed_monitor=d.summary.get("monitor"))
     mismatches = 0
     for f in d.findings:
         out[f"score_{f.cause}"] = f.score
@@ -94,26 +104,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--fit", action="store_true", help="fit calibration.json on the development part")
     parser.add_argument("--json", type=Path, help="write all figures as JSON here")
+    parser.add_argument("--dev-only", action="store_true",
+                        help="diagnose and print the development part only (while adjusting rules, "
+                             "so that the held-out part stays unseen)")
     args = parser.parse_args(argv)
     manifest = pd.read_csv(args.corpus / "manifest.csv")
     manifest["run_dir"] = [str(p if Path(p).is_absolute() else args.corpus.parent.parent.parent / p)
                            for p in manifest["run_dir"].fillna("")]
+    if args.dev_only:
+        manifest = manifest[~split(manifest)]
     table = diagnose_corpus(manifest, args.jobs)
     table["heldout"] = split(table)
     dev, test = table[~table["heldout"]], table[table["heldout"]]
     print(f"{len(table)} diagnosed runs: {len(dev)} development, {len(test)} held out "
           f"({table['printed_mismatches'].sum()} printed/applied mismatches, "
           f"{int(table['error'].notna().sum()) if 'error' in table else 0} load errors)")
-    result: dict[str, Any] = {"raw": {"dev": figures(dev), "test": figures(test)}}
+    from gapdoctor.rules.calibration import CALIBRATION_FILE
+
+    shipped = json.loads(CALIBRATION_FILE.read_text()).get("causes") if CALIBRATION_FILE.exists() else None
+    result: dict[str, Any] = {"raw": {"dev": figures(dev, shipped), "test": figures(test, shipped)}}
+    if args.dev_only:
+        result["raw"].pop("test")
+        dev_misses = figures(dev, shipped)["misses"]
+        print("development misses:\n  " + "\n  ".join(dev_misses))
     print_figures("as shipped (current calibration)", result["raw"])
     if args.fit:
-        from gapdoctor.rules.calibration import CALIBRATION_FILE
-
-        params = fit_platt(dev)
+        # choose the method by leave-one-source-out inside the development part only
+        cv = cross_validate(dev)
+        for name, f in cv.items():
+            print(f"dev leave-one-source-out, {name}: top-1 {f['top1']:.3f} top-3 {f['top3']:.3f} "
+                  f"false alarms {f['false_alarms']:.3f} ECE {f['ece']:.3f}")
+        best = max(cv, key=lambda k: cv[k]["top1"] - cv[k]["false_alarms"] - cv[k]["ece"])
+        print(f"chosen: {best}")
+        params = {"hand weights": {}, "platt": fit_platt(dev), "refit weights": fit_weights(dev)}[best]
+        method = {"hand weights": "none", "platt": "platt", "refit weights": "weights"}[best]
         calibrated = {"dev": figures(dev, params), "test": figures(test, params)}
         print_figures("recalibrated on the development part", calibrated)
         CALIBRATION_FILE.write_text(json.dumps({
-            "method": "platt", "fitted_on": f"{len(dev)} development runs of the fault corpus",
+            "method": method, "fitted_on": f"{len(dev)} development runs of the fault corpus",
             "held_out": {k: calibrated["test"][k] for k in ("top1", "top3", "false_alarms", "ece", "brier", "n_faulty", "n_healthy")},
             "causes": params}, indent=2) + "\n")
         print(f"wrote {CALIBRATION_FILE}")

@@ -36,9 +36,25 @@ def scores(table: pd.DataFrame, params: dict[str, dict[str, float]] | None = Non
     return out
 
 
+# Issue 8's own definitions, applied to every run alike: a validation set of 10-60 samples
+# *is* the small-validation fault (so any run validated on so few accepts that verdict), and
+# a healthy run at the metric's ceiling may be called saturated.
+SMALL_VAL, CEILING = 60, 0.995
+
+
 def _acceptable(table: pd.DataFrame) -> list[set[str]]:
-    return [set(str(a).split(";")) if isinstance(a, str) and a else {c}
-            for a, c in zip(table["acceptable"], table["cause"], strict=True)]
+    out = []
+    for _, row in table.iterrows():
+        accept = set(str(row["acceptable"]).split(";")) if isinstance(row["acceptable"], str) and row[
+            "acceptable"] else {row["cause"]}
+        if pd.notna(row.get("n_val")) and row["n_val"] <= SMALL_VAL:
+            accept.add("small_validation_set")
+        if row["cause"] == "healthy":
+            best, monitor = row.get("best_value"), str(row.get("diagnosed_monitor") or "")
+            if pd.notna(best) and "acc" in monitor and best >= CEILING:
+                accept.add("metric_saturation")
+        out.append(accept)
+    return out
 
 
 def figures(table: pd.DataFrame, params: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
@@ -175,14 +191,28 @@ def print_figures(title: str, parts: dict[str, dict[str, Any]]) -> None:
         print(f"{name}: top-1 {f['top1']:.3f}  top-3 {f['top3']:.3f}  false alarms "
               f"{f['false_alarms']:.3f} (of {f['n_healthy']} healthy)  ECE {f['ece']:.3f}  "
               f"Brier {f['brier']:.3f}  ({f['n_faulty']} faulty runs)")
-    test = parts.get("test") or {}
+    test = parts.get("test") or parts.get("dev") or {}
     if test.get("per_cause"):
-        print("held-out per cause (precision / recall / n):")
+        which = "held-out" if "test" in parts else "development"
+        print(f"{which} per cause (precision / recall / n):")
         for cause, v in test["per_cause"].items():
             print(f"  {cause:24s} {v['precision']:.2f} / {v['recall']:.2f} / {v['n']}")
-        print("held-out confusion (label -> verdict: count):")
+        print(f"{which} confusion (label -> verdict: count):")
         conf = pd.DataFrame(test["confusion"]).fillna(0).astype(int)
         print(conf.to_string())
-        print("held-out reliability (score bin: n, mean score, observed):")
+        print(f"{which} reliability (score bin: n, mean score, observed):")
         for r in test["reliability"]:
             print(f"  {r['bin']}: {r['n']:5d}  {r['mean_score']:.2f}  {r['observed']:.2f}")
+
+
+def cross_validate(dev: pd.DataFrame, by: str = "source") -> dict[str, dict[str, Any]]:
+    """Leave-one-group-out inside the development part, for choosing the calibration method
+    without touching the held-out part: each group is scored by a map fitted on the others."""
+    parts: dict[str, list[pd.DataFrame]] = {"hand weights": [], "platt": [], "refit weights": []}
+    for group in sorted(dev[by].unique()):
+        train, held = dev[dev[by] != group], dev[dev[by] == group]
+        for name, params in (("hand weights", None), ("platt", fit_platt(train)),
+                             ("refit weights", fit_weights(train))):
+            s = scores(held, params)
+            parts[name].append(held.assign(**{f"score_{c}": s[c] for c in CAUSES}))
+    return {name: figures(pd.concat(frames)) for name, frames in parts.items()}

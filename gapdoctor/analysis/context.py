@@ -235,6 +235,26 @@ class Context:
             return float("nan")
         return m.flagged_fraction - self.val_error
 
+    @cached_property
+    def noise_excess_z(self) -> float:
+        """:attr:`noise_excess` in standard errors of a difference of two proportions (train
+        probe of size P, validation of size N): sizes run from 50 to 20,000 samples, so a
+        difference is only read against the noise its two sample sizes allow."""
+        m, n_val = self.margins, self.n_val
+        if m is None or not finite_number(self.noise_excess) or not n_val or not m.n:
+            return float("nan")
+        p1, p2 = min(max(m.flagged_fraction, 0.01), 0.99), min(max(self.val_error, 0.01), 0.99)
+        se = float(np.sqrt(p1 * (1 - p1) / m.n + p2 * (1 - p2) / n_val))
+        return self.noise_excess / se
+
+    def proportion_se(self, p: float, n_a: int | None, n_b: int | None) -> float:
+        """Standard error of a difference of two accuracies near ``p`` measured on ``n_a``
+        and ``n_b`` samples (NaN when a size is unknown)."""
+        if not n_a or not n_b or not finite_number(p):
+            return float("nan")
+        p = min(max(p, 0.02), 0.98)
+        return float(np.sqrt(p * (1 - p) / n_a + p * (1 - p) / n_b))
+
     def train_accuracy_series(self) -> pd.Series:
         """Training accuracy per epoch: eval-mode on the train probe, else an accuracy log."""
         return self._accuracy_series("train", "")

@@ -48,6 +48,7 @@ class CurveFacts:
     val_loss_min_epoch: int | None = None
     val_loss_last: float = float("nan")
     val_loss_rise: float = float("nan")
+    val_loss_fall_last_third: float = float("nan")
     loss_first: float = float("nan")
     loss_last: float = float("nan")
     loss_drop: float = float("nan")
@@ -122,6 +123,10 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None, mode: str | None = No
             f.val_loss_rise = max(0.0, tail_mean(vloss, k) / float(before.min()) - 1)
         elif f.val_loss_min > 0:
             f.val_loss_rise = 0.0
+        third = vloss.iloc[-max(3, len(vloss) // 3):]
+        if len(vloss) >= 6 and third.iloc[0] > 0:
+            # relative fall from the start of the last third to its last 2 epochs' mean
+            f.val_loss_fall_last_third = 1 - tail_mean(third, 2) / float(third.iloc[0])
         after = loss[loss.index >= f.val_loss_min_epoch]
         if len(after) >= 2 and after.iloc[0] > 0:
             f.loss_drop_after_val_best = 1 - tail_mean(after, 2) / float(after.iloc[0])

@@ -22,12 +22,12 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gapdoctor.diagnosis import REPORT_THRESHOLD, Evidence, Finding, Fix
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.calibration import MAX_SCORE, calibrated
+from gapdoctor.rules.calibration import MAX_SCORE, calibrated, fitted_prior, fitted_weight
 from gapdoctor.rules.evidence import Ramp
 from gapdoctor.templates import fill, load_template
 
@@ -56,6 +56,7 @@ class Weighing:
         the value as the user reads it (defaults to ``value`` rounded); ``name`` overrides
         the declared name when it must include a measured detail (a layer's name).
         """
+        spec = replace(spec, weight=fitted_weight(spec.key, spec.weight))
         strength = spec.strength(value)
         weight = spec.weight * strength * gate
         if weight == 0:
@@ -124,6 +125,7 @@ class Rule:
         from gapdoctor.templates import render_fixes
 
         weighing = self.weigh(run, ctx)
+        weighing.prior = fitted_prior(self.cause, weighing.prior)
         score = calibrated(self.cause, weighing.logit, weighing.cap)
         template = load_template(self.cause)
         curves = run.curves.columns if hasattr(run.curves, "columns") else ()

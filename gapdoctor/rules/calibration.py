@@ -2,10 +2,12 @@
 
 The rules add declared evidence on the log-odds scale (hand-set weights, each with its
 reason). How often a cause is really present at a given sum is measured on the fault corpus
-and stored in ``calibration.json`` beside this module: per cause, ``score =
-logistic(a * logit + b)`` (Platt scaling). ``benchmarks/diagnosis/heldout.py --fit`` writes
-it and reports the held-out figures (the map is fitted without the data source or fault
-implementation it is scored on). Without the file, ``a = 1, b = 0``.
+and stored in ``calibration.json`` beside this module, by one of two methods chosen by
+cross-validation on the corpus's development part (``benchmarks/diagnosis/heldout.py
+--fit``): ``"platt"``, per cause ``score = logistic(a * logit + b)``; or ``"weights"``, the
+evidence weights and the prior refitted per cause (each weight kept on the side its reason
+argues for), which then replace the declared ones in what is applied *and* printed.
+Without the file the declared weights and ``a = 1, b = 0`` apply.
 
 Example:
     >>> round(calibrated("no-such-cause", 0.0), 3)
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,15 +31,37 @@ MAX_SCORE = 0.97
 
 @cache
 def calibration() -> dict[str, Any]:
-    """The stored calibration (empty when none was fitted)."""
+    """The stored calibration (empty when none was fitted, or with
+    ``GAPDOCTOR_CALIBRATION=off``, which the benchmark uses to see the declared weights)."""
+    if os.environ.get("GAPDOCTOR_CALIBRATION", "").lower() == "off":
+        return {}
     try:
         return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
 
 
+def fitted_weight(key: str, declared: float) -> float:
+    """The weight in force for evidence ``key``: refitted when the calibration says so."""
+    cal = calibration()
+    if cal.get("method") != "weights":
+        return declared
+    cause = key.split(".", 1)[0]
+    weights = ((cal.get("causes") or {}).get(cause) or {}).get("weights") or {}
+    return float(weights.get(key, declared))
+
+
+def fitted_prior(cause: str, declared: float) -> float:
+    """The prior log-odds in force for ``cause``."""
+    cal = calibration()
+    if cal.get("method") != "weights":
+        return declared
+    return float(((cal.get("causes") or {}).get(cause) or {}).get("prior", declared))
+
+
 def calibrated(cause: str, logit: float, cap: float = 1.0) -> float:
     """The probability-like score of ``cause`` for an evidence sum ``logit``, at most ``cap``."""
     params = (calibration().get("causes") or {}).get(cause) or {}
-    z = float(params.get("a", 1.0)) * logit + float(params.get("b", 0.0))
-    return min(cap, MAX_SCORE / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
+    if calibration().get("method") == "platt":
+        logit = float(params.get("a", 1.0)) * logit + float(params.get("b", 0.0))
+    return min(cap, MAX_SCORE / (1.0 + math.exp(-max(-30.0, min(30.0, logit)))))

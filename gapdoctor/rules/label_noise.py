@@ -8,9 +8,9 @@ from gapdoctor.rules.base import Rule, Weighing, finite
 from gapdoctor.rules.evidence import Ramp
 
 E = "label_noise."
-EXCESS = Ramp(E + "excess", "flagged training share minus validation error rate", 0.03, 0.12, 4.0,
-              "hard samples fail on validation as often as they are flagged in training; "
-              "3 points is beyond the sampling noise of a 512-sample probe")
+EXCESS = Ramp(E + "excess", "flagged training share minus validation error rate, in standard errors",
+              2.0, 5.0, 4.0, "hard samples fail on validation as often as they are flagged in training; "
+              "2 standard errors of the two sample sizes is where the excess stops being noise")
 FLAGGED = Ramp(E + "flagged", "training samples with negative area under the margin (validation error unknown)",
                0.1, 0.2, 3.0, "a fifth of the training labels contradicted by the model")
 LATE = Ramp(E + "late", "flagged samples fitted only late in training", 0.2, 0.5, 0.6,
@@ -20,8 +20,9 @@ LAG_EVAL = Ramp(E + "lag_eval", "validation accuracy ahead of training, in stand
                 "2 standard errors is a lead the sample sizes cannot explain")
 LAG_LOGGED = Ramp(E + "lag_logged", "validation accuracy ahead of training, in standard errors (logged metrics)",
                   2.0, 4.0, 1.5, "as above, but dropout or augmentation also lower logged training accuracy")
-REF_LEAD = Ramp(E + "ref_lead", "reference model: validation accuracy minus training CV accuracy", 0.02, 0.1, 2.0,
-                "a simple model agrees less with training labels than with validation ones")
+REF_LEAD = Ramp(E + "ref_lead", "reference model: validation accuracy minus training CV accuracy, in standard errors",
+                2.0, 4.0, 2.0, "a simple model agrees less with training labels than with validation ones, "
+                "beyond what the two sample sizes allow")
 CONCENTRATED = Ramp(E + "concentrated", "flagged samples concentrated in the classes that lag on validation",
                     0.5, 0.8, -2.5, "a slice the model cannot learn, not scattered wrong labels")
 SHUFFLED = Ramp(E + "shuffled", "estimated noise rate relative to shuffled labels", 0.7, 0.9, -5.0,
@@ -46,8 +47,9 @@ class LabelNoiseRule(Rule):
                            suspect_indices=", ".join(str(s["index"]) for s in m.suspects[:10]))
             w.note("training samples with negative area under the margin", round(m.flagged_fraction, 4),
                    "the estimated noise rate")
-            if finite(ctx.noise_excess):
-                w.use(EXCESS, ctx.noise_excess)
+            if finite(ctx.noise_excess_z):
+                w.use(EXCESS, ctx.noise_excess_z,
+                      shown=f"{ctx.noise_excess:.3f} ({ctx.noise_excess_z:.1f} s.e.)")
             else:
                 w.use(FLAGGED, m.flagged_fraction)
             if m.flagged_fraction > 0.05:
@@ -59,7 +61,10 @@ class LabelNoiseRule(Rule):
             spec = LAG_EVAL if m is None or how.startswith("eval") else LAG_LOGGED
             w.use(spec, lag / noise, shown=f"{lag:.3f} ({lag / noise:.1f} s.e.)")
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
-            w.use(REF_LEAD, f.ref_val_accuracy - f.ref_cv_accuracy)
+            lead = f.ref_val_accuracy - f.ref_cv_accuracy
+            se = ctx.proportion_se(f.ref_cv_accuracy, f.n_train, f.n_val)
+            if finite(se) and se > 0:
+                w.use(REF_LEAD, lead / se, shown=f"{lead:.3f} ({lead / se:.1f} s.e.)")
         if m is not None and ctx.n_classes >= 2:
             w.use(SHUFFLED, m.flagged_fraction / (1 - 1 / ctx.n_classes))
         w.use(AT_CHANCE, ctx.val_above_chance)

@@ -8,7 +8,7 @@ import numpy as np
 from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite
+from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
 
 E = "optimization."
@@ -105,7 +105,12 @@ class OptimizationRule(Rule):
         if entropy <= 0:
             return
         w.facts["loss_vs_prior"] = c.loss_last / entropy
-        w.use(PRIOR_LOSS, c.loss_last / entropy)
+        # class weights, dropout and label smoothing all raise the logged loss above the
+        # prior entropy of a model that learned: a network that ranks validation well did
+        auc = ctx.val_auc
+        learned = ramp(auc, 0.6, 0.75) if finite(auc) else 0.0
+        w.use(PRIOR_LOSS, c.loss_last / entropy, gate=1 - learned,
+              gate_reason=f"validation ROC AUC {auc:.2f} (none from 0.75)" if finite(auc) else "")
 
     @staticmethod
     def _lr(run: RunRecord) -> float:

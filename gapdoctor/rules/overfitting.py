@@ -5,7 +5,7 @@ from __future__ import annotations
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite
+from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
 
 E = "overfitting."
@@ -37,6 +37,9 @@ CONCENTRATED = Ramp(E + "concentrated", "share of the gap in the lagging classes
                     0.2, 0.45, -3.0, "memorisation spreads over classes; a gap in a few classes is a slice")
 AT_CHANCE = Ramp(E + "at_chance", "best validation accuracy above chance (share of the possible)", 0.3, 0.1, -3.0,
                  "a model that never beats chance on validation is not overfitting")
+STILL_IMPROVING = Ramp(E + "still_improving", "validation loss fall over the last third of the run",
+                       0.01, 0.05, -2.0, "validation still improves: the gap is the price of fitting, "
+                       "not memorisation that hurts validation")
 NO_FIT = Ramp(E + "no_fit", "training loss drop over the run", 0.3, 0.25, -2.0,
               "the model barely fits the training set")
 
@@ -70,7 +73,27 @@ class OverfittingRule(Rule):
             w.facts["params_per_sample"] = n_params / max(1, data["n_train"])
             w.use(CAPACITY, w.facts["params_per_sample"])
         self._against(w, ctx)
+        self._needs_harm(w, ctx)
         return w
+
+    @staticmethod
+    def _needs_harm(w: Weighing, ctx: Context) -> None:
+        """Memorisation is the cause of a stuck metric only when it hurts validation: the
+        validation loss turns up, or the metric falls from its best beyond its own interval.
+        A stable gap over a plateau is the price of fitting, not a fault."""
+        c, interval = ctx.curves, ctx.val_interval
+        rise = ramp(c.val_loss_rise, 0.05, 0.2)
+        decline = float("nan")
+        if interval is not None and finite(c.best_value) and finite(c.last_value) and c.mode == "max":
+            half = max((interval[3] - interval[2]) / 2, 1e-6)
+            decline = (c.best_value - c.last_value) / half
+        harm = max(rise, ramp(decline, 0.5, 1.5))
+        w.facts["harm"] = harm
+        if harm < 1:
+            # 0.45 without any harm (below the reporting threshold), full confidence with it
+            w.cap = 0.45 + 0.55 * harm
+            w.facts["confidence_note"] = ("validation is not getting worse: the validation loss "
+                                          f"rose {c.val_loss_rise:.0%} from its minimum")
 
     def _against(self, w: Weighing, ctx: Context) -> None:
         f, c = ctx.features, ctx.curves
@@ -92,4 +115,5 @@ class OverfittingRule(Rule):
                   shown=f"{k.lagging_gap_share:.2f} in {len(k.lagging)} of {len(k.recall)} classes")
         w.use(AT_CHANCE, ctx.val_above_chance)
         w.use(NO_FIT, c.loss_drop)
+        w.use(STILL_IMPROVING, c.val_loss_fall_last_third)
 
