@@ -177,5 +177,7 @@ class Diagnosis:
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            from gapdoctor.record.atomic import atomic_write_text
+
+            atomic_write_text(path, text)  # complete or absent, never cut off
         return text

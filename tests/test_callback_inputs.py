@@ -4,6 +4,7 @@ inputs; exact duplicates; and the bounded sampling helpers."""
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -79,7 +80,10 @@ def test_infinite_dataset_is_read_only_up_to_the_bound(data, tmp_path):
     run = load_run(doctor.run_dir)
     assert not run.failures
     info = run.meta["data"]
-    assert info["n_val_used"] == 100 and info["n_val"] is None and info["n_train"] is None
+    assert info["n_val_used"] == 100 and info["n_val"] is None
+    # the training stream was read until it repeated: its 500 samples are the whole set
+    assert info["n_train"] == len(y_tr)
+    assert any("train_data repeats after 500 samples" in n for n in run.meta["notes"])
     # 4 batches of 32 were read (the first to reach 100), then 100 drawn stratified
     assert run.arrays["val_labels"].shape == (100,) and run.arrays["val_index"].max() < 128
     np.testing.assert_array_equal(run.arrays["val_labels"], y_va[run.arrays["val_index"]])
@@ -141,7 +145,7 @@ def test_wide_inputs_are_projected(tmp_path):
 
 
 def test_read_source_bounds_an_infinite_pydataset():
-    x, y = np.zeros((40, 3), "float32"), np.arange(40) % 4
+    x, y = np.arange(120, dtype="float32").reshape(40, 3), np.arange(40) % 4
     source = Batches(x, y, batch=8, infinite=True)
     sample = read_source(source, limit=20)
     assert sample.n_rows == 24 and not sample.exhausted and source.served == 3
@@ -153,3 +157,86 @@ def test_stratified_rows_keeps_class_shares():
     assert stratified and list(np.bincount(labels[rows])) == [40, 30, 20, 10]
     rows, stratified = stratified_rows(np.array([0, 1, 1, 1, 2, 2]), 3)
     assert len(rows) == 3 and len(set(rows.tolist())) == 3  # a singleton class: uniform
+
+
+# -- labels GapDoctor cannot use: one warning that says what was received and expected ----
+
+@pytest.mark.parametrize("labels, expected", [
+    ({"out": np.zeros(8)}, r"labels are a dict with keys \['out'\].*expected one label per"),
+    (np.array(["cat", "dog"] * 4), r"labels are strings or objects \(e.g. 'cat'\).*"
+                                   r"LabelEncoder"),
+    (3, r"y is a single value \(3\); expected one label per sample"),
+])
+def test_read_source_says_what_labels_it_received(labels, expected):
+    with pytest.raises(TypeError, match=expected):
+        read_source((np.zeros((8, 3), "float32"), labels), limit=10, what="validation_data")
+
+
+def test_read_source_names_an_unbatched_dataset():
+    x, y = np.zeros((8, 3), "float32"), np.arange(8) % 2
+    unbatched = tf.data.Dataset.from_tensor_slices((x, y))
+    with pytest.raises(TypeError, match=r"yields single samples.*dataset.batch\(64\)"):
+        read_source(unbatched, limit=10, what="validation_data")
+    onehot_unbatched = tf.data.Dataset.from_tensor_slices((x, np.eye(2)[y]))
+    with pytest.raises(ValueError, match=r"batches of 3 inputs with 2 labels.*unbatched"):
+        read_source(onehot_unbatched, limit=10, what="validation_data")
+
+
+def fit_and_catch(doctor, data, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = fit(mlp(), data, doctor, epochs=1, **kwargs)
+    ours = [w for w in caught if "GapDoctor" in str(w.message)]
+    return history, ours
+
+
+def test_string_and_dict_labels_give_one_warning_naming_them(data, tmp_path):
+    x_tr, x_va, y_tr, y_va = data
+    names = np.array([f"digit {i}" for i in range(10)])
+    doctor = GapDoctor(validation_data=(x_va, {"digits": y_va}), train_data=(x_tr, names[y_tr]),
+                       output_dir=tmp_path, **QUIET)
+    history, ours = fit_and_catch(doctor, data)
+    assert len(history.history["loss"]) == 1 and len(ours) == 1
+    message = str(ours[0].message)
+    assert "2 parts" in message and "validation_data at train begin" in message
+    assert "labels are a dict with keys ['digits']" in message
+    assert "labels are strings or objects (e.g. 'digit" in message
+    assert "len() of unsized object" not in message
+    run = load_run(doctor.run_dir)
+    assert [f["probe"] for f in run.failures] == ["validation_data", "train_data"]
+    assert any("Without usable validation_data" in n for n in run.meta["notes"])
+
+
+def test_unbatched_validation_dataset_is_named_in_the_warning(data, tmp_path):
+    x_tr, x_va, y_tr, y_va = data
+    unbatched = tf.data.Dataset.from_tensor_slices((x_va, y_va))
+    doctor = GapDoctor(validation_data=unbatched, train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, **QUIET)
+    _, ours = fit_and_catch(doctor, data)
+    assert len(ours) == 1
+    assert "an unbatched tf.data.Dataset? Pass it batched" in str(ours[0].message)
+    run = load_run(doctor.run_dir)
+    assert run.arrays["margins"].shape[0] == 1  # the train probe still recorded
+
+
+def test_endless_validation_set_is_counted_once_per_distinct_sample(data, tmp_path):
+    x_tr, x_va, y_tr, y_va = data
+    endless = tf.data.Dataset.from_tensor_slices((x_va[:150], y_va[:150])).batch(32).repeat()
+    reshuffled = (tf.data.Dataset.from_tensor_slices((x_tr[:100], y_tr[:100]))
+                  .shuffle(100, seed=0, reshuffle_each_iteration=True).repeat().batch(16))
+    doctor = GapDoctor(validation_data=endless, train_data=reshuffled, output_dir=tmp_path,
+                       **QUIET)
+    _, ours = fit_and_catch(doctor, data, validation_data=(x_va, y_va))
+    assert not ours
+    run = load_run(doctor.run_dir)
+    info = run.meta["data"]
+    assert info["n_val"] == 150 and info["n_val_used"] == 150  # not 2,048
+    np.testing.assert_array_equal(run.arrays["val_index"], np.arange(150))
+    np.testing.assert_array_equal(run.arrays["val_labels"], y_va[:150])
+    assert run.split_metrics[run.split_metrics.split == "val"]["n"].tolist() == [150]
+    assert any("validation_data repeats after 150 samples" in n for n in run.meta["notes"])
+    # a reshuffled repeat has no cycle: each distinct sample is kept once, and said so
+    assert info["n_train_probe"] == 100 and info["n_train"] is None
+    assert len({row.tobytes() for row in run.arrays["x_train"]}) == 100
+    assert any("train_data repeats samples" in n and "only 100 are distinct" in n
+               for n in run.meta["notes"])

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from gapdoctor import RecordError, load_run
-from gapdoctor.record import RUN_SCHEMA_VERSION, RunRecord, read_record, save_record
+from gapdoctor.record import RUN_SCHEMA_VERSION, RunRecord, atomic, read_record, save_record
+from gapdoctor.record.atomic import atomic_path, atomic_write, atomic_write_text
 
 
 def sample_record() -> RunRecord:
@@ -215,3 +219,148 @@ def test_static_arrays_are_written_once_and_a_missing_one_is_a_record_error(tmp_
         load_run(tmp_path / "s")
     save_record(back, tmp_path / "s", seq=3)  # the final write folds everything into one file
     assert not static.exists() and "x_train" in load_run(tmp_path / "s").arrays
+
+
+# -- a hand-edited record.json: wrong types are a RecordError naming the field -------------
+
+def _edited(tmp_path, edit):
+    manifest = manifest_of(tmp_path)
+    edit(manifest)
+    write_manifest(tmp_path, manifest)
+    return tmp_path
+
+
+def _set_meta(key, value):
+    return lambda m: m["meta"].__setitem__(key, value)
+
+
+def _curves(edit):
+    def apply(m):
+        edit(m["tables"]["curves"])
+    return apply
+
+
+@pytest.mark.parametrize("edit, names", [
+    (lambda m: m.__setitem__("failures", 1), r"failures must be a list of \{probe, epoch"),
+    (lambda m: m.__setitem__("failures", [{"probe": 3, "error": "x"}]),
+     r"failures\[0\].probe must be a string; received 3"),
+    (_set_meta("notes", 1), r"meta.notes must be a list of strings or null; received 1 \(int\)"),
+    (_set_meta("monitor", [1, 2]), r"meta.monitor must be a string or null; received \[1, 2\]"),
+    (_set_meta("n_classes", "3"), r"meta.n_classes must be an integer >= 0 or null"),
+    (_set_meta("data", {"n_train": -1}), r"meta.data.n_train must be an integer >= 0"),
+    (_set_meta("loss", {"from_logits": "yes"}), r"meta.loss.from_logits must be true or false"),
+    (lambda m: m.__setitem__("meta", [1]), r"meta must be an object or null"),
+    (_curves(lambda t: t["data"][1].__setitem__(0, None)),
+     r"tables.curves.epoch \(row 1\) must be an integer >= 0 in every row; received None"),
+    (_curves(lambda t: t["data"][1].__setitem__(0, 0)),
+     r"tables.curves.epoch must hold each epoch once; epoch 0 appears more than once"),
+    (_curves(lambda t: t["columns"].__setitem__(2, "loss")),
+     r"tables.curves.columns names \['loss'\] more than once"),
+    (_curves(lambda t: t["data"][0].__setitem__(1, "0.5")),
+     r"tables.curves.loss \(row 0\) must be a number or null; received '0.5'"),
+    (_curves(lambda t: t["data"][0].pop()), r"tables.curves.data\[0\] must be a list of 4"),
+    (lambda m: m["tables"]["layers"]["data"][0].__setitem__(1, 7),
+     r"tables.layers.layer \(row 0\) must be a string or null; received 7"),
+    (lambda m: m["tables"]["per_class"].__setitem__("columns", ["epoch"] * 8),
+     r"tables.per_class.columns names \['epoch'\] more than once"),
+])
+def test_wrong_types_name_the_field(tmp_path, edit, names):
+    with pytest.raises(RecordError, match=names):
+        load_run(_edited(tmp_path, edit))
+
+
+@pytest.mark.parametrize("key", ["arrays_file", "static_arrays_file"])
+@pytest.mark.parametrize("outside", ["../elsewhere/arrays.npz", "ABSOLUTE", "sub/../../x.npz",
+                                     "..", "link.npz"])
+def test_arrays_file_outside_the_run_folder_is_refused(tmp_path, key, outside):
+    run_dir, elsewhere = tmp_path / "run", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    np.savez(elsewhere / "arrays.npz", secret=np.arange(3))
+    if outside == "ABSOLUTE":
+        outside = str(elsewhere / "arrays.npz")
+    if outside == "link.npz":  # a plain name, but a symbolic link leading out of the folder
+        run_dir.mkdir()
+        (run_dir / "link.npz").symlink_to(elsewhere / "arrays.npz")
+    save_record(sample_record(), run_dir, seq=0)
+    manifest = json.loads((run_dir / "record.json").read_text())
+    manifest[key] = outside
+    write_manifest(run_dir, manifest)
+    with pytest.raises(RecordError, match=rf"{key} must name a file inside the run folder"):
+        load_run(run_dir)
+
+
+def test_what_the_writers_produce_passes_the_checks(tmp_path):
+    """The checks refuse nothing gapdoctor writes: sparse tables, NaN, extra columns."""
+    record = sample_record()
+    record.per_class["note"] = ["free text"]
+    record.meta.update(monitor=None, completed=True, epochs_completed=3,
+                       data={"n_train": 10, "n_val": None, "input_shape": [8, 8, 1]})
+    save_record(record, tmp_path / "full", seq=1)
+    assert load_run(tmp_path / "full").per_class["note"].tolist() == ["free text"]
+    save_record(RunRecord.empty(run_name="bare"), tmp_path / "bare")
+    assert load_run(tmp_path / "bare").curves.empty
+
+
+def test_analyze_exits_2_with_one_line_on_a_wrongly_typed_record(tmp_path):
+    _edited(tmp_path, _set_meta("monitor", [1, 2]))
+    gapdoctor = Path(sys.executable).parent / "gapdoctor"
+    proc = subprocess.run([sys.executable, str(gapdoctor), "analyze", str(tmp_path),
+                           "--json", str(tmp_path / "d.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "meta.monitor must be a string or null" in lines[0]
+
+
+# -- atomic writes: a failed write leaves the previous complete version --------------------
+
+def _disk_full(*args):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_failed_atomic_write_leaves_the_previous_version(tmp_path):
+    target = tmp_path / "diagnosis.json"
+    atomic_write_text(target, '{"old": true}')
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())  # not mkstemp's 0600
+
+    def cut_off(handle):
+        handle.write(b'{"new": tr')
+        _disk_full()
+
+    with pytest.raises(OSError, match="No space left"):
+        atomic_write(target, cut_off)
+    assert target.read_text() == '{"old": true}' and os.listdir(tmp_path) == [target.name]
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "report.pdf") as tmp:
+        tmp.write_bytes(b"%PDF-1.4 half a report")
+        raise RuntimeError("the writer failed")
+    assert os.listdir(tmp_path) == [target.name]
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.parametrize("writer", ["save_record", "appender"])
+def test_a_failed_manifest_write_keeps_the_previous_record(tmp_path, monkeypatch, writer):
+    from gapdoctor.record.appender import RecordAppender
+
+    record, appender = sample_record(), RecordAppender(tmp_path)
+
+    def write(seq):
+        if writer == "save_record":
+            save_record(record, tmp_path, seq=seq, fast=True)
+        else:
+            appender.write(record.meta, {}, record.arrays, record.failures, seq=seq)
+
+    write(1)
+    real = atomic._commit
+    monkeypatch.setattr(atomic, "_commit", lambda tmp, path, durable: _disk_full()
+                        if path.name == "record.json" else real(tmp, path, durable))
+    record.arrays["margins"] = np.zeros((5, 2), np.float32)
+    with pytest.raises(OSError, match="No space left"):
+        write(2)
+    static = ["static-arrays.npz"] if writer == "appender" else []  # probe_labels
+    assert sorted(os.listdir(tmp_path)) == ["arrays-000001.npz", "record.json", *static]
+    assert load_run(tmp_path).arrays["margins"].shape == (3, 2)

@@ -22,6 +22,8 @@ import numpy as np
 import tensorflow as tf
 from sklearn.model_selection import train_test_split
 
+from gapdoctor.callback.data_checks import check_batch, labels_array, repeated_rows, row_keys
+
 
 @dataclass
 class Sample:
@@ -90,8 +92,12 @@ def _concat(parts: list[Any]) -> Any:
 def read_source(data: Any, limit: int, what: str = "data") -> Sample:
     """All rows of numpy ``(x, y[, w])`` data, or the first ``limit`` samples of a dataset.
 
+    A dataset read only in part (``.repeat()``, or longer than ``limit``) is checked for
+    repeating samples: each distinct sample is kept once and a note says so.
+
     Raises:
-        TypeError: ``data`` is none of the supported kinds.
+        TypeError: ``data`` is none of the supported kinds, or its labels are not one
+            numeric label per sample (a dict, strings, an unbatched dataset).
         ValueError: a dataset yields elements without labels.
     """
     kind = source_kind(data)
@@ -99,7 +105,7 @@ def read_source(data: Any, limit: int, what: str = "data") -> Sample:
         raise TypeError(f"{what} must be a tuple (x, y), a tf.data.Dataset or a "
                         f"keras.utils.PyDataset. Received: {type(data).__name__}")
     if kind == "numpy":
-        x, y = _to_numpy(data[0]), np.asarray(data[1])
+        x, y = _to_numpy(data[0]), labels_array(data[1], what)
         n = n_rows_of(x)
         if len(y) != n:
             raise ValueError(f"{what}: x has {n} rows but y has {len(y)}")
@@ -118,7 +124,8 @@ def read_source(data: Any, limit: int, what: str = "data") -> Sample:
     xs, ys, seen, exhausted = [], [], 0, True
     for element in batches:
         x, y = _split_element(element, what)
-        x, y = _to_numpy(x), np.asarray(y)
+        x, y = _to_numpy(x), labels_array(_to_numpy(y), what, batched=True)
+        check_batch(x, y, what)
         xs.append(x)
         ys.append(y)
         seen += len(y)
@@ -131,13 +138,19 @@ def read_source(data: Any, limit: int, what: str = "data") -> Sample:
     if not exhausted and total_batches is not None and len(xs) == total_batches:
         exhausted = True
     notes = []
-    if not exhausted:
+    index = np.arange(len(y), dtype=np.int64)
+    repeats = None if exhausted else repeated_rows(row_keys(x, y), what)
+    if repeats is not None:
+        rows, exhausted, note = repeats
+        x, y, index = take_rows(x, rows), y[rows], index[rows]
+        notes.append(note)
+    elif not exhausted:
         infinite = kind == "tf.data" and cardinality == tf.data.INFINITE_CARDINALITY
         notes.append(f"Only the first {len(y)} samples of the {what} "
                      f"({'an infinite dataset' if infinite else kind}) were read.")
     n_total = len(y) if exhausted else None
-    return Sample(x=x, y=y, index=np.arange(len(y), dtype=np.int64), kind=kind,
-                  n_total=n_total, exhausted=exhausted, notes=notes)
+    return Sample(x=x, y=y, index=index, kind=kind, n_total=n_total, exhausted=exhausted,
+                  notes=notes)
 
 
 def _count() -> Any:

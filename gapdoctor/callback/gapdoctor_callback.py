@@ -6,6 +6,7 @@ import os
 import platform
 import time
 import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,14 @@ from gapdoctor.callback.arguments import (
     check_groups,
     check_probes,
 )
+from gapdoctor.callback.outputs import OnDisk, fit_warning, never_raises, open_run_dir
 from gapdoctor.callback.probes import default_probes
-from gapdoctor.callback.samples import map_groups, take_samples
+from gapdoctor.callback.samples import map_groups, take_train_probe, take_validation_sample
 from gapdoctor.callback.state import RunState
-from gapdoctor.record import RunRecord, save_record
 from gapdoctor.record.appender import RecordAppender
+from gapdoctor.record.atomic import atomic_path, atomic_write_text
+from gapdoctor.record.schema import RunRecord
+from gapdoctor.record.store import save_record
 
 
 class GapDoctor(keras.callbacks.Callback):
@@ -35,8 +39,13 @@ class GapDoctor(keras.callbacks.Callback):
     per-sample margins); and per-layer weight norms, update ratios, gradient norms, dead-unit
     fractions and non-finite flags. Once it records the model, loss, metrics, optimizer and a
     data summary. The record is written crash-safely to ``output_dir/<run_name>/`` after every
-    epoch; at the end, ``diagnosis.json`` and ``report.pdf`` join it. A failing probe is
-    warned about once and recorded; training is never interrupted.
+    epoch; at the end, ``diagnosis.json`` and ``report.pdf`` join it. Every file is written
+    atomically: a reader finds a complete version or none.
+
+    GapDoctor never interrupts training. Whatever fails (a probe, a write on a full disk,
+    unreadable data) is recorded in ``record.failures``, and when training ends ONE warning
+    lists what failed and what is on disk. If ``output_dir`` cannot be created, the run is
+    recorded in a temporary folder instead, which the warning names.
 
     Args:
         validation_data: ``(x_val, y_val)`` arrays, a ``tf.data.Dataset`` or a
@@ -99,24 +108,20 @@ class GapDoctor(keras.callbacks.Callback):
         self._record_stale = False
         self.diagnosis: Any = None
         self.timings: dict[str, float] = {}
-        self._report_warned = False
+        self._on_disk = OnDisk()
 
     # -- guarded execution -------------------------------------------------------------
-    def _guard(self, name: str, epoch: int | None, fn: Any, *args: Any) -> None:
-        """Run ``fn``; on an exception record it, warn once per name, and go on."""
+    def _guard(self, name: str, stage: str, epoch: int | None, fn: Any, *args: Any) -> bool:
+        """Run ``fn``; on an exception record it and go on. Returns whether it succeeded."""
         state = self._state
         start = time.perf_counter()
         try:
             fn(*args)
-        except Exception as exc:  # noqa: BLE001 - a probe must never break training
-            error = f"{type(exc).__name__}: {exc}"
-            state.record.failures.append({"probe": name, "epoch": epoch, "error": error})
-            if name not in self._warned:
-                self._warned.add(name)
-                where = "at train begin" if epoch is None else f"at epoch {epoch}"
-                warnings.warn(f"GapDoctor: probe '{name}' failed {where} ({error}). This is "
-                              "recorded in the run's failures; training goes on.",
-                              RuntimeWarning, stacklevel=3)
+            return True
+        except Exception as exc:  # noqa: BLE001 - nothing of GapDoctor may break training
+            state.record.failures.append({"probe": name, "epoch": epoch, "stage": stage,
+                                          "error": f"{type(exc).__name__}: {exc}"})
+            return False
         finally:
             elapsed = time.perf_counter() - start
             state.probe_seconds[name] = state.probe_seconds.get(name, 0.0) + elapsed
@@ -132,10 +137,12 @@ class GapDoctor(keras.callbacks.Callback):
             self._record_stale = False
         return state.record
 
-    def _write(self, seq: int, final: bool = False) -> None:
+    def _write(self, seq: int, stage: str, epoch: int | None, final: bool = False) -> None:
         """Write the record: per epoch appending (cheap), at the end compressed and fsynced."""
         state = self._state
         self._record_stale = True
+        if self.run_dir is None:
+            return
 
         def write() -> None:
             if final:
@@ -146,28 +153,21 @@ class GapDoctor(keras.callbacks.Callback):
                 self._appender.write(state.meta, state.table_rows(), state.current_arrays(),
                                      state.record.failures, seq=seq)
 
-        self._guard("record_write", None if seq == 0 else seq - 1, write)
+        if self._guard("record_write", stage, epoch, write):
+            self._on_disk.record_epochs = int(state.meta.get("epochs_completed", 0))
+            self._on_disk.record_final = final
 
     # -- setup -------------------------------------------------------------------------
-    def _new_run_dir(self) -> Path:
-        base = self.run_name or time.strftime("run-%Y%m%d-%H%M%S")
-        for n in range(10_000):
-            candidate = self.output_dir / (base if n == 0 else f"{base}-{n}")
-            try:
-                candidate.mkdir(parents=True, exist_ok=False)
-                return candidate
-            except FileExistsError:
-                continue
-        raise RuntimeError(f"no free run directory name under {self.output_dir} for {base}")
-
     def _base_meta(self) -> dict[str, Any]:
         import tensorflow as tf
 
-        from gapdoctor import __version__
-
-        return {"task": "unknown", "epochs_planned": self.params.get("epochs"),
+        try:
+            version = metadata.version("gapdoctor")
+        except metadata.PackageNotFoundError:
+            version = "unknown"
+        return {"task": "unknown", "epochs_planned": (self.params or {}).get("epochs"),
                 "completed": False, "epochs_completed": 0,
-                "versions": {"python": platform.python_version(), "gapdoctor": __version__,
+                "versions": {"python": platform.python_version(), "gapdoctor": version,
                              "keras": keras.__version__, "tensorflow": tf.__version__,
                              "numpy": np.__version__},
                 "settings": {"max_probe_samples": self.max_probe_samples,
@@ -175,82 +175,119 @@ class GapDoctor(keras.callbacks.Callback):
                              "groups": sorted(self.groups or {}),
                              "probes": [p.name for p in self._probes]}}
 
-    # -- Keras hooks -------------------------------------------------------------------
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        start = time.perf_counter()
-        self.diagnosis, self.timings, self._warned = None, {}, set()
-        self._probes = default_probes() + self.extra_probes
-        self.run_dir = self._new_run_dir()
-        self._appender = RecordAppender(self.run_dir)
-        record = RunRecord.empty(source="gapdoctor", run_name=self.run_dir.name)
-        record.meta.update(self._base_meta())
+    def _open_run(self) -> None:
+        """Choose the run folder (a temporary one if output_dir is unusable) and the state."""
+        self.run_dir, problem = open_run_dir(self.output_dir, self.run_name)
+        name = self.run_dir.name if self.run_dir is not None else (self.run_name or "run")
+        record = RunRecord.empty(source="gapdoctor", run_name=name)
         self._state = RunState(model=self.model, record=record, run_dir=self.run_dir,
                                settings={"class_names": self.class_names})
-        self._guard("data_sampling", None, take_samples, self._state, self.validation_data,
-                    self.train_data, self.max_val_samples, self.max_probe_samples)
-        self._guard("groups", None, map_groups, self._state, self.groups)
+        self._appender = RecordAppender(self.run_dir) if self.run_dir is not None else None
+        if problem is not None:
+            record.failures.append({"probe": "output_dir", "epoch": None,
+                                    "stage": "train_begin", "error": problem})
+            if self.verbose:
+                print(f"GapDoctor: {problem}.")
+
+    # -- Keras hooks -------------------------------------------------------------------
+    @never_raises
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        start = time.perf_counter()
+        self.diagnosis, self.timings, self._on_disk, self._state = None, {}, OnDisk(), None
+        self._probes = default_probes() + self.extra_probes
+        self._open_run()
+        state, begin = self._state, "train_begin"
+        self._guard("setup", begin, None, lambda: state.meta.update(self._base_meta()))
+        self._guard("validation_data", begin, None, take_validation_sample, state,
+                    self.validation_data, self.max_val_samples)
+        self._guard("train_data", begin, None, take_train_probe, state, self.train_data,
+                    self.max_probe_samples)
+        self._guard("groups", begin, None, map_groups, state, self.groups)
         for probe in self._probes:
-            self._guard(probe.name, None, probe.on_train_begin, self._state)
-        self._state.train_source = self._state.val_source = None  # free the copies
-        self._write(seq=0)
+            self._guard(probe.name, begin, None, probe.on_train_begin, state)
+        state.train_source = state.val_source = None  # free the copies
+        self._write(seq=0, stage=begin, epoch=None)
         self._epoch_start = time.perf_counter()
         self.timings["train_begin"] = time.perf_counter() - start
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch_start = time.perf_counter()
 
+    @never_raises
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         start = time.perf_counter()
-        self._state.epoch_time = start - self._epoch_start
+        state = self._state
+        if state is None:  # on_train_begin failed before the run existed
+            return
+        state.epoch_time = start - self._epoch_start
         for probe in self._probes:
-            self._guard(probe.name, epoch, probe.on_epoch_end, self._state, epoch, dict(logs or {}))
-        self._state.meta["epochs_completed"] = int(epoch) + 1
-        self._write(seq=int(epoch) + 1)
+            self._guard(probe.name, "epoch_end", int(epoch), probe.on_epoch_end, state,
+                        int(epoch), dict(logs or {}))
+        state.meta["epochs_completed"] = int(epoch) + 1
+        self._write(seq=int(epoch) + 1, stage="epoch_end", epoch=int(epoch))
         self.timings["epochs"] = self.timings.get("epochs", 0.0) + time.perf_counter() - start
 
+    @never_raises
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         start = time.perf_counter()
-        state = self._state
+        state, end = self._state, "train_end"
+        if state is None:
+            return
         for probe in self._probes:
-            self._guard(probe.name, None, probe.on_train_end, state)
+            self._guard(probe.name, end, None, probe.on_train_end, state)
         state.meta["completed"] = True
-        self._write(seq=int(state.meta.get("epochs_completed", 0)) + 1, final=True)
+        seq = int(state.meta.get("epochs_completed", 0)) + 1
+        self._write(seq=seq, stage=end, epoch=None, final=True)
         self.timings["train_end_record"] = time.perf_counter() - start
-        paths = {"record": self.run_dir}
         if self.diagnose:
-            n_failures = len(self.record.failures)
-            paths.update(self._analyze())
-            if len(self.record.failures) > n_failures:  # keep the analysis failure on disk
-                self._write(seq=int(state.meta.get("epochs_completed", 0)) + 2, final=True)
+            n_failures = len(state.record.failures)
+            self._analyze()
+            if len(state.record.failures) > n_failures:  # keep the analysis failure on disk
+                self._write(seq=seq + 1, stage=end, epoch=None, final=True)
         if self.verbose:
-            print(console.summary(self.record, self.diagnosis, paths))
+            self._guard("console", end, None, self._print_summary)
+        message = fit_warning(state.record.failures, self._on_disk.describe(
+            self.run_dir, int(state.meta.get("epochs_completed", 0)), self.diagnose,
+            self.report and self.diagnose))
+        if message is not None:
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
 
-    def _analyze(self) -> dict[str, Path]:
+    def _print_summary(self) -> None:
+        disk, paths = self._on_disk, {}
+        if disk.record_epochs is not None:
+            paths["record"] = self.run_dir
+        if disk.diagnosis:
+            paths["diagnosis"] = self.run_dir / "diagnosis.json"
+        if disk.report:
+            paths["report"] = self.run_dir / "report.pdf"
+        print(console.summary(self.record, self.diagnosis, paths))
+
+    def _analyze(self) -> None:
         """Diagnose the finished record; write diagnosis.json and (if asked) report.pdf."""
-        paths: dict[str, Path] = {}
+        end = "train_end"
         start = time.perf_counter()
 
         def run() -> None:
-            from gapdoctor import diagnose
+            from gapdoctor.engine import diagnose
 
             self.diagnosis = diagnose(self.record)
-            self.diagnosis.to_json(self.run_dir / "diagnosis.json")
-            paths["diagnosis"] = self.run_dir / "diagnosis.json"
 
-        self._guard("diagnosis", None, run)
+        self._guard("diagnosis", end, None, run)
         self.timings["diagnosis"] = time.perf_counter() - start
-        if self.report and self.diagnosis is not None:
-            start = time.perf_counter()
-            try:
-                from gapdoctor.report import write_report
+        if self.diagnosis is None or self.run_dir is None:
+            return
+        self._on_disk.diagnosis = self._guard(
+            "diagnosis_write", end, None, lambda: atomic_write_text(
+                self.run_dir / "diagnosis.json", self.diagnosis.to_json()))
+        if not self.report:
+            return
+        start = time.perf_counter()
 
-                paths["report"] = Path(write_report(self.record, self.diagnosis,
-                                                    self.run_dir / "report.pdf"))
-            except Exception as exc:  # noqa: BLE001 - the report is optional
-                if not self._report_warned:
-                    self._report_warned = True
-                    warnings.warn(f"GapDoctor: report.pdf was not written "
-                                  f"({type(exc).__name__}: {exc}); the record and "
-                                  "diagnosis.json are complete.", RuntimeWarning, stacklevel=3)
-            self.timings["report"] = time.perf_counter() - start
-        return paths
+        def report() -> None:
+            from gapdoctor.report import write_report
+
+            with atomic_path(self.run_dir / "report.pdf") as tmp:
+                write_report(self.record, self.diagnosis, tmp)
+
+        self._on_disk.report = self._guard("report", end, None, report)
+        self.timings["report"] = time.perf_counter() - start

@@ -11,33 +11,38 @@ from gapdoctor.callback.data_sampling import bounded_sample, label_ints
 from gapdoctor.callback.state import RunState
 
 
-def take_samples(state: RunState, validation_data: Any, train_data: Any, max_val: int,
-                 max_probe: int) -> None:
-    """Draw the bounded validation sample and the fixed, stratified train probe."""
+def take_validation_sample(state: RunState, validation_data: Any, max_val: int) -> None:
+    """Draw the bounded validation sample (state is changed only if the data can be read)."""
     data = state.meta.setdefault("data", {})
-    if validation_data is not None:
-        val, source, stratified = bounded_sample(validation_data, max_val,
-                                                 "validation_data", pool=max_val)
-        state.val, state.val_source = val, source
-        data["val_sampled"] = "stratified" if stratified else "all read"
-        state.arrays.update(val_index=val.index, val_labels=label_ints(val.y))
-        for note in source.notes:
-            state.note(note)
-    else:
+    if validation_data is None:
         state.note("No validation_data was given to GapDoctor: validation predictions, "
                    "per-class validation metrics, calibration and data comparisons were "
                    "not recorded (only val_* values from Keras logs).")
-    if train_data is not None:
-        probe, source, stratified = bounded_sample(train_data, max_probe,
-                                                   "train_data")
-        state.train, state.train_source = probe, source
-        data["probe_stratified"] = bool(stratified)
-        state.arrays.update(probe_index=probe.index, probe_labels=label_ints(probe.y))
-        for note in source.notes:
-            state.note(note)
-    else:
+        return
+    val, source, stratified = bounded_sample(validation_data, max_val, "validation_data",
+                                             pool=max_val)
+    labels = label_ints(val.y)
+    state.val, state.val_source = val, source
+    data["val_sampled"] = "stratified" if stratified else "all read"
+    state.arrays.update(val_index=val.index, val_labels=labels)
+    for note in source.notes:
+        state.note(note)
+
+
+def take_train_probe(state: RunState, train_data: Any, max_probe: int) -> None:
+    """Draw the fixed, stratified train probe (state is changed only if the data can be read)."""
+    data = state.meta.setdefault("data", {})
+    if train_data is None:
         state.note("No train_data was given to GapDoctor: no train probe, so no per-sample "
                    "margins or eval-mode train metrics were recorded.")
+        return
+    probe, source, stratified = bounded_sample(train_data, max_probe, "train_data")
+    labels = label_ints(probe.y)
+    state.train, state.train_source = probe, source
+    data["probe_stratified"] = bool(stratified)
+    state.arrays.update(probe_index=probe.index, probe_labels=labels)
+    for note in source.notes:
+        state.note(note)
 
 
 def map_groups(state: RunState, groups: dict[str, np.ndarray] | None) -> None:

@@ -28,7 +28,7 @@ class RunState:
 
     model: Any
     record: RunRecord
-    run_dir: Path
+    run_dir: Path | None  # None when no folder could be made (nothing is written)
     settings: dict[str, Any]
     val: Sample | None = None
     train: Sample | None = None

@@ -25,6 +25,7 @@ from gapdoctor.diagnosis import Diagnosis
 from gapdoctor.engine import diagnose
 from gapdoctor.errors import RecordError
 from gapdoctor.importers import load_run
+from gapdoctor.record.atomic import atomic_path
 from gapdoctor.record.schema import RunRecord
 
 
@@ -33,7 +34,8 @@ def _write(kind: str, path: Path, write: Callable[[Path], object]) -> None:
     if path.is_dir():
         raise UsageError(f"{path}: cannot write the {kind}: a directory is in the way")
     try:
-        write(path)
+        with atomic_path(path) as tmp:  # a reader finds the previous file or the new one
+            write(tmp)
     except OSError as exc:
         raise UsageError(f"{path}: cannot write the {kind} ({exc.strerror or exc})") from None
     print(f"   wrote {kind}: {path}")

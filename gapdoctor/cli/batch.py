@@ -33,6 +33,7 @@ from gapdoctor.cli.common import (
 from gapdoctor.cli.progress import Progress
 from gapdoctor.diagnosis import CAUSES
 from gapdoctor.errors import RecordError
+from gapdoctor.record.atomic import atomic_path
 from gapdoctor.record.store import MANIFEST
 
 COLUMNS = ["path", "run_name", "source", "verdict", *[f"score_{c}" for c in CAUSES],
@@ -117,9 +118,11 @@ def _analyze_one(path: str, run: Any, pdf: str | None, keep_runs: bool
             row[f"score_{finding.cause}"] = round(finding.score, 4)
     if pdf:
         try:
+            from gapdoctor.record.atomic import atomic_path
             from gapdoctor.report import write_report
 
-            write_report(run, diagnosis, pdf)
+            with atomic_path(pdf) as tmp:
+                write_report(run, diagnosis, tmp)
             row["pdf"] = pdf
         except Exception as exc:
             row["error"] = f"PDF failed: {type(exc).__name__}: {exc}"
@@ -213,7 +216,8 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
     names = unique_names([str(n) if isinstance(n, str) else Path(p).stem
                           for n, p in zip(summary["run_name"], summary["path"], strict=True)])
     summary["run_name"] = names
-    summary.to_csv(out_dir / "summary.csv", index=False)
+    with atomic_path(out_dir / "summary.csv") as tmp:
+        summary.to_csv(tmp, index=False)
     wrote = [str(out_dir / "summary.csv")]
     if pdf and ok.any():
         runs = {name: run for name, (_, run) in zip(names, pairs, strict=True)
@@ -221,7 +225,9 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
         from gapdoctor.report import write_overview
 
         try:
-            wrote.append(str(write_overview(summary, runs, out_dir / "overview.pdf")))
+            with atomic_path(out_dir / "overview.pdf") as tmp:
+                write_overview(summary, runs, tmp)
+            wrote.append(str(out_dir / "overview.pdf"))
         except OSError as exc:
             raise UsageError(f"{out_dir / 'overview.pdf'}: cannot write ({exc})") from None
         except Exception as exc:  # the summary is written; a drawing bug must not hide it

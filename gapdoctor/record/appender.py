@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from gapdoctor.jsonsafe import json_safe
+from gapdoctor.record.atomic import atomic_write
 from gapdoctor.record.schema import RUN_SCHEMA, RUN_SCHEMA_VERSION, TABLES
 from gapdoctor.record.store import (
     MANIFEST,
     STATIC_ARRAY_KEYS,
     STATIC_ARRAYS,
-    _atomic_write,
     _plain,
+    write_manifest,
 )
 
 Rows = tuple[list[str], list[dict[str, Any]]]
@@ -76,11 +77,11 @@ class RecordAppender:
         signature = {k: (v.shape, v.dtype.str) for k, v in static.items()}
         if static and signature != self._static_signature:
             # written before the manifest that names it; rewritten only if the set changes
-            _atomic_write(self.run_dir / STATIC_ARRAYS, lambda h: np.savez(h, **static),
-                          durable=False)
+            atomic_write(self.run_dir / STATIC_ARRAYS, lambda h: np.savez(h, **static),
+                         durable=False)
             self._static_signature = signature
-        _atomic_write(self.run_dir / arrays_name, lambda h: np.savez(h, **payload),
-                      durable=False)
+        atomic_write(self.run_dir / arrays_name, lambda h: np.savez(h, **payload),
+                     durable=False)
         table_text = ",".join(
             json.dumps(name) + ":" + self._table(name, *tables.get(name, ([], []))) for name in TABLES)
         meta = _plain({k: v for k, v in meta.items() if k not in ("schema", "version")})
@@ -90,8 +91,7 @@ class RecordAppender:
                 + json.dumps(_plain(failures), allow_nan=False)
                 + ',"arrays_file":' + json.dumps(arrays_name)
                 + (',"static_arrays_file":' + json.dumps(STATIC_ARRAYS) if static else "") + "}")
-        _atomic_write(self.run_dir / MANIFEST, lambda h: h.write(text.encode("utf-8")),
-                      durable=False)
+        write_manifest(self.run_dir, arrays_name, text, durable=False)
         for stale in self.run_dir.glob("arrays-*.npz"):
             if stale.name != arrays_name:
                 stale.unlink(missing_ok=True)

@@ -7,14 +7,16 @@ Layout of a run directory::
 
 Writes are crash-safe: the arrays go to a new file first, then the manifest that names them
 replaces the old one by an atomic rename, then the stale arrays file is removed. A process
-killed at any instant leaves a manifest that names an arrays file which exists.
+killed at any instant leaves a manifest that names an arrays file which exists; a write that
+fails (a full disk) leaves the previous manifest and its arrays as they were.
+
+Reading checks the manifest's types (:mod:`gapdoctor.record.validate`) before using it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -25,7 +27,9 @@ import pandas as pd
 
 from gapdoctor.errors import RecordError
 from gapdoctor.jsonsafe import json_safe
+from gapdoctor.record.atomic import atomic_write
 from gapdoctor.record.schema import RUN_SCHEMA, RUN_SCHEMA_VERSION, TABLES, RunRecord
+from gapdoctor.record.validate import STRING_COLUMNS, check_manifest, check_table
 
 MANIFEST = "record.json"
 STATIC_ARRAYS = "static-arrays.npz"
@@ -66,12 +70,10 @@ def _table_to_json(table: pd.DataFrame) -> dict[str, Any]:
 
 
 def _table_from_json(name: str, payload: Any, where: Path) -> pd.DataFrame:
-    if not isinstance(payload, dict) or not isinstance(payload.get("columns"), list) \
-            or not isinstance(payload.get("data"), list):
-        raise RecordError(f"{where}: table '{name}' is not {{columns: [...], data: [...]}}")
+    check_table(name, payload, where)
     frame = pd.DataFrame(payload["data"], columns=payload["columns"])
-    for col in frame.columns:
-        if col not in ("split", "class_name", "layer", "group"):
+    for col in frame.columns:  # the checks allow text only in text and undocumented columns
+        if col not in STRING_COLUMNS and not frame[col].map(lambda v: isinstance(v, str)).any():
             frame[col] = pd.to_numeric(frame[col], errors="coerce")
     if name == "curves" and "epoch" in frame.columns:
         frame["epoch"] = frame["epoch"].astype(int)
@@ -79,18 +81,21 @@ def _table_from_json(name: str, payload: Any, where: Path) -> pd.DataFrame:
     return frame
 
 
-def _atomic_write(path: Path, write: Any, durable: bool = True) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def write_manifest(run_dir: Path, arrays_name: str, text: str, durable: bool) -> None:
+    """Replace the manifest; if that fails, remove the arrays file just written for it (no
+    manifest names it) unless an older manifest may name the same file."""
+    arrays = run_dir / arrays_name
     try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        atomic_write(run_dir / MANIFEST, lambda h: h.write(text.encode("utf-8")),
+                     durable=durable)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        try:
+            named = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8")).get(
+                "arrays_file")
+        except (OSError, ValueError, AttributeError):
+            named = None
+        if named != arrays_name:
+            arrays.unlink(missing_ok=True)
         raise
 
 
@@ -113,7 +118,7 @@ def save_record(record: RunRecord, run_dir: str | os.PathLike[str], seq: int = 0
     arrays_name = f"arrays-{int(seq):06d}.npz"
     arrays = {k: np.asarray(v) for k, v in record.arrays.items() if v is not None}
     savez = np.savez if fast else np.savez_compressed
-    _atomic_write(run_dir / arrays_name, lambda h: savez(h, **arrays), durable=not fast)
+    atomic_write(run_dir / arrays_name, lambda h: savez(h, **arrays), durable=not fast)
     curves = record.curves.copy()
     curves.index.name = "epoch"
     manifest = {
@@ -125,8 +130,8 @@ def save_record(record: RunRecord, run_dir: str | os.PathLike[str], seq: int = 0
         "failures": _plain(record.failures),
         "arrays_file": arrays_name,
     }
-    text = json.dumps(manifest, allow_nan=False, indent=None if fast else 1).encode("utf-8")
-    _atomic_write(run_dir / MANIFEST, lambda h: h.write(text), durable=not fast)
+    text = json.dumps(manifest, allow_nan=False, indent=None if fast else 1)
+    write_manifest(run_dir, arrays_name, text, durable=not fast)
     for stale in [*run_dir.glob("arrays-*.npz"), run_dir / STATIC_ARRAYS]:
         if stale.name != arrays_name:
             stale.unlink(missing_ok=True)
@@ -148,6 +153,8 @@ def read_record(path: str | os.PathLike[str]) -> RunRecord:
         raise RecordError(f"{manifest_path}: no run record here (record.json missing)") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RecordError(f"{manifest_path}: not valid JSON ({exc})") from None
+    except (OSError, RecursionError, ValueError) as exc:  # a folder, no permission, too deep
+        raise RecordError(f"{manifest_path}: cannot read the record ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("schema") != RUN_SCHEMA:
         raise RecordError(f"{manifest_path}: not a gapdoctor run record "
                           f"(schema={manifest.get('schema') if isinstance(manifest, dict) else None!r})")
@@ -165,10 +172,9 @@ def read_record(path: str | os.PathLike[str]) -> RunRecord:
     if unknown and minor > ours_minor:
         warnings.warn(f"{manifest_path}: record version {version} is newer than {RUN_SCHEMA_VERSION}; "
                       f"ignoring unknown fields {unknown}", stacklevel=2)
+    check_manifest(manifest, manifest_path)
     meta = manifest.get("meta") or {}
     tables = manifest.get("tables") or {}
-    if not isinstance(meta, dict) or not isinstance(tables, dict):
-        raise RecordError(f"{manifest_path}: 'meta' and 'tables' must be objects")
     record = RunRecord(meta={"schema": RUN_SCHEMA, "version": version, **meta},
                        failures=list(manifest.get("failures") or []),
                        path=manifest_path.parent)

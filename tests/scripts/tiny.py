@@ -28,7 +28,11 @@ def digits(n_train: int | None = None, image: bool = False, seed: int = 0):
 def mlp(n_out: int = 10, activation: str | None = "softmax", loss: object = None,
         input_shape: tuple[int, ...] | None = (64,), metrics: tuple = ("accuracy",),
         lr: float = 0.01) -> keras.Model:
-    """A one-hidden-layer ReLU MLP; ``input_shape=None`` leaves it unbuilt until fit."""
+    """A one-hidden-layer ReLU MLP; ``input_shape=None`` leaves it unbuilt until fit.
+
+    Keras's name counters are reset first, so its layers are always ``dense`` and
+    ``dense_1`` whichever tests ran before."""
+    keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     layers = [keras.Input(input_shape)] if input_shape is not None else []
     if input_shape is not None and len(input_shape) > 1:

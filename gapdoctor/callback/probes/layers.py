@@ -68,8 +68,9 @@ class LayersProbe(Probe):
         source = state.train if state.train is not None else state.val
         if source is None:
             self.skip = True
-            state.note("Without train_data or validation_data, per-layer statistics (weight "
-                       "norms, update ratios, gradient norms, dead units) were not recorded.")
+            state.note("Without usable train_data or validation_data, per-layer statistics "
+                       "(weight norms, update ratios, gradient norms, dead units) were not "
+                       "recorded.")
             return
         if state.train is None:
             state.note("Gradient norms were computed on validation samples (no train_data).")

@@ -65,8 +65,9 @@ class PredictionsProbe(Probe):
         samples = [s for s in (state.train, state.val) if s is not None]
         if not samples:
             self.skip = True
-            state.note("Without validation_data or train_data, no predictions were recorded "
-                       "(no per-class metrics, calibration, margins or confusion matrices).")
+            state.note("Without usable validation_data or train_data, no predictions were "
+                       "recorded (no per-class metrics, calibration, margins or confusion "
+                       "matrices).")
             return
         x = (keras.tree.map_structure(lambda *a: np.concatenate(a), *[s.x for s in samples])
              if len(samples) > 1 else samples[0].x)
