@@ -14,11 +14,11 @@ import math
 import numpy as np
 import pytest
 from scripts.tiny import digits, fit, mlp
+from test_rules_offline import decaying, history_record
 
 from gapdoctor import diagnose, load_run
 from gapdoctor.rules import RULES
 from gapdoctor.rules.evidence import Ramp, printed_disagrees
-from test_rules_offline import decaying, history_record
 
 
 def _declarations() -> list[tuple[str, Ramp]]:

@@ -138,10 +138,20 @@ def format_summary(path: str, run: RunRecord, diagnosis: Diagnosis) -> str:
     elif not monitor:
         lines.append("   no validation metric recorded")
     reported = diagnosis.reported
-    if reported:
+    if diagnosis.verdict == "inconclusive":
+        lines.append("   verdict: inconclusive")
+    elif reported:
         lines.append(f"   verdict: {diagnosis.verdict}")
     else:
         lines.append(f"   verdict: healthy (no finding reached {diagnosis.threshold:.2f})")
+    if diagnosis.status != "ok":
+        lines.append(f"   status: {diagnosis.status.replace('_', ' ')}: "
+                     f"{_one_line(diagnosis.status_reason, 100)}")
+    call = diagnosis.close_call
+    if call:
+        first, second = call["causes"]
+        lines.append(f"   close call: {first} and {second} are {call['difference']:.2f} apart; "
+                     f"to tell them apart: {_one_line(call['tell_apart'], 120)}")
     for finding in reported:
         lines.append(f"   {finding.score:4.2f}  {finding.cause:<22} {_one_line(finding.summary)}")
         if finding.fixes:

@@ -17,8 +17,8 @@ STRETCH = Ramp(E + "stretch", "share of the run with the metric flat (within 0.0
                0.25, 0.5, 3.0, "a quarter of the run or more of a stuck metric over a falling loss")
 NEVER_CHANGES = Ramp(E + "never_changes", "monitored metric range over the run", 1e-6, 0.0, 2.0,
                      "a metric that never changes")
-CONFIG = Ramp(E + "config", "metric configuration that cannot reward learning", 1, 1, 2.5,
-              "a configuration the loss cannot move")
+CONFIG = Ramp(E + "config", "metric configuration that cannot reward learning", 1, 1, 4.0,
+              "read from the recorded configuration, not inferred: the metric cannot track the model")
 OWN_GAIN = Ramp(E + "own_gain", "arg-max accuracy gain minus monitored metric gain (validation)", 0.05, 0.2, 1.5,
                 "the model improves on a standard metric while the monitored one does not")
 THRESHOLD = Ramp(E + "threshold", "F1 at the best threshold minus F1 at 0.5 (last epoch)", 0.05, 0.2, 2.5,

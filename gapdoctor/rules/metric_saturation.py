@@ -11,6 +11,7 @@ from gapdoctor.analysis.curves import series
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, RuleSkipped, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
+from gapdoctor.rules.metric_mismatch import frozen_metric_config
 
 _BOUNDED = ("acc", "auc", "f1", "precision", "recall", "iou", "io_u", "dice", "jaccard")
 E = "metric_saturation."
@@ -32,6 +33,8 @@ REFINING = Ramp(E + "refining", "training loss drop in the second half", 0.1, 0.
                 "the loss keeps refining confidence the metric cannot show")
 FROM_START = Ramp(E + "from_start", "validation metric gain from the first epoch to the best", 0.002, 0.0, -2.0,
                   "a metric at its best from the first epoch never showed progress: it says nothing about this run")
+MISCONFIGURED = Ramp(E + "misconfigured", "monitored metric configured so it cannot track the model", 1, 1, -3.0,
+                     "a ceiling read off a misconfigured metric says nothing about the model")
 NOT_REFINING = Ramp(E + "not_refining", "training loss drop in the second half (none)", 0.05, 0.0, -3.0,
                     "nothing is being refined: the loss has stopped too, so the metric is not what hides progress")
 HEADROOM = Ramp(E + "headroom", "best validation metric's distance to 1.0 (headroom)", 0.05, 0.05, -3.0,
@@ -64,6 +67,9 @@ class MetricSaturationRule(Rule):
         # the stall and the refining loss only speak for saturation at the ceiling
         w.use(PLATEAU, at_best, gate=ceiling, gate_reason="only as far as the metric is at its ceiling")
         w.use(FROM_START, c.metric_gain)
+        misconfigured = frozen_metric_config(run, monitor)
+        if misconfigured:
+            w.use(MISCONFIGURED, 1.0, shown=misconfigured)
         w.use(STILL_RISING, rising)
         w.use(SHORT, c.n_epochs)
         if ctx.n_val and finite(err):

@@ -79,6 +79,8 @@ class OptimizationRule(Rule):
             w.use(SMALL_DROP, c.loss_drop)
         self._layers(w, run)
         self._learned_nothing(w, run, ctx)
+        if w.variant in ("diverged", "not_learning"):
+            w.facts["fix_tags"] = [w.variant]
         if ctx.nonfinite_inputs:
             w.use(NAN_INPUTS, 1.0, shown="yes")
             # explained away: below the pipeline finding whatever else was seen

@@ -20,6 +20,8 @@ SOME_LAG = Ramp(E + "some_lag", "share of classes lagging (a few)", 0.5, 0.49, 0
                 "a few classes, not all")
 FLAT_TREND = Ramp(E + "flat_trend", "recall trend of lagging classes (second half)", 0.15, 0.03, 0.8,
                   "they do not improve")
+STILL_LEARNING = Ramp(E + "still_learning", "recall gain of lagging classes in the second half", 0.05, 0.15, -2.0,
+                      "classes still being learned are slow, not unlearnable")
 MINORITY = Ramp(E + "minority", "training share of lagging classes vs median class", 0.7, 0.3, 1.0,
                 "minority classes")
 FEW_SAMPLES = Ramp(E + "few_samples", "training samples per class (median)", 50, 20, -1.5,
@@ -60,6 +62,7 @@ class SubgroupUnderfittingRule(Rule):
                 w.use(SOME_LAG, share)
                 w.use(FEW_LAG, share)
             w.use(FLAT_TREND, k.lagging_trend)
+            w.use(STILL_LEARNING, k.lagging_trend)
             w.use(MINORITY, k.lagging_train_share_ratio)
             counts = label_counts(run, "train")
             if counts is not None and k.lagging and len(counts) == len(k.recall):
