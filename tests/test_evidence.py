@@ -44,7 +44,8 @@ def test_every_declaration_is_complete_and_unique() -> None:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory) -> list:
-    """Three real tiny trainings recorded by GapDoctor: noisy labels, shifted validation, clean."""
+    """Four real tiny trainings recorded by GapDoctor: noisy labels, shifted validation,
+    validation labels shuffled out of line with their inputs, clean."""
     from gapdoctor.callback import GapDoctor
 
     x_tr, x_va, y_tr, y_va = digits(n_train=700)
@@ -56,6 +57,7 @@ def recorded(tmp_path_factory) -> list:
     runs = []
     for name, (xt, yt, xv, yv) in {"noise": (x_tr, noisy, x_va, y_va),
                                    "shift": (x_tr, y_tr, shifted, y_va),
+                                   "misaligned": (x_tr, y_tr, x_va, rng.permutation(y_va)),
                                    "clean": (x_tr, y_tr, x_va, y_va)}.items():
         doctor = GapDoctor(validation_data=(xv, yv), train_data=(xt, yt), run_name=name,
                            output_dir=tmp_path_factory.mktemp("ev"), diagnose=False,

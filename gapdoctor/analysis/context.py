@@ -108,6 +108,21 @@ class Context:
         return feature_facts(a["x_train"], labels, a["x_val"], a.get("y_val_features"))
 
     @cached_property
+    def column_reorder(self) -> tuple[float, int] | None:
+        """(best-pairing / own-pairing cost, columns moved) of train vs validation features,
+        when the recorded features are the raw columns (not a random projection)."""
+        a, data = self.run.arrays, self.run.meta.get("data") or {}
+        x_tr, x_va = a.get("x_train"), a.get("x_val")
+        if (data.get("feature_projection") or not isinstance(x_tr, np.ndarray)
+                or not isinstance(x_va, np.ndarray) or x_tr.ndim != 2 or x_va.ndim != 2
+                or x_tr.shape[1] != x_va.shape[1] or not 2 <= x_tr.shape[1] <= 256
+                or min(len(x_tr), len(x_va)) < 20):
+            return None
+        from gapdoctor.analysis.features import column_reorder
+
+        return column_reorder(x_tr, x_va)
+
+    @cached_property
     def classes(self) -> ClassFacts | None:
         return class_facts(self.run, self.n_classes)
 

@@ -23,6 +23,13 @@ _MAX_ROWS = 512  # enough for AUC ±0.03 and a stable reference model, cheap to 
 # One reading of the domain-classifier AUC for every rule: two samples of one distribution
 # give 0.5 +- 0.03 at these sizes, so 0.6 is the first sign of a difference and 0.8 a clear one.
 AUC_SAME, AUC_DIFFERENT = 0.6, 0.8
+# A per-feature scale/offset (median |log scale ratio| + median offset in s.d.) from which a
+# difference that vanishes under per-split standardisation reads as a transform applied to
+# one split: 0.2 is sampling noise of a 512-row sample, 0.6 a factor of ~1.8 or a 0.6 s.d. move.
+AFFINE_SIZE = (0.3, 1.0)
+# After undoing a per-feature scale/offset the splits must be as alike as two samples of one
+# distribution (AUC 0.5 +- 0.03): full at 0.55 (2 s.e.), none from AUC_SAME.
+AUC_VANISHED = 0.55
 
 
 @dataclass
@@ -56,13 +63,31 @@ def _ks_shifted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return qvalues < 0.05
 
 
+_PAIRS = 64  # random feature pairs whose products carry covariance changes
+
+
+def _second_order(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Standardised features, their squares and the products of up to 64 seeded random
+    pairs: a linear domain classifier on these sees changes of mean, of spread (added
+    noise) and of dependence between features (blur), not only of mean."""
+    z = _standardize(x, x)
+    d = z.shape[1]
+    parts = [z, z ** 2 - 1.0]
+    if d >= 2:
+        rng = np.random.default_rng(seed)
+        i, j = rng.integers(0, d, _PAIRS), rng.integers(0, d, _PAIRS)
+        keep = i != j
+        parts.append(z[:, i[keep]] * z[:, j[keep]])
+    out = np.concatenate(parts, axis=1)
+    return _standardize(out, out)
+
+
 def _domain_auc(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    x = np.concatenate([a, b])
-    x = _standardize(x, x)
+    x = _second_order(np.concatenate([a, b]), seed)
     y = np.r_[np.zeros(len(a)), np.ones(len(b))]
     folds = StratifiedKFold(3, shuffle=True, random_state=seed)
     proba = cross_val_predict(LogisticRegression(C=0.5, max_iter=200), x, y, cv=folds,
@@ -148,3 +173,41 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     return FeatureFacts(len(x_tr), len(x_va), int(x_tr.shape[1]), nonfinite, auc, auc_std,
                         float(shifted.mean()), scale, offset,
                         *ref[:3], chance=1.0 / max(2, n_classes), ref_cv_auc=ref[3])
+
+
+def _pairing(a_x: np.ndarray, b_x: np.ndarray) -> tuple[float, int]:
+    from scipy.optimize import linear_sum_assignment
+
+    qs = (5, 25, 50, 75, 95)
+    a = np.nanpercentile(np.asarray(a_x, float), qs, axis=0).T
+    b = np.nanpercentile(np.asarray(b_x, float), qs, axis=0).T
+    scale = np.where(a[:, 3] - a[:, 1] > 0, a[:, 3] - a[:, 1], 1.0)[:, None]
+    cost = np.abs((a[:, None, :] - b[None, :, :]) / scale[:, :, None]).mean(axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    identity = float(np.trace(cost))
+    if identity <= 1e-9:
+        return 1.0, 0
+    return float(cost[rows, cols].sum() / identity), int((rows != cols).sum())
+
+
+def column_reorder(x_train: np.ndarray, x_val: np.ndarray) -> tuple[float, int]:
+    """How much better validation columns match *other* training columns than their own.
+
+    Each column is summarised by its quantiles (5..95%); the cost of pairing train column i
+    with validation column j is the distance between those summaries, in training units.
+    Returns (optimal pairing cost / identity pairing cost, columns the optimal pairing
+    moves), relative to the same ratio between two halves of the training data (columns
+    that are exchangeable, like time steps of a signal, pair up well with others anyway):
+    near 0 with several columns moved means the validation columns were reordered.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(400, 4)) * [1, 2, 4, 8] + [0, 5, -5, 10]
+        >>> ratio, moved = column_reorder(x, x[:, [1, 0, 3, 2]])
+        >>> ratio < 0.2, moved
+        (True, 4)
+    """
+    ratio, moved = _pairing(x_train, x_val)
+    half = len(x_train) // 2
+    base, _ = _pairing(x_train[:half], x_train[half:]) if half >= 10 else (1.0, 0)
+    return min(1.0, ratio / max(base, 1e-9)), moved

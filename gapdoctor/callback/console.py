@@ -28,6 +28,12 @@ def summary(record: RunRecord | None, diagnosis: Any, paths: dict[str, Path]) ->
             lines.append(f"  {i}. {finding.cause:<22} {finding.score:.2f}  {text}")
         if not diagnosis.findings:
             lines.append("  no findings (no rule could weigh this record)")
+        if getattr(diagnosis, "status", "ok") != "ok":
+            lines.append(f"  status: {diagnosis.status.replace('_', ' ')}: {diagnosis.status_reason}")
+        call = getattr(diagnosis, "close_call", None)
+        if call:
+            lines.append(f"  close call: {call['causes'][0]} and {call['causes'][1]} are "
+                         f"{call['difference']:.2f} apart: {call['tell_apart']}")
     if record is not None and record.failures:
         probes = sorted({str(f.get("probe")) for f in record.failures})
         lines.append(f"  {len(record.failures)} probe failure(s) recorded: {', '.join(probes)}")

@@ -6,7 +6,7 @@ import numpy as np
 
 from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
-from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
+from gapdoctor.analysis.features import AFFINE_SIZE, AUC_DIFFERENT, AUC_SAME, AUC_VANISHED
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
@@ -22,8 +22,11 @@ REF_DROP = Ramp(E + "ref_drop", "reference model: training CV accuracy minus val
                 "the gap exists for any model fitted on training data")
 LABEL_TVD = Ramp(E + "label_tvd", "label distribution distance (total variation)", 0.05, 0.2, 1.5,
                  "0.1 of probability mass moved between classes is beyond sampling noise for >= 200 samples")
-AFFINE = Ramp(E + "affine", "domain AUC after standardising each split on its own", AUC_DIFFERENT, AUC_SAME, -3.0,
+AFFINE = Ramp(E + "affine", "domain AUC after standardising each split on its own", AUC_SAME, AUC_VANISHED, -3.0,
               "a difference that vanishes under a per-feature scale/offset is preprocessing, not new data")
+REORDERED = Ramp(E + "reordered", "cost of pairing validation columns with their own training columns, "
+                 "best pairing / own pairing", 0.6, 0.25, -3.0,
+                 "columns reordered between splits are a pipeline bug, not new data")
 REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.1, 0.3, -2.0,
                 "undoing a per-split scale restores validation: a preprocessing mismatch")
 
@@ -60,6 +63,9 @@ class DistributionShiftRule(Rule):
             if finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
                 w.use(REF_DROP, f.ref_cv_accuracy - f.ref_val_accuracy)
             self._against_affine(w, f)
+            found = ctx.column_reorder
+            if found is not None and found[1] >= 2:
+                w.use(REORDERED, found[0], shown=f"{found[0]:.2f} ({found[1]} columns would move)")
         w.use(LABEL_TVD, tvd)
         return w
 
@@ -68,12 +74,12 @@ class DistributionShiftRule(Rule):
         if not finite(f.domain_auc) or f.domain_auc < AUC_SAME:
             return
         size = (f.scale_change if finite(f.scale_change) else 0) + (f.offset_change if finite(f.offset_change) else 0)
-        big = ramp(size, 0.5, 1.5)
+        big = ramp(size, AFFINE_SIZE[0], AFFINE_SIZE[1])
         w.use(AFFINE, f.domain_auc_standardized, gate=big,
-              gate_reason=f"per-feature scale+offset change {size:.2f} (full from 1.5 s.d.)")
+              gate_reason=f"per-feature scale+offset change {size:.2f} (full from {AFFINE_SIZE[1]} s.d.)")
         if finite(f.domain_auc_standardized):
             # only when standardising also makes the splits indistinguishable: shrinking added
             # noise by a per-split scale regains accuracy too
-            vanished = 1 - ramp(f.domain_auc_standardized, AUC_SAME, AUC_DIFFERENT)
+            vanished = 1 - ramp(f.domain_auc_standardized, AUC_VANISHED, AUC_SAME)
             w.use(REGAINED, f.ref_val_accuracy_realigned - f.ref_val_accuracy, gate=vanished,
-                  gate_reason=f"standardised domain AUC {f.domain_auc_standardized:.2f} (full below {AUC_SAME})")
+                  gate_reason=f"standardised domain AUC {f.domain_auc_standardized:.2f} (full below {AUC_VANISHED})")

@@ -35,6 +35,10 @@ FROM_START = Ramp(E + "from_start", "validation metric gain from the first epoch
                   "a metric at its best from the first epoch never showed progress: it says nothing about this run")
 MISCONFIGURED = Ramp(E + "misconfigured", "monitored metric configured so it cannot track the model", 1, 1, -3.0,
                      "a ceiling read off a misconfigured metric says nothing about the model")
+LEAKED = Ramp(E + "leaked", "validation samples also in training (exact duplicates), share", 0.02, 0.1, -3.0,
+              "a perfect score on samples the model trained on is leakage, not a ceiling")
+VAL_LOSS_UP = Ramp(E + "val_loss_up", "validation loss above its earlier minimum", 0.5, 2.0, -3.0,
+                   "a validation loss that climbs far above its minimum is not confidence being refined")
 NOT_REFINING = Ramp(E + "not_refining", "training loss drop in the second half (none)", 0.05, 0.0, -3.0,
                     "nothing is being refined: the loss has stopped too, so the metric is not what hides progress")
 HEADROOM = Ramp(E + "headroom", "best validation metric's distance to 1.0 (headroom)", 0.05, 0.05, -3.0,
@@ -67,6 +71,9 @@ class MetricSaturationRule(Rule):
         # the stall and the refining loss only speak for saturation at the ceiling
         w.use(PLATEAU, at_best, gate=ceiling, gate_reason="only as far as the metric is at its ceiling")
         w.use(FROM_START, c.metric_gain)
+        data = run.meta.get("data") or {}
+        if isinstance(data.get("duplicates_val_in_train"), (int, float)) and ctx.n_val:
+            w.use(LEAKED, data["duplicates_val_in_train"] / ctx.n_val)
         misconfigured = frozen_metric_config(run, monitor)
         if misconfigured:
             w.use(MISCONFIGURED, 1.0, shown=misconfigured)
@@ -86,4 +93,5 @@ class MetricSaturationRule(Rule):
         w.use(REFINING, c.loss_drop_second_half, gate=ceiling,
               gate_reason="only as far as the metric is at its ceiling")
         w.use(NOT_REFINING, c.loss_drop_second_half)
+        w.use(VAL_LOSS_UP, c.val_loss_rise)
         return w

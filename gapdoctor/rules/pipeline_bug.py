@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gapdoctor.analysis.context import Context
-from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
+from gapdoctor.analysis.features import AFFINE_SIZE, AUC_DIFFERENT, AUC_SAME, AUC_VANISHED
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
@@ -19,13 +19,18 @@ VAL_AT_CHANCE = Ramp(E + "val_at_chance", "best validation accuracy above chance
 NO_SIGNAL = Ramp(E + "no_signal", "ROC AUC of a reference model (CV, training labels) and of the network (validation), the larger",
                  0.6, 0.55, 3.5, "neither ranks better than chance: the training labels do not line up with the inputs")
 REF_ONLY_TRAIN = Ramp(E + "ref_only_train", "reference model: validation accuracy as a share of its training CV accuracy (above chance)",
-                      0.5, 0.2, 2.5, "inputs look alike but labels only line up in training")
+                      0.5, 0.2, 3.5, "inputs look alike, yet a simple model that predicts training labels "
+                      "well fails on validation labels: they do not line up with their inputs")
 AFFINE = Ramp(E + "affine", "domain AUC raw, when it vanishes after standardising each split", AUC_SAME, AUC_DIFFERENT, 4.0,
               "a per-feature scale/offset applied to one split only")
 REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.05, 0.2, 1.5,
                 "undoing the scale/offset restores validation")
-LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplicates), share", 0.02, 0.1, 3.5,
-               "natural datasets repeat a handful of samples; 5% of validation is a split bug")
+REORDERED = Ramp(E + "reordered", "cost of pairing validation columns with their own training columns, "
+                 "best pairing / own pairing", 0.6, 0.25, 4.5,
+                 "validation columns match other training columns far better than their own: "
+                 "the columns were reordered between splits")
+LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplicates), share", 0.02, 0.1, 5.0,
+               "counted, not inferred: natural datasets repeat a handful of samples; 10% of validation is a split bug")
 EVAL_MODE = Ramp(E + "eval_mode", "eval-mode loss on training samples / logged training loss", 2.0, 4.0, 3.0,
                  "BatchNorm statistics or a layer that behaves differently at inference (dropout lowers eval loss instead)")
 LOGITS = Ramp(E + "logits", "output activation vs the loss's from_logits", 1, 1, 3.5,
@@ -42,6 +47,7 @@ class PipelineBugRule(Rule):
         self._nonfinite(w, ctx, tags)  # first: it explains everything downstream of it
         self._misaligned(w, ctx, tags)
         self._preprocessing(w, ctx, tags)
+        self._reordered(w, ctx, tags)
         self._leakage(w, run, ctx, tags)
         self._eval_mode(w, run, ctx, tags)
         self._logits(w, run, tags)
@@ -89,13 +95,22 @@ class PipelineBugRule(Rule):
                        scale_change=float(np.exp(f.scale_change)) if finite(f.scale_change) else None)
         # Raw splits separable, but not after standardising each on its own, and by a large
         # per-feature factor or offset (>= 1 standard deviation): a transform, not new data.
-        gate = (1 - ramp(f.domain_auc_standardized, AUC_SAME, AUC_DIFFERENT)) * ramp(size, 0.7, 1.5)
-        why = (f"standardised AUC {f.domain_auc_standardized:.2f} (full below {AUC_SAME}), "
-               f"scale+offset change {size:.2f} s.d. (full from 1.5)")
+        gate = (1 - ramp(f.domain_auc_standardized, AUC_VANISHED, AUC_SAME)) * ramp(size, AFFINE_SIZE[0], AFFINE_SIZE[1])
+        why = (f"standardised AUC {f.domain_auc_standardized:.2f} (full below {AUC_VANISHED}), "
+               f"scale+offset change {size:.2f} s.d. (full from {AFFINE_SIZE[1]})")
         if w.use(AFFINE, f.domain_auc, gate=gate, gate_reason=why,
                  shown=f"{f.domain_auc:.3f} vs {f.domain_auc_standardized:.3f}") * gate > 0:
             tags.append("preprocessing")
             w.use(REGAINED, f.ref_val_accuracy_realigned - f.ref_val_accuracy)
+
+    def _reordered(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
+        found = ctx.column_reorder
+        if found is None or found[1] < 2:
+            return
+        ratio, moved = found
+        if w.use(REORDERED, ratio, shown=f"{ratio:.2f} ({moved} columns would move)"):
+            tags.append("reordered")
+            w.facts["columns_moved"] = moved
 
     def _leakage(self, w: Weighing, run: RunRecord, ctx: Context, tags: list[str]) -> None:
         data = run.meta.get("data") or {}
