@@ -206,6 +206,26 @@ class Context:
         return float("nan"), ""
 
     @cached_property
+    def loss_lag_at_best(self) -> float:
+        """Eval-mode loss on the train probe / validation loss, at the epoch of the lowest
+        validation loss (NaN without the callback's split metrics).
+
+        Same weights, same mode, before memorisation sets in: a model is not worse on the
+        samples it was fitted to than on held-out ones, unless their labels are wrong.
+        """
+        if not self.run.has("split_metrics"):
+            return float("nan")
+        table = self.run.split_metrics.pivot_table(index="epoch", columns="split", values="loss")
+        if not {"train", "val"} <= set(table.columns):
+            return float("nan")
+        both = table[["train", "val"]].dropna()
+        both = both[(both["val"] > 0) & np.isfinite(both).all(axis=1)]
+        if both.empty:
+            return float("nan")
+        best = both["val"].idxmin()
+        return float(both.loc[best, "train"] / both.loc[best, "val"])
+
+    @cached_property
     def lag_noise(self) -> float:
         """Standard error of a difference between validation and train-probe accuracy."""
         acc, n_val = self.val_accuracy_series(), self.n_val

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gapdoctor.analysis.context import Context
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite
+from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
 
 E = "label_noise."
@@ -20,6 +20,9 @@ LAG_EVAL = Ramp(E + "lag_eval", "validation accuracy ahead of training, in stand
                 "2 standard errors is a lead the sample sizes cannot explain")
 LAG_LOGGED = Ramp(E + "lag_logged", "validation accuracy ahead of training, in standard errors (logged metrics)",
                   2.0, 4.0, 1.5, "as above, but dropout or augmentation also lower logged training accuracy")
+LOSS_LAG = Ramp(E + "loss_lag", "eval-mode loss on training samples / validation loss, at the best validation epoch",
+                0.9, 1.3, 2.5, "on the same weights, before memorisation, the model disagrees more with the "
+                "training labels than with held-out ones: those labels are wrong")
 REF_LEAD = Ramp(E + "ref_lead", "reference model: validation accuracy minus training CV accuracy, in standard errors",
                 2.0, 4.0, 2.0, "a simple model agrees less with training labels than with validation ones, "
                 "beyond what the two sample sizes allow")
@@ -60,6 +63,11 @@ class LabelNoiseRule(Rule):
             noise = ctx.lag_noise if finite(ctx.lag_noise) else 0.02
             spec = LAG_EVAL if m is None or how.startswith("eval") else LAG_LOGGED
             w.use(spec, lag / noise, shown=f"{lag:.3f} ({lag / noise:.1f} s.e.)")
+        # a mean loss over a few dozen samples swings by tens of percent: count it in full
+        # from 200 samples on each side, not below 60
+        sizes = ramp(min(ctx.n_val or 0, m.n if m is not None else 0), 60, 200)
+        w.use(LOSS_LAG, ctx.loss_lag_at_best, gate=sizes,
+              gate_reason="validation and probe sizes (full from 200, none below 60)")
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
             lead = f.ref_val_accuracy - f.ref_cv_accuracy
             se = ctx.proportion_se(f.ref_cv_accuracy, f.n_train, f.n_val)

@@ -40,6 +40,9 @@ AT_CHANCE = Ramp(E + "at_chance", "best validation accuracy above chance (share 
 STILL_IMPROVING = Ramp(E + "still_improving", "validation loss fall over the last third of the run",
                        0.01, 0.05, -2.0, "validation still improves: the gap is the price of fitting, "
                        "not memorisation that hurts validation")
+LOSS_LAG = Ramp(E + "loss_lag", "eval-mode loss on training samples / validation loss, at the best validation epoch",
+                0.8, 1.2, -2.0, "a memorising model fits its own training labels better than held-out ones; "
+                "worse on them means the labels disagree with the inputs")
 NO_FIT = Ramp(E + "no_fit", "training loss drop over the run", 0.3, 0.25, -2.0,
               "the model barely fits the training set")
 
@@ -116,4 +119,5 @@ class OverfittingRule(Rule):
         w.use(AT_CHANCE, ctx.val_above_chance)
         w.use(NO_FIT, c.loss_drop)
         w.use(STILL_IMPROVING, c.val_loss_fall_last_third)
+        w.use(LOSS_LAG, ctx.loss_lag_at_best)
 
