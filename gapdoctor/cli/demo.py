@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gapdoctor.cli.common import UsageError
+from gapdoctor.cli.common import EXIT_OK, UsageError
 from gapdoctor.cli.progress import Progress
 
 # absl-format C++ log lines ("I0000 00:00:1795621249.648699   16295 port.cc:153] ...") and
@@ -135,4 +135,4 @@ def run_demo(out: str = "gapdoctor-demo", fault: str = "label_noise") -> int:
     # Every file is written and closed by now. At exit, Python's last garbage collections
     # walk TensorFlow's whole object graph (~1 s); freezing it skips that walk, nothing else.
     gc.freeze()
-    return 0
+    return EXIT_OK
