@@ -59,7 +59,7 @@ def tell_apart(first: str, second: str, confirm: dict[str, list[str]] | None = N
     if text:
         return text
     confirm = confirm or {}
-    steps = [f"for {cause.replace('_', ' ')}: {confirm[cause][0]}" for cause in (first, second)
+    steps = [f"for {cause.replace('_', ' ')}: {confirm[cause][0].rstrip('.')}" for cause in (first, second)
              if confirm.get(cause)]
-    return "Run the confirming check of each: " + "; ".join(steps) if steps else (
+    return "Run the confirming check of each: " + "; ".join(steps) + "." if steps else (
         "More recorded evidence (per-sample margins, input samples of both splits) would separate them.")

@@ -47,11 +47,14 @@ def _certainty(page: Page) -> list[str]:
     if run.n_epochs < 5:
         notes.append(f"Only {run.n_epochs} epoch(s) were recorded; trends over so few points "
                      "are weak evidence.")
-    reported = d.reported
-    if len(reported) >= 2 and reported[0].score - reported[1].score < 0.1:
+    call = d.close_call
+    if call:
+        first, second = (d.finding(c) for c in call["causes"])
         notes.append(f"The top two causes score within 0.1 of each other "
-                     f"({fmt(reported[0].score, 2)} vs {fmt(reported[1].score, 2)}); treat "
-                     "them as joint suspects and check both.")
+                     f"({fmt(first.score, 2)} vs {fmt(second.score, 2)}); treat them as joint "
+                     f"suspects. To tell them apart: {esc(call['tell_apart'])}")
+    if d.status != "ok" and d.status_reason:
+        notes.append(f"Status {esc(d.status.replace('_', ' '))}: {esc(d.status_reason)}.")
     for note in run.meta.get("notes") or []:
         notes.append(esc(note))
     if len(notes) == 1 and not d.skipped:
