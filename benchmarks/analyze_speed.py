@@ -2,10 +2,14 @@
 
 Builds a realistic synthetic record (curves, eval-mode split metrics, per-class table,
 per-layer statistics, per-sample margins and confusion matrices for 10 classes and 1,000
-probe samples), then times the CLI as a subprocess. Target: under 3 s.
+probe samples), then times the CLI as a subprocess. Target: under 1.5 s.
+
+``--baseline REF`` also times the code of a git revision (``git archive REF``, extracted to
+a temporary folder; the work tree is not touched), alternating the two run by run so that
+both see the same machine load, and prints the two side by side.
 
 Usage:
-    .venv/bin/python benchmarks/analyze_speed.py [--repeat 3]
+    .venv/bin/python benchmarks/analyze_speed.py [--repeat 3] [--baseline HEAD]
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ import pandas as pd
 from gapdoctor.record import RunRecord, save_record
 
 EPOCHS, CLASSES, PROBE, VAL = 100, 10, 1000, 360
-GAPDOCTOR = Path(sys.executable).parent / "gapdoctor"
+TARGET = 1.5
+ROOT = Path(__file__).resolve().parent.parent
+CLI = "import sys; from gapdoctor.cli.main import main; sys.exit(main())"
 
 
 def make_record(run_dir: Path, seed: int = 0) -> Path:
@@ -82,46 +88,78 @@ def make_record(run_dir: Path, seed: int = 0) -> Path:
 CPU: list[float] = []  # CPU seconds (user + sys) of each timed subprocess
 
 
-def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
-    """Wall seconds of one subprocess run; its CPU seconds are appended to ``CPU``."""
+def extract(ref: str, into: Path) -> Path:
+    """The tree of git revision ``ref`` of this repository, extracted under ``into``."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def command(tree: Path, run_dir: Path, out: Path, pdf: bool = True) -> list[str]:
+    cmd = [sys.executable, "-c", CLI, "analyze", str(run_dir), "--json", str(out / "d.json")]
+    return cmd + (["--pdf", str(out / "r.pdf")] if pdf else [])
+
+
+def run_in(tree: Path, cmd: list[str], cwd: Path) -> tuple[float, str]:
+    """Wall seconds of ``cmd`` with ``tree`` first on the import path; CPU goes to CPU."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return wall, proc
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{cmd[3:]} failed in {tree}:\n{proc.stdout}\n{proc.stderr}")
+    return wall, proc.stdout
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", metavar="REF", help="also time this git revision")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run_dir = make_record(Path(tmp) / "bench-100")
-        cmd = [str(GAPDOCTOR), "analyze", str(run_dir), "--json", f"{tmp}/d.json",
-               "--pdf", f"{tmp}/r.pdf"]
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        run_dir = make_record(tmp / "bench-100")
+        trees = {"this tree": ROOT}
+        if args.baseline:
+            trees[args.baseline] = extract(args.baseline, tmp / "baseline")
+        outs = {label: tmp / f"out{i}" for i, label in enumerate(trees)}
+        for out in outs.values():
+            out.mkdir()
         load = os.getloadavg()[0]
-        times, cpu = [], []
-        for _ in range(args.repeat):
-            seconds, proc = timed(cmd)
-            if proc.returncode not in (0, 1):
-                print(proc.stdout, proc.stderr, sep="\n")
-                return 1
-            times.append(seconds)
-            cpu.append(CPU[-1])
-        startup = min(timed([sys.executable, "-c", "import gapdoctor"])[0] for _ in range(2))
-        no_pdf = min(timed(cmd[:-2])[0] for _ in range(2))
-        pdf_kb = Path(f"{tmp}/r.pdf").stat().st_size / 1024
-    best, median = min(times), statistics.median(times)
-    print(f"gapdoctor analyze, {EPOCHS}-epoch record, JSON + PDF ({pdf_kb:.0f} KB): "
-          f"best {best:.2f} s, median {median:.2f} s over {args.repeat} runs "
-          f"(target < 3 s: {'met' if median < 3 else 'MISSED'})")
+        times: dict[str, list[float]] = {label: [] for label in trees}
+        cpu: dict[str, list[float]] = {label: [] for label in trees}
+        stdout = ""
+        for _ in range(args.repeat):  # alternate, so that both see the same load
+            for label, tree in trees.items():
+                seconds, out = run_in(tree, command(tree, run_dir, outs[label]), tmp)
+                times[label].append(seconds)
+                cpu[label].append(CPU[-1])
+                stdout = stdout or out
+        startup = min(run_in(ROOT, [sys.executable, "-c", "import gapdoctor"], tmp)[0]
+                      for _ in range(2))
+        no_pdf = min(run_in(ROOT, command(ROOT, run_dir, outs["this tree"], pdf=False),
+                            tmp)[0] for _ in range(2))
+        pdf_kb = {label: (outs[label] / "r.pdf").stat().st_size / 1024 for label in trees}
+    median = {label: statistics.median(t) for label, t in times.items()}
+    for label in trees:
+        print(f"gapdoctor analyze ({label}), {EPOCHS}-epoch record, JSON + PDF "
+              f"({pdf_kb[label]:.0f} KB): best {min(times[label]):.2f} s, median "
+              f"{median[label]:.2f} s over {args.repeat} runs; CPU (user + sys) median "
+              f"{statistics.median(cpu[label]):.2f} s")
+    mine = median["this tree"]
+    print(f"  target < {TARGET} s: {'met' if mine < TARGET else 'MISSED'}"
+          + (f"; {median[args.baseline] / mine:.2f}x faster than {args.baseline}"
+             if args.baseline else ""))
     print(f"  of which: python + import gapdoctor {startup:.2f} s; analyze without PDF "
-          f"{no_pdf:.2f} s, so the PDF costs about {best - no_pdf:.2f} s")
-    print(f"  CPU time (user + sys) median {statistics.median(cpu):.2f} s; load average "
-          f"{load:.1f} on {os.cpu_count()} CPUs when started (wall times grow with load)")
-    print(f"  the run's{proc.stdout.splitlines()[2] if proc.stdout else ''}")
+          f"{no_pdf:.2f} s")
+    print(f"  load average {load:.1f} on {os.cpu_count()} CPUs when started (wall times grow "
+          "with load)")
+    print(f"  the run's{stdout.splitlines()[2] if stdout else ''}")
     return 0
 
 

@@ -7,7 +7,8 @@ analysis (diagnosis + PDF report, which run once after the last epoch) is timed 
 wall time and for process CPU time; on a machine shared with other jobs the CPU-time ratio
 is the steadier of the two.
 
-Run:  .venv/bin/python benchmarks/overhead.py [--reps 5] [--epochs 20]
+Run:  .venv/bin/python benchmarks/overhead.py [--reps 5] [--epochs 20] [--arch mlp]
+      [--backend tensorflow|jax|torch]   (sets KERAS_BACKEND before Keras is imported)
 """
 
 from __future__ import annotations
@@ -23,6 +24,21 @@ import time
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _backend_argument(argv: list[str]) -> str | None:
+    """The value of --backend, read before argparse because Keras must not be imported yet."""
+    for i, arg in enumerate(argv):
+        if arg == "--backend" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--backend="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+if _backend_argument(sys.argv[1:]) in BACKENDS:
+    os.environ["KERAS_BACKEND"] = _backend_argument(sys.argv[1:])
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -73,8 +89,10 @@ def one_fit(arch: str, data: tuple[np.ndarray, ...], epochs: int, out: str | Non
     before, after = _Clock(), _Clock()
     callbacks = [before]
     if out is not None:
+        # background=False: the train-end analysis is timed inside fit (below), and no
+        # analysis process of one repetition competes with the next training
         callbacks.append(GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
-                                   output_dir=out))
+                                   output_dir=out, background=False))
     callbacks.append(after)
     wall, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
@@ -90,10 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--arch", choices=["mlp", "cnn", "both"], default="both")
+    parser.add_argument("--backend", choices=BACKENDS, default=keras.backend.backend(),
+                        help="Keras backend (default: KERAS_BACKEND, else tensorflow)")
     args = parser.parse_args(argv)
+    if args.backend != keras.backend.backend():
+        parser.error(f"--backend {args.backend} must be chosen before Keras is imported; this "
+                     f"process already runs Keras on {keras.backend.backend()} (run the script "
+                     "with --backend on its command line)")
     archs = ["mlp", "cnn"] if args.arch == "both" else [args.arch]
-    print(f"GapDoctor overhead: {args.epochs} epochs, {args.reps} alternating repetitions, "
-          f"median ratios (with / without)")
+    print(f"GapDoctor overhead on Keras {keras.__version__} / {args.backend}: {args.epochs} "
+          f"epochs, {args.reps} alternating repetitions, median ratios (with / without)")
     with tempfile.TemporaryDirectory() as out:
         for arch in archs:
             data = digits(image=arch == "cnn")

@@ -85,6 +85,8 @@ class Finding:
     confirm: list[str] = field(default_factory=list)
     title: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    # what the confirmation experiments measured for this cause (gapdoctor.confirm)
+    confirmation: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         score = float(self.score) if self.score is not None else 0.0
@@ -101,7 +103,8 @@ class Finding:
         return {"cause": self.cause, "title": self.title, "score": round(self.score, 4),
                 "summary": self.summary, "evidence": [e.to_dict() for e in self.evidence],
                 "fixes": [f.to_dict() for f in self.fixes], "confirm": list(self.confirm),
-                "details": json_safe(self.details)}
+                "details": json_safe(self.details),
+                **({"confirmation": json_safe(self.confirmation)} if self.confirmation else {})}
 
 
 @dataclass
@@ -124,6 +127,8 @@ class Diagnosis:
     threshold: float = REPORT_THRESHOLD
     status: str = "ok"
     status_reason: str = ""
+    # every experiment run by gapdoctor.confirm, in the order run (empty: none was run)
+    confirmations: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=lambda f: f.score, reverse=True)
@@ -172,7 +177,8 @@ class Diagnosis:
                 "close_call": self.close_call,
                 "findings": [f.to_dict() for f in self.findings],
                 "skipped": list(self.skipped), "errors": list(self.errors),
-                "summary": self.summary})
+                "summary": self.summary,
+                **({"confirmations": self.confirmations} if self.confirmations else {})})
 
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2, allow_nan=False)

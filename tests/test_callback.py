@@ -135,6 +135,7 @@ def test_layers_groups_and_data_summary(sparse_run, data):
 
 def test_diagnosis_written_and_summary_printed(sparse_run):
     doctor, _ = sparse_run
+    assert doctor.diagnosis is not None  # (waits for the background analysis)
     assert (doctor.run_dir / "diagnosis.json").exists()
     saved = json.loads((doctor.run_dir / "diagnosis.json").read_text())
     assert saved["verdict"] == doctor.diagnosis.verdict

@@ -58,7 +58,8 @@ def train(data, output_dir, **kwargs):
     """Fit the tiny model with GapDoctor; returns (doctor, epochs run, GapDoctor warnings)."""
     x_tr, x_va, y_tr, y_va, model = data
     settings = {"validation_data": (x_va, y_va), "train_data": (x_tr, y_tr),
-                "output_dir": output_dir, "report": False, "verbose": 0, **kwargs}
+                "output_dir": output_dir, "report": False, "verbose": 0,
+                "background": False, **kwargs}  # the faults are injected in this process
     doctor = GapDoctor(**settings)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -40,7 +40,7 @@ N_TRAIN, N_VAL, N_CLASSES = 60, 30, 3
 FACTS = {"n_epochs": 1, "n_flagged": 2, "lagging_ids": "1", "lagging": "1", "best_threshold": 0.3, "best_epoch": 4,
          "monitor": "val_accuracy", "suspect_indices": "0, 5", "nonfinite_rows": "3",
          "fix_tags": ["misaligned", "preprocessing", "leakage", "eval_mode", "nonfinite",
-                      "logits", "diverged", "not_learning", "reordered"]}
+                      "logits", "diverged", "not_learning", "reordered", "whole_set", "probe"]}
 
 
 def _data(kind: str, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -127,6 +127,10 @@ def in_run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     Diagnosis(findings=[Finding(cause="label_noise", score=0.9, summary="noisy labels",
                                 details={"suspects": suspects})]).to_json(
         tmp_path / "diagnosis.json")
+    (tmp_path / "suspects.csv").write_text(  # as the callback writes it (whole training set)
+        "rank,index,given_label,predicted_label,likely_label,suspicion,neighbour_agreement,"
+        "aum,confidence,variability\n1,0,1,0,0,0.9,0.1,-0.4,0.1,0.02\n"
+        "2,5,0,1,1,0.5,0.3,-0.2,0.3,0.05\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

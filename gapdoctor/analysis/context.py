@@ -12,6 +12,7 @@ import pandas as pd
 from gapdoctor.analysis.classes import ClassFacts, class_facts, label_counts
 from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
 from gapdoctor.analysis.features import FeatureFacts, feature_facts, ovr_auc
+from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.premise import Premise, premise_facts
 from gapdoctor.record.schema import RunRecord, metric_mode
@@ -96,6 +97,11 @@ class Context:
         return margin_facts(a["margins"], a.get("correct"), a["probe_labels"],
                             max(self.n_classes, int(a["probe_labels"].max()) + 1),
                             index=a.get("probe_index"), predicted=predicted)
+
+    @cached_property
+    def dynamics(self) -> DynamicsFacts | None:
+        """Scores of every training sample from the recorded dynamics (None if absent)."""
+        return dynamics_of(self.run)
 
     @cached_property
     def features(self) -> FeatureFacts | None:

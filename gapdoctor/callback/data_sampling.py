@@ -14,12 +14,12 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 from sklearn.model_selection import train_test_split
 
 from gapdoctor.callback.data_checks import check_batch, labels_array, repeated_rows, row_keys
@@ -54,9 +54,16 @@ class Sample:
                       notes=list(self.notes))
 
 
+def _tensorflow() -> Any:
+    """TensorFlow if this process already imported it, else None: a ``tf.data.Dataset`` can
+    only exist once it was, so other backends never pay for (or need) TensorFlow."""
+    return sys.modules.get("tensorflow")
+
+
 def source_kind(data: Any) -> str | None:
     """'numpy', 'tf.data' or 'PyDataset' for a supported data source, else None."""
-    if isinstance(data, tf.data.Dataset):
+    tf = _tensorflow()
+    if tf is not None and isinstance(data, tf.data.Dataset):
         return "tf.data"
     if isinstance(data, keras.utils.PyDataset):
         return "PyDataset"
@@ -145,7 +152,7 @@ def read_source(data: Any, limit: int, what: str = "data") -> Sample:
         x, y, index = take_rows(x, rows), y[rows], index[rows]
         notes.append(note)
     elif not exhausted:
-        infinite = kind == "tf.data" and cardinality == tf.data.INFINITE_CARDINALITY
+        infinite = kind == "tf.data" and cardinality == _tensorflow().data.INFINITE_CARDINALITY
         notes.append(f"Only the first {len(y)} samples of the {what} "
                      f"({'an infinite dataset' if infinite else kind}) were read.")
     n_total = len(y) if exhausted else None

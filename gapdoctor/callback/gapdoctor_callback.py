@@ -67,8 +67,22 @@ class GapDoctor(keras.callbacks.Callback):
         diagnose: whether to diagnose the run at the end and write ``diagnosis.json``.
             Defaults to True.
         verbose: 0 is silent, 1 prints a short summary at the end. Defaults to 1.
+        confirm: run the confirmation experiments (``confirm()``) when training ends, at
+            most 3x the training's time. Defaults to False.
+        model_fn: a function returning a new model of the same architecture, for models
+            ``keras.models.clone_model`` cannot clone; used by ``confirm``. Defaults to None.
+        dynamics: record the training dynamics of every sample of ``train_data`` on a few
+            scheduled epochs (at most ~3 % of the training time) and write every suspected
+            wrong label to ``suspects.csv`` (plus ``label_dynamics.npz`` for cleanlab).
+            Defaults to True.
+        sample_ids: an id per training sample, in the order ``train_data`` yields them, or
+            the name of an input of a dict ``x`` holding each sample's id (needed for a
+            ``tf.data`` pipeline that reshuffles). Defaults to None (positions).
         probes: extra probes (``gapdoctor.callback.Probe`` instances or functions
             ``fn(state, epoch, logs)``) run after the built-in ones. Defaults to None.
+        background: diagnose and write the report in a spawned process, so that ``fit``
+            returns when training ends; ``diagnosis`` waits for it when first read, and the
+            summary is printed then (or at exit). Defaults to True (False: inside ``fit``).
 
     Example:
 
@@ -85,8 +99,9 @@ class GapDoctor(keras.callbacks.Callback):
                  run_name: str | None = None, max_probe_samples: int = 512,
                  max_val_samples: int = 2048, groups: dict[str, Any] | None = None,
                  class_names: list[str] | None = None, report: bool = True,
-                 diagnose: bool = True, verbose: int = 1, probes: list[Any] | None = None
-                 ) -> None:
+                 diagnose: bool = True, verbose: int = 1, probes: list[Any] | None = None,
+                 background: bool = True, confirm: bool = False,
+                 model_fn: Any = None, dynamics: bool = True, sample_ids: Any = None) -> None:
         super().__init__()
         check_arguments(validation_data=validation_data, train_data=train_data,
                         output_dir=output_dir, run_name=run_name, class_names=class_names,
@@ -103,9 +118,14 @@ class GapDoctor(keras.callbacks.Callback):
         self.diagnose = bool(diagnose)
         self.verbose = verbose
         self.extra_probes = check_probes(probes)
+        self.dynamics, self.sample_ids = bool(dynamics), sample_ids
         self.run_dir: Path | None = None
         self._state: RunState | None = None
         self._record_stale = False
+        self.background = bool(background)
+        self.confirm_at_end = bool(confirm)
+        self.model_fn = model_fn
+        self._pending: Any = None  # the BackgroundAnalysis of the last fit, until collected
         self.diagnosis: Any = None
         self.timings: dict[str, float] = {}
         self._on_disk = OnDisk()
@@ -159,7 +179,7 @@ class GapDoctor(keras.callbacks.Callback):
 
     # -- setup -------------------------------------------------------------------------
     def _base_meta(self) -> dict[str, Any]:
-        import tensorflow as tf
+        from gapdoctor.callback.backends import versions as backend_versions
 
         try:
             version = metadata.version("gapdoctor")
@@ -168,7 +188,7 @@ class GapDoctor(keras.callbacks.Callback):
         return {"task": "unknown", "epochs_planned": (self.params or {}).get("epochs"),
                 "completed": False, "epochs_completed": 0,
                 "versions": {"python": platform.python_version(), "gapdoctor": version,
-                             "keras": keras.__version__, "tensorflow": tf.__version__,
+                             "keras": keras.__version__, **backend_versions(),
                              "numpy": np.__version__},
                 "settings": {"max_probe_samples": self.max_probe_samples,
                              "max_val_samples": self.max_val_samples,
@@ -176,12 +196,18 @@ class GapDoctor(keras.callbacks.Callback):
                              "probes": [p.name for p in self._probes]}}
 
     def _open_run(self) -> None:
-        """Choose the run folder (a temporary one if output_dir is unusable) and the state."""
-        self.run_dir, problem = open_run_dir(self.output_dir, self.run_name)
+        """Choose the run folder (a temporary one if output_dir is unusable) and the state.
+        A multi-worker training's non-chief workers record in memory and write nothing."""
+        from gapdoctor.callback.distribute import is_chief
+
+        self.run_dir, problem = (open_run_dir(self.output_dir, self.run_name)
+                                 if is_chief(self.model) else (None, None))
         name = self.run_dir.name if self.run_dir is not None else (self.run_name or "run")
         record = RunRecord.empty(source="gapdoctor", run_name=name)
         self._state = RunState(model=self.model, record=record, run_dir=self.run_dir,
-                               settings={"class_names": self.class_names})
+                               settings={"class_names": self.class_names, "dynamics": {
+                                   "enabled": self.dynamics, "data": self.train_data,
+                                   "sample_ids": self.sample_ids}})
         self._appender = RecordAppender(self.run_dir) if self.run_dir is not None else None
         if problem is not None:
             record.failures.append({"probe": "output_dir", "epoch": None,
@@ -238,10 +264,14 @@ class GapDoctor(keras.callbacks.Callback):
         state.meta["completed"] = True
         seq = int(state.meta.get("epochs_completed", 0)) + 1
         self._write(seq=seq, stage=end, epoch=None, final=True)
+        if self.run_dir is not None and state.record.has("dyn_margin"):
+            from gapdoctor.callback.suspects import write_suspects
+
+            self._guard("suspects", end, None, write_suspects, self.record, self.run_dir)
         self.timings["train_end_record"] = time.perf_counter() - start
         if self.diagnose:
             n_failures = len(state.record.failures)
-            self._analyze()
+            self._analyze(seq)
             if len(state.record.failures) > n_failures:  # keep the analysis failure on disk
                 self._write(seq=seq + 1, stage=end, epoch=None, final=True)
         if self.verbose:
@@ -251,6 +281,46 @@ class GapDoctor(keras.callbacks.Callback):
             self.report and self.diagnose))
         if message is not None:
             warnings.warn(message, RuntimeWarning, stacklevel=2)
+        if self.confirm_at_end and self.diagnose:
+            self._guard("confirm", end, None, self.confirm)
+
+    def confirm(self, train_data: Any = None, validation_data: Any = None,
+                model_fn: Any = None, budget: float = 3.0, max_seconds: float | None = None,
+                epochs: int | None = None, seeds: int = 2, verbose: int | None = None,
+                causes: list[str] | None = None) -> Any:
+        """Test the leading causes by experiment and update the diagnosis with the results.
+
+        For each cause in contention it runs the cheapest experiment that would show its
+        effect (e.g. retraining without the samples flagged as mislabelled, against as many
+        random ones; a threshold tuned on half the validation set), each against a control
+        with the same seeds. Every outcome (confirmed / refuted / inconclusive) carries its
+        measured effect and 95 % interval; ``diagnosis.json`` and ``report.pdf`` are
+        rewritten. Ctrl-C stops the experiments and keeps what was measured.
+
+        Args:
+            train_data, validation_data: as for ``GapDoctor``; default to the ones given there.
+            model_fn: a function returning a new, same-architecture model, for a model
+                ``keras.models.clone_model`` cannot clone (subclassed). Defaults to the
+                ``model_fn`` given to ``GapDoctor``, else cloning.
+            budget: at most this multiple of the original training's wall time. Defaults to 3.
+            max_seconds: a budget in seconds instead. Defaults to None.
+            epochs: epochs of each retraining. Defaults to the original run's.
+            seeds: seeds per retraining (a second one when the budget allows). Defaults to 2.
+            causes: test these causes whatever their score. Defaults to None: the causes in
+                contention (score >= 0.2), at most two that need retraining.
+
+        Returns:
+            The updated ``Diagnosis`` (also in ``doctor.diagnosis``).
+
+        Example:
+            >>> d = doctor.confirm(budget=2.0)      # doctest: +SKIP
+            >>> d.finding("label_noise").confirmation[0]["outcome"]   # doctest: +SKIP
+            'confirmed'
+        """
+        from gapdoctor.callback.confirm import confirm_run
+
+        return confirm_run(self, train_data, validation_data, model_fn, budget, max_seconds,
+                           epochs, seeds, verbose, causes)
 
     def _print_summary(self) -> None:
         disk, paths = self._on_disk, {}
@@ -260,12 +330,67 @@ class GapDoctor(keras.callbacks.Callback):
             paths["diagnosis"] = self.run_dir / "diagnosis.json"
         if disk.report:
             paths["report"] = self.run_dir / "report.pdf"
-        print(console.summary(self.record, self.diagnosis, paths))
+        if self._pending is not None:
+            print(f"GapDoctor: run recorded in {self.run_dir}; diagnosing it in the background"
+                  f" (diagnosis.json{', report.pdf' if self.report else ''} follow; the "
+                  "summary prints when .diagnosis is first read, or at exit)")
+            return
+        print(console.summary(self.record, self._diagnosis, paths))
 
-    def _analyze(self) -> None:
-        """Diagnose the finished record; write diagnosis.json and (if asked) report.pdf."""
+    @property
+    def diagnosis(self) -> Any:
+        """The last fit's Diagnosis (None if not diagnosed); the first read after a
+        background analysis waits for it, prints the summary and warns of its failures."""
+        if self._pending is not None:
+            self._pending.finish()
+        return self._diagnosis
+
+    @diagnosis.setter
+    def diagnosis(self, value: Any) -> None:
+        if getattr(self, "_pending", None) is not None:  # a new fit: finish the last one
+            self._pending.finish()
+        self._diagnosis = value
+
+    def _collect(self, result: dict[str, Any]) -> None:
+        """Take over what the background analysis left (called once, by ``finish``)."""
+        self._pending, self._diagnosis = None, result.get("diagnosis")
+        self.timings.update(result.get("timings", {}))
+        self._on_disk.pending = False
+        self._on_disk.diagnosis = bool(result["on_disk"].get("diagnosis"))
+        self._on_disk.report = bool(result["on_disk"].get("report"))
+        failures = result.get("failures", [])
+        if self._state is not None:
+            self._state.record.failures.extend(failures)
+        if self.verbose:
+            try:
+                self._print_summary()
+            except Exception:  # noqa: BLE001, S110 - a summary must not break the caller
+                pass
+        for text in result.get("warnings", []):
+            warnings.warn(text, RuntimeWarning, stacklevel=3)
+        message = fit_warning(failures, self._on_disk.describe(
+            self.run_dir, self._on_disk.record_epochs or 0, True, self.report))
+        if message is not None:
+            warnings.warn(message.replace("during this fit", "in the background analysis"),
+                          RuntimeWarning, stacklevel=3)
+
+    def _analyze(self, seq: int = 0) -> None:
+        """Diagnose the finished record; write diagnosis.json and (if asked) report.pdf:
+        in a spawned process when ``background`` and the final record is on disk."""
         end = "train_end"
         start = time.perf_counter()
+        if self.background and self.run_dir is not None and self._on_disk.record_final:
+            from gapdoctor.callback.background import BackgroundAnalysis
+
+            def spawn() -> None:
+                self._pending = BackgroundAnalysis(self.run_dir, self.report, seq,
+                                                   self._collect)
+
+            if self._guard("background_analysis", end, None, spawn):
+                self._on_disk.pending = True
+                self.timings["background_start"] = time.perf_counter() - start
+                return
+            start = time.perf_counter()  # it could not start: analyse here
 
         def run() -> None:
             from gapdoctor.engine import diagnose

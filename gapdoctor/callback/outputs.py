@@ -57,6 +57,7 @@ class OnDisk:
     record_final: bool = False  # the train-end version (training marked finished)
     diagnosis: bool = False
     report: bool = False
+    pending: bool = False  # a background analysis will write diagnosis.json and report.pdf
 
     def describe(self, run_dir: Path | None, epochs_run: int, diagnose: bool,
                  report: bool) -> str:
@@ -73,6 +74,10 @@ class OnDisk:
             parts = [f"record.json with {self.record_epochs} of the "
                      f"{_count(epochs_run, 'epoch')} run (its last complete write; not "
                      "marked finished)"]
+        if self.pending:
+            parts.append(("diagnosis.json and report.pdf" if report else "diagnosis.json")
+                         + " being written by the background analysis")
+            diagnose = report = False
         if diagnose:
             parts.append("diagnosis.json" if self.diagnosis else "no diagnosis.json")
         if report:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -41,24 +40,62 @@ def _write(kind: str, path: Path, write: Callable[[Path], object]) -> None:
     print(f"   wrote {kind}: {path}")
 
 
+def _fork_diagnosis(run: RunRecord) -> tuple[int, int] | None:
+    """Start ``diagnose(run)`` in a forked child (which inherits the loaded record, so
+    nothing is pickled to it); returns (pid, read end of its result pipe), or None."""
+    if not hasattr(os, "fork") or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid:
+        os.close(write)
+        return pid, read
+    try:  # the child: never returns, never runs the parent's exit handlers
+        os.close(read)
+        try:
+            data = pickle.dumps(diagnose(run), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - the parent diagnoses again and sees it
+            data = b""
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+    finally:
+        os._exit(0)
+
+
+def _result(child: tuple[int, int]) -> Diagnosis | None:
+    pid, read = child
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    try:
+        return pickle.loads(data) if data else None
+    except Exception:  # noqa: BLE001 - a truncated result: diagnose here instead
+        return None
+
+
 def _diagnose_while_drawing(run: RunRecord) -> tuple[Diagnosis, dict[str, Any] | None]:
-    """Diagnose in a forked process while this one draws the record-only report sections.
+    """Diagnose in a forked process while this one draws what needs only the record.
 
     The two halves are independent and about equally long (the diagnosis mostly imports
-    scikit-learn; the sections mostly rasterise figures), so on two cores this saves about
-    a second. Where fork is unavailable or the child fails, everything runs here.
+    scikit-learn and scipy; the drawing imports matplotlib and reportlab and rasterises
+    figures), so on two cores they overlap. The child is forked before this process imports
+    the plotting libraries, so that it starts at once. Where fork is unavailable or the
+    child fails, the diagnosis runs here (and raises here, as it would have).
     """
-    from gapdoctor.report import prebuild_sections
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return diagnose(run), prebuild_sections(run)
+    child = _fork_diagnosis(run)
+    prebuilt = None
     try:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-            future = pool.submit(diagnose, run)
-            prebuilt = prebuild_sections(run)
-            return future.result(), prebuilt
-    except (BrokenProcessPool, OSError, pickle.PicklingError):
-        return diagnose(run), None
+        from gapdoctor.report import prebuild_sections
+
+        prebuilt = prebuild_sections(run)
+    except Exception:  # noqa: BLE001 - write_report draws (and reports) it all again
+        prebuilt = None
+    finally:
+        diagnosis = _result(child) if child is not None else None
+    return (diagnosis if diagnosis is not None else diagnose(run)), prebuilt
 
 
 def run_analyze(paths: list[str], pdf: str | None = None, json_out: str | None = None,

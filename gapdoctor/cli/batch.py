@@ -1,9 +1,11 @@
-"""``gapdoctor batch PATH_OR_GLOB... --out DIR [--jobs N] [--no-pdf]``.
+"""``gapdoctor batch PATH_OR_GLOB... --out DIR [--jobs N] [--no-pdf] [--backend dask
+[--scheduler ADDRESS]]``.
 
 Runs are analysed in worker processes, in chunks so that per-task overhead stays small;
 each worker loads, diagnoses and (unless ``--no-pdf``) writes one PDF per run, and sends
 back a summary row (and, for the overview, the run without its per-sample arrays). An
-unreadable run becomes a row with its ``error``; it never stops the batch.
+unreadable run becomes a row with its ``error``; it never stops the batch. With
+``--backend dask`` the chunks run on a dask.distributed cluster instead (``cluster.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from gapdoctor.record.store import MANIFEST
 
 COLUMNS = ["path", "run_name", "source", "verdict", *[f"score_{c}" for c in CAUSES],
            "monitor", "best_value", "best_epoch", "epochs", "error", "pdf"]
+BACKENDS = ("local", "dask")
 _RUN_SUFFIXES = (".json", ".csv", ".log", ".json.gz", ".csv.gz", ".log.gz")
 
 
@@ -173,12 +176,19 @@ def _chunks(items: list[Any], jobs: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _execute(tasks: list[tuple[str, str | None]], jobs: int, keep_runs: bool
+def _execute(tasks: list[tuple[str, str | None]], jobs: int, keep_runs: bool,
+             scheduler: str | None = None, backend: str = "local"
              ) -> list[tuple[dict[str, Any], Any]]:
     progress = Progress(len(tasks), "runs")
     results: dict[int, list[tuple[dict[str, Any], Any]]] = {}
     chunks = _chunks(tasks, jobs)
-    if jobs == 1 or len(chunks) == 1:
+    if backend == "dask":
+        from gapdoctor.cli.cluster import run_on_dask
+
+        done = run_on_dask(analyze_chunk, tasks, _chunks, keep_runs, scheduler, jobs,
+                           progress.update)
+        results = dict(enumerate(done))
+    elif jobs == 1 or len(chunks) == 1:
         for i, chunk in enumerate(chunks):
             results[i] = analyze_chunk(chunk, keep_runs)
             progress.update(len(chunk))
@@ -198,8 +208,19 @@ def _execute(tasks: list[tuple[str, str | None]], jobs: int, keep_runs: bool
     return [pair for i in sorted(results) for pair in results[i]]
 
 
-def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool = True) -> int:
-    """Analyse every run matched by ``patterns`` into ``out``; returns the exit code."""
+def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool = True,
+              backend: str = "local", scheduler: str | None = None) -> int:
+    """Analyse every run matched by ``patterns`` into ``out``; returns the exit code.
+
+    ``backend="dask"`` runs the work on the dask scheduler at ``scheduler`` (a new local
+    cluster of ``jobs`` workers when None); the local backend uses ``jobs`` processes.
+    """
+    if backend not in BACKENDS:
+        raise UsageError(f"--backend: expected one of {', '.join(BACKENDS)}, received "
+                         f"{backend!r}")
+    if scheduler is not None and backend != "dask":
+        raise UsageError(f"--scheduler {scheduler!r} needs --backend dask (received "
+                         f"--backend {backend})")
     started = time.perf_counter()
     out_dir = Path(out)
     paths = expand_inputs(patterns, skip=out_dir.resolve())
@@ -208,7 +229,7 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
     stems = unique_names([safe_name(_stem(p)) for p in paths])
     tasks = [(p, str(out_dir / f"{stem}.pdf") if pdf else None)
              for p, stem in zip(paths, stems, strict=True)]
-    pairs = _execute(tasks, jobs, keep_runs=pdf)
+    pairs = _execute(tasks, jobs, keep_runs=pdf, scheduler=scheduler, backend=backend)
     summary = pd.DataFrame([row for row, _ in pairs], columns=COLUMNS)
     for column in ("best_epoch", "epochs"):
         summary[column] = pd.to_numeric(summary[column], errors="coerce").astype("Int64")

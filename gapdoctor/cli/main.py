@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     ba.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                     help="worker processes. Defaults to the number of CPUs")
     ba.add_argument("--no-pdf", action="store_true", help="write summary.csv only")
+    ba.add_argument("--backend", choices=("local", "dask"), default="local",
+                    help="where the work runs: local processes, or a dask.distributed "
+                         "cluster (needs gapdoctor[cluster]). Defaults to local")
+    ba.add_argument("--scheduler", metavar="ADDRESS",
+                    help="the dask scheduler, e.g. tcp://host:8786 (with --backend dask; "
+                         "without it a local cluster of --jobs workers is started)")
     ba.set_defaults(func="batch")
 
     de = sub.add_parser(
@@ -115,7 +121,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.func == "batch":
         from gapdoctor.cli.batch import run_batch
 
-        return run_batch(args.paths, out=args.out, jobs=args.jobs, pdf=not args.no_pdf)
+        return run_batch(args.paths, out=args.out, jobs=args.jobs, pdf=not args.no_pdf,
+                         backend=args.backend, scheduler=args.scheduler)
     from gapdoctor.cli.demo import run_demo
 
     return run_demo(out=args.out, fault=args.fault)

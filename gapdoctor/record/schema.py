@@ -63,6 +63,13 @@ ARRAY_DOC: dict[str, str] = {
     "margins": "(E, P) float32: per epoch, margin of the given label on each train-probe "
                "sample (its probability minus the largest other class probability)",
     "correct": "(E, P) bool: whether each train-probe sample was predicted as its given label",
+    "dyn_epochs": "(E',) int64: epochs at which every training sample was predicted",
+    "dyn_margin": "(E', N) float32: margin of every training sample at those epochs",
+    "dyn_p_given": "(E', N) float32: probability of the given label at those epochs",
+    "dyn_proba_mean": "(N, K) float32: mean predicted probabilities over those epochs",
+    "dyn_embedding": "(N, d) float16: a projection of the output layer's input (neighbours)",
+    "dyn_labels": "(N,) int64: the given label of every training sample",
+    "dyn_ids": "(N,) int64: the sample id of every training sample",
     "probe_index": "(P,) int64: index of each train-probe sample in the training data",
     "probe_labels": "(P,) int64: given (possibly wrong) label of each train-probe sample",
     "probe_proba_last": "(P, C) float32: train-probe class probabilities at the last epoch",
@@ -122,7 +129,9 @@ META_DOC: dict[str, str] = {
                 "probes}",
     "probe_seconds": "{probe name: seconds spent in it over the run} (GapDoctor's own cost)",
     "notes": "list of sentences about what could not be recorded",
-    "versions": "{python, gapdoctor, keras, tensorflow, numpy}",
+    "versions": "{python, gapdoctor, keras, numpy, backend: name, <backend>: its version}",
+    "dynamics": "{n, source, planned epochs, ...}: the whole-training-set dynamics probe "
+                "(probes/dynamics.py); absent when it did not run",
 }
 
 

@@ -22,6 +22,7 @@ class Page:
     run: RunRecord
     diagnosis: Diagnosis
     theme: Theme = field(default_factory=Theme)
+    drawn: dict[str, list[Any]] = field(default_factory=dict)  # figures drawn beforehand
 
     @cached_property
     def curves(self) -> pd.DataFrame:

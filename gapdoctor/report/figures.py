@@ -70,7 +70,9 @@ def adjust(fig: Figure, nrows: int, ncols: int, left: float = 1.3, right: float 
 def to_image(fig: Figure, theme: Theme) -> Image:
     """Render ``fig`` to a PNG in memory and return it as a flowable at its design size."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=int(fig_cfg(theme).get("dpi", 120)))
+    # fast zlib: reportlab decodes the PNG and compresses the pixels again anyway
+    fig.savefig(buffer, format="png", dpi=int(fig_cfg(theme).get("dpi", 120)),
+                pil_kwargs={"compress_level": 1})
     width, height = fig.get_size_inches()
     buffer.seek(0)
     return Image(buffer, width=width * 2.54 * cm, height=height * 2.54 * cm)

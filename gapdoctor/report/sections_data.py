@@ -135,6 +135,28 @@ def _suspects(page: Page) -> tuple[list[dict[str, Any]], str, int]:
         negative
 
 
+def _labels(page: Page) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+    """(class names, train counts, validation counts), or None when not recorded."""
+    train, val = label_counts(page.run, "train"), label_counts(page.run, "val")
+    if train is None or val is None or not len(train) or not len(val):
+        return None
+    width = max(len(train), len(val), len(page.class_names))
+    train, val = (np.pad(c, (0, width - len(c))) for c in (train, val))
+    return [page.class_name(i) for i in range(width)], train, val
+
+
+DATA_FIGURE = "data"  # the key of the data section's figure in ``Page.drawn``
+
+
+def data_figure(page: Page) -> Any:
+    """The data section's label-count and feature-shift figure (None when neither was
+    recorded); it needs only the record, so it can be drawn while the diagnosis runs."""
+    labels, (shift, _) = _labels(page), _shift(page)
+    if labels is None and not shift:
+        return None
+    return figures_detail.data_figure(labels, shift, page.theme)
+
+
 def data(page: Page) -> list[Any]:
     """Section 4: label and feature distributions, duplicates, suspicious samples."""
     theme = page.theme
@@ -148,12 +170,7 @@ def data(page: Page) -> list[Any]:
              ("n_train", "n_val", "n_train_probe", "n_val_used", "input_shape") if k in meta]
     if sizes:
         out.append(theme.para("Sizes: " + "; ".join(sizes) + ".", "body"))
-    labels = None
-    train, val = label_counts(page.run, "train"), label_counts(page.run, "val")
-    if train is not None and val is not None and len(train) and len(val):
-        width = max(len(train), len(val), len(page.class_names))
-        train, val = (np.pad(c, (0, width - len(c))) for c in (train, val))
-        labels = ([page.class_name(i) for i in range(width)], train, val)
+    labels = _labels(page)
     if shift:
         worst = [f"{esc(n)} ({v:+.2f})" for n, v in shift if abs(v) >= 0.25]
         text = ("Features whose validation mean moved by more than 0.25 standard deviations: "
@@ -175,8 +192,9 @@ def data(page: Page) -> list[Any]:
             else "."
     out.append(theme.para(text, "body"))
     # the figure follows the sentences, so they can start a page the figure does not fit on
-    if labels is not None or shift:
-        out.append(figures_detail.data_figure(labels, shift, theme))
+    figure = (page.drawn.get(DATA_FIGURE) or [None])[0] or data_figure(page)
+    if figure is not None:
+        out.append(figure)
     if labels is None:
         out.append(theme.para("Label counts per split were not recorded.", "muted"))
     if not suspects:

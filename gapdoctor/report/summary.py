@@ -155,7 +155,18 @@ def summary(page: Page) -> list[Any]:
                               "measurements, which lets every cause be checked.", "body"))
     out.append(theme.para("How sure we are", "h2"))
     out.append(bullets(page, _certainty(page)))
-    if not page.curves.empty and figures.metric_pairs(page.curves):
-        glance = figures.glance_figure(page.curves, page.best[0], page.monitor, theme)
-        out.append(IfFits([theme.para("At a glance", "h2"), glance]))
+    figure = (page.drawn.get(GLANCE) or [None])[0] or glance(page)
+    if figure is not None:
+        out.append(IfFits([theme.para("At a glance", "h2"), figure]))
     return out
+
+
+GLANCE = "glance"  # the key of the glance figure in ``Page.drawn``
+
+
+def glance(page: Page) -> Any:
+    """The page-1 figure of the monitored curves (None without curves); it needs only the
+    record and the best epoch, so it can be drawn while the diagnosis runs."""
+    if page.curves.empty or not figures.metric_pairs(page.curves):
+        return None
+    return figures.glance_figure(page.curves, page.best[0], page.monitor, page.theme)

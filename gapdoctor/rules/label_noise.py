@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gapdoctor.analysis.context import Context
+from gapdoctor.analysis.label_dynamics import DynamicsFacts
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
@@ -13,6 +16,14 @@ EXCESS = Ramp(E + "excess", "flagged training share minus validation error rate,
               "2 standard errors of the two sample sizes is where the excess stops being noise")
 FLAGGED = Ramp(E + "flagged", "training samples with negative area under the margin (validation error unknown)",
                0.1, 0.2, 3.0, "a fifth of the training labels contradicted by the model")
+WHOLE_EXCESS = Ramp(E + "whole_excess", "share of ALL training samples whose neighbours in the model's "
+                    "representation out-vote their label, minus the validation error rate, in standard errors",
+                    2.0, 5.0, 4.5, "a hard sample fails on validation as often as it is flagged; a wrong label "
+                    "is flagged although its neighbours carry another label, and over the whole training "
+                    "set the standard error is small")
+UNLEARNED = Ramp(E + "unlearned", "share of flagged-or-unlearned training samples that sit in classes "
+                 "flagged beyond one half", 0.3, 0.7, -2.5,
+                 "a class the model cannot learn, not scattered wrong labels")
 LATE = Ramp(E + "late", "flagged samples fitted only late in training", 0.2, 0.5, 0.6,
             "wrong labels are memorised after the rest")
 LAG_EVAL = Ramp(E + "lag_eval", "validation accuracy ahead of training, in standard errors (eval mode)",
@@ -40,8 +51,12 @@ class LabelNoiseRule(Rule):
 
     def weigh(self, run: RunRecord, ctx: Context) -> Weighing:
         w = Weighing(prior=-2.5)
-        m, f = ctx.margins, ctx.features
-        if m is None:
+        m, f, d = ctx.margins, ctx.features, ctx.dynamics
+        w.facts["fix_tags"] = ["whole_set" if d is not None else "probe"]
+        if d is not None:
+            w.variant = "whole_set"
+            self._whole_set(w, d, ctx)
+        elif m is None:
             w.cap, w.variant = 0.75, "curves"  # curves alone cannot name the samples
             w.facts["confidence_note"] = "no per-sample margins were recorded"
         else:
@@ -73,10 +88,43 @@ class LabelNoiseRule(Rule):
             se = ctx.proportion_se(f.ref_cv_accuracy, f.n_train, f.n_val)
             if finite(se) and se > 0:
                 w.use(REF_LEAD, lead / se, shown=f"{lead:.3f} ({lead / se:.1f} s.e.)")
-        if m is not None and ctx.n_classes >= 2:
-            w.use(SHUFFLED, m.flagged_fraction / (1 - 1 / ctx.n_classes))
+        if ctx.n_classes >= 2 and (m is not None or d is not None):
+            rate = d.noise_rate if d is not None else m.flagged_fraction
+            w.use(SHUFFLED, rate / (1 - 1 / ctx.n_classes))
         w.use(AT_CHANCE, ctx.val_above_chance)
         return w
+
+    def _whole_set(self, w: Weighing, d: DynamicsFacts, ctx: Context) -> None:
+        """Evidence and facts from the dynamics of every training sample."""
+        suspects = d.suspects()
+        top = [{"index": _plain(r["index"]), "given": int(r["given_label"]),
+                "predicted": int(r["predicted_label"]), "likely": int(r["likely_label"]),
+                "aum": float(r["aum"])} for r in suspects.head(25).to_dict("records")]
+        pairs = "; ".join(f"{ctx_name(ctx, g)} -> {ctx_name(ctx, k)}: {c}"
+                          for g, k, c in d.top_pairs(3))
+        w.facts.update(noise_rate=d.noise_rate, n_probe=d.n, n_flagged=d.n_flagged,
+                       suspects=top, suspects_file="suspects.csv", scope="whole_set",
+                       suspect_indices=", ".join(str(s["index"]) for s in top[:10]),
+                       n_hard=int(d.hard.sum()), flip_pairs=pairs,
+                       unlearned_classes=[ctx_name(ctx, c) for c in d.unlearned_classes])
+        w.note("training samples whose neighbours carry another label (all of them, in "
+               "suspects.csv)", d.n_flagged, f"{d.noise_rate:.1%} of {d.n}: the estimated noise "
+               f"rate; {int(d.hard.sum())} more are hard (their neighbours agree with the label, "
+               "the model does not)")
+        if pairs:
+            w.note("commonest flips (given -> likely label: samples)", pairs,
+                   "one pair far ahead of the rest is class-pair (asymmetric) noise")
+        val_error, n_val = ctx.val_error, ctx.n_val
+        if finite(val_error) and n_val:
+            p1, p2 = min(max(d.noise_rate, 0.01), 0.99), min(max(val_error, 0.01), 0.99)
+            se = (p1 * (1 - p1) / d.n + p2 * (1 - p2) / n_val) ** 0.5
+            excess = d.noise_rate - val_error
+            w.use(WHOLE_EXCESS, excess / se, shown=f"{excess:.3f} ({excess / se:.1f} s.e.)")
+        else:
+            w.use(FLAGGED, d.noise_rate)
+        in_unlearned = int(np.isin(d.labels, d.unlearned_classes).sum())
+        if in_unlearned:
+            w.use(UNLEARNED, in_unlearned / max(1, in_unlearned + d.n_flagged))
 
     def _against_concentration(self, w: Weighing, m, ctx: Context) -> None:
         classes = ctx.classes
@@ -85,3 +133,13 @@ class LabelNoiseRule(Rule):
         overlap = len(set(m.top_flagged_classes) & set(classes.lagging)) / max(1, len(classes.lagging))
         if m.flagged_class_concentration > 0.6 and overlap >= 0.5:
             w.use(CONCENTRATED, m.flagged_class_concentration)
+
+
+def ctx_name(ctx: Context, index: int) -> str:
+    names = ctx.run.class_names
+    return names[index] if 0 <= index < len(names) else str(index)
+
+
+def _plain(value: object) -> object:
+    """A sample id as JSON wants it (numpy ints and strings become Python ones)."""
+    return value.item() if hasattr(value, "item") else value

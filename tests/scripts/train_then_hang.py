@@ -55,7 +55,8 @@ def main(output_dir: str, marker_dir: str) -> None:
     data = digits(n_train=200)
     x_tr, x_va, y_tr, y_va = data
     doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
-                       output_dir=output_dir, run_name="killed", verbose=0)
+                       output_dir=output_dir, run_name="killed", verbose=0,
+                       background=False)  # the stalls are patched into this process
     fit(mlp(), data, doctor, epochs=2)
 
 

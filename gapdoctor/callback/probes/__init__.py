@@ -9,6 +9,7 @@ from __future__ import annotations
 from gapdoctor.callback.probes.base import FunctionProbe, Probe, as_probe
 from gapdoctor.callback.probes.curves import CurvesProbe
 from gapdoctor.callback.probes.data_summary import DataSummaryProbe
+from gapdoctor.callback.probes.dynamics import DynamicsProbe
 from gapdoctor.callback.probes.layers import LayersProbe
 from gapdoctor.callback.probes.model_info import ModelInfoProbe
 from gapdoctor.callback.probes.predictions import PredictionsProbe
@@ -17,8 +18,8 @@ from gapdoctor.callback.probes.predictions import PredictionsProbe
 def default_probes() -> list[Probe]:
     """New instances of the built-in probes (a probe keeps state within one fit)."""
     return [ModelInfoProbe(), DataSummaryProbe(), CurvesProbe(), PredictionsProbe(),
-            LayersProbe()]
+            DynamicsProbe(), LayersProbe()]
 
 
-__all__ = ["CurvesProbe", "DataSummaryProbe", "FunctionProbe", "LayersProbe", "ModelInfoProbe",
+__all__ = ["CurvesProbe", "DataSummaryProbe", "DynamicsProbe", "FunctionProbe", "LayersProbe", "ModelInfoProbe",
            "PredictionsProbe", "Probe", "as_probe", "default_probes"]

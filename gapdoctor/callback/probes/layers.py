@@ -1,16 +1,13 @@
 """Per-layer statistics every epoch: weight norm, update ratio, gradient norm on a fixed probe
 batch, dead-unit fraction of ReLU-like layers, and a non-finite flag.
 
-TF/Keras details:
-    - Everything runs in ONE ``tf.function`` per epoch: a forward pass in eval mode
-      (``training=False``: dropout off and, importantly, no BatchNormalization statistics
-      updated, so the user's model is not changed), the loss via ``model.compute_loss``, the
-      gradient, the norms, and the copy of the weights kept for the next update ratio. The
-      gradient is therefore the eval-mode gradient of the compiled loss on a fixed batch.
-    - The previous weights are kept in one flat float32 ``tf.Variable`` (memory: one more
-      copy of the trainable weights); per-variable sums of squares are one
-      ``unsorted_segment_sum`` over the flattened weights, which keeps the traced graph small
-      (tracing cost grows with the number of ops, not with their size).
+Keras details (every backend):
+    - Everything runs in one compiled function per epoch (see
+      :mod:`gapdoctor.callback.backends`): a forward pass in eval mode (``training=False``:
+      dropout off and, importantly, no BatchNormalization statistics updated, so the user's
+      model is not changed), the loss via ``model.compute_loss``, the gradient, the norms, and
+      the copy of the weights kept for the next update ratio. The gradient is therefore the
+      eval-mode gradient of the compiled loss on a fixed batch.
     - Activations of ReLU-like layers come from a functional view of the model
       (``keras.Model(model.inputs, [layer.output, ...])``), which shares the layers and
       variables; models without symbolic inputs (subclassed) get no dead fraction.
@@ -24,8 +21,8 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from gapdoctor.callback import backends
 from gapdoctor.callback.data_sampling import label_ints, stratified_rows, take_rows
 from gapdoctor.callback.probes.base import Probe
 from gapdoctor.callback.state import RunState
@@ -75,9 +72,9 @@ class LayersProbe(Probe):
         if state.train is None:
             state.note("Gradient norms were computed on validation samples (no train_data).")
         rows, _ = stratified_rows(label_ints(source.y), min(GRAD_BATCH, source.n_rows))
-        x = keras.tree.map_structure(tf.constant, take_rows(source.x, rows))
+        x = take_rows(source.x, rows)
         y = np.asarray(source.y)[rows]
-        y = tf.constant(y.astype(np.float32) if y.dtype.kind == "f" else y)
+        y = y.astype(np.float32) if y.dtype.kind == "f" else y
         state.meta["gradient_batch"] = {"n": int(len(rows)),
                                         "split": "train" if state.train is not None else "val"}
         owner = {}
@@ -87,12 +84,7 @@ class LayersProbe(Probe):
         variables = list(model.trainable_variables)
         self.names = [owner.get(id(v), "model") for v in variables]
         sizes = [int(np.prod(tuple(v.shape), dtype=np.int64)) for v in variables]
-        segments = tf.constant(np.repeat(np.arange(len(variables)), sizes), tf.int32)
-
-        def flat(tensors: list[Any]) -> Any:
-            return tf.concat([tf.reshape(tf.cast(t, tf.float32), (-1,)) for t in tensors], 0)
-
-        prev = tf.Variable(flat(variables), trainable=False)
+        segments = np.repeat(np.arange(len(variables)), sizes)
         relu = [(n, lay) for n, lay in leaf_layers(model) if is_relu_like(lay)
                 and lay in getattr(model, "layers", [])]
         extractor = None
@@ -105,26 +97,7 @@ class LayersProbe(Probe):
                            "inputs (subclassed model).")
         self.relu_names = [n for n, _ in relu] if extractor is not None else []
 
-        def stats(x: Any, y: Any) -> tuple[Any, Any]:
-            with tf.GradientTape() as tape:
-                if extractor is not None:
-                    *acts, pred = extractor(x, training=False)
-                else:
-                    acts, pred = [], keras.tree.flatten(model(x, training=False))[0]
-                loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
-            grads = tape.gradient(loss, variables)
-            grads = [g if g is not None else tf.fill(v.shape, np.nan) for g, v in
-                     zip(grads, variables, strict=True)]
-            w = flat(variables)
-            squares = tf.stack([tf.square(w), tf.square(w - prev), tf.square(flat(grads))], 1)
-            out = tf.math.unsorted_segment_sum(squares, segments, len(variables))
-            prev.assign(w)
-            dead = [tf.reduce_mean(tf.cast(tf.reduce_all(
-                tf.reshape(a, (-1, tf.shape(a)[-1])) <= 0, axis=0), tf.float32)) for a in acts]
-            return out, (tf.stack(dead) if dead else tf.zeros((0,)))
-
-        fn = tf.function(stats, autograph=False)
-        self.fn = lambda: fn(x, y)
+        self.fn = backends.layer_stats(model, extractor, variables, x, y, segments)
 
     def on_train_begin(self, state: RunState) -> None:
         if state.model_built():
@@ -138,7 +111,7 @@ class LayersProbe(Probe):
             self._setup(state)
             if self.skip:
                 return
-        per_var, dead = (np.asarray(t, dtype=np.float64) for t in self.fn())
+        per_var, dead = self.fn()
         dead_of = dict(zip(self.relu_names, dead.tolist(), strict=True))
         sums: dict[str, np.ndarray] = {}
         for name, values in zip(self.names, per_var, strict=True):

@@ -5,13 +5,15 @@ Fills ``split_metrics``, ``per_class`` and ``groups`` rows, and the arrays ``mar
 ``val_proba_best``, ``probe_proba_last``; sets ``meta`` keys ``task``, ``n_classes``,
 ``label_format``, ``output``, ``class_names``.
 
-TF/Keras details:
+Keras details:
     - Predictions come from one direct ``model(x, training=False)`` call per chunk inside a
-      ``tf.function`` (one trace: the input signature has a free batch dimension). That is
-      several times cheaper than ``model.predict`` (which builds a data adapter, callbacks and
-      its own function on every call) or eager calls.
-    - The train probe and the validation sample are concatenated once into constant chunks,
-      so an epoch costs one or two function calls and a few numpy reductions.
+      function compiled the backend's way (:func:`gapdoctor.callback.backends.eval_forward`:
+      ``tf.function``, ``jax.jit``, ``torch.no_grad``). That is several times cheaper than
+      ``model.predict`` (which builds a data adapter, callbacks and its own function on every
+      call) or eager TensorFlow calls.
+    - The train probe and the validation sample are concatenated once into constant chunks
+      (backend tensors), so an epoch costs one or two function calls and a few numpy
+      reductions.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from gapdoctor.callback import backends
 from gapdoctor.callback.data_sampling import label_ints
 from gapdoctor.callback.metrics import (
     HIST_BINS,
@@ -36,17 +38,6 @@ from gapdoctor.callback.probes.model_info import loss_info, output_activation
 from gapdoctor.callback.state import RunState
 
 CHUNK = 1024
-
-
-def eval_forward(model: Any, example: Any) -> Any:
-    """A ``tf.function`` computing ``model(x, training=False)`` for any batch size."""
-    spec = keras.tree.map_structure(
-        lambda a: tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)), example)
-
-    def forward(x: Any) -> Any:
-        return keras.tree.flatten(model(x, training=False))[0]
-
-    return tf.function(forward, input_signature=[spec], autograph=False)
 
 
 class PredictionsProbe(Probe):
@@ -71,10 +62,8 @@ class PredictionsProbe(Probe):
             return
         x = (keras.tree.map_structure(lambda *a: np.concatenate(a), *[s.x for s in samples])
              if len(samples) > 1 else samples[0].x)
-        n = sum(s.n_rows for s in samples)
-        self.chunks = [keras.tree.map_structure(lambda a, i=i: tf.constant(a[i:i + CHUNK]), x)
-                       for i in range(0, n, CHUNK)]
-        self.forward = eval_forward(state.model, x)
+        self.chunks = backends.to_batches(x, CHUNK)
+        self.forward = backends.eval_forward(state.model, x)
         self.n_train = state.train.n_rows if state.train is not None else 0
         self.y_train = label_ints(state.train.y) if state.train is not None else None
         self.y_val = label_ints(state.val.y) if state.val is not None else None
@@ -132,7 +121,7 @@ class PredictionsProbe(Probe):
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         if self.skip or self.forward is None:
             return
-        raw = np.concatenate([np.asarray(self.forward(c)) for c in self.chunks])
+        raw = np.concatenate([self.forward(c) for c in self.chunks])
         if not self.resolved:
             self._resolve(state, raw)
             if self.skip:

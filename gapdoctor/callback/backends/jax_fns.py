@@ -1,0 +1,76 @@
+"""JAX: the probes' functions under ``jax.jit``.
+
+Keras variables are plain state outside a traced function, so every compiled function takes
+the variables' current values as arguments (a ``keras.StatelessScope`` maps each variable to
+its traced value); a closure over ``model`` alone would freeze the weights of the first
+trace. The JAX trainer writes its state
+back to the variables before ``on_epoch_end`` (``jax_state_sync``), so the values read there
+are the ones training reached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+
+from gapdoctor.callback.backends.common import flat, summarize
+
+
+def to_tensor(array: np.ndarray) -> Any:
+    return jnp.asarray(array)
+
+
+def _values(variables: list[Any]) -> list[Any]:
+    return [v.value for v in variables]
+
+
+def eval_function(model: Any, fn: Any, example: Any) -> Any:
+    variables = list(model.variables)  # views of the model share these
+
+    @jax.jit
+    def compiled(values: list[Any], x: Any) -> Any:
+        with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
+            return fn(x)
+
+    def call(x: Any) -> Any:
+        return keras.tree.map_structure(np.asarray, compiled(_values(variables), x))
+
+    return call
+
+
+def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.ndarray,
+                segments: np.ndarray) -> Any:
+    trainable = list(variables)
+    ids = {id(v) for v in trainable}
+    other = [v for v in model.variables if id(v) not in ids]
+    x = keras.tree.map_structure(jnp.asarray, x)
+    y = jnp.asarray(y)
+    segment_ids = jnp.asarray(segments, dtype=jnp.int32)
+
+    def loss_and_acts(tv: list[Any], ov: list[Any], x: Any, y: Any) -> tuple[Any, list[Any]]:
+        mapping = list(zip(trainable, tv, strict=True)) + list(zip(other, ov, strict=True))
+        with keras.StatelessScope(state_mapping=mapping):
+            if extractor is not None:
+                *acts, pred = extractor(x, training=False)
+            else:
+                acts, pred = [], keras.tree.flatten(model(x, training=False))[0]
+            loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
+        return loss, acts
+
+    @jax.jit
+    def stats(tv: list[Any], ov: list[Any], prev: Any, x: Any, y: Any) -> Any:
+        (_, acts), grads = jax.value_and_grad(loss_and_acts, has_aux=True)(tv, ov, x, y)
+        return summarize(tv, prev, grads, acts, segment_ids, len(trainable))
+
+    state = {"prev": flat(_values(trainable))}
+
+    def call() -> tuple[np.ndarray, np.ndarray]:
+        out, dead, w = stats(_values(trainable), _values(other), state["prev"], x, y)
+        state["prev"] = w
+        return np.asarray(out, dtype=np.float64), np.asarray(dead, dtype=np.float64)
+
+    return call

@@ -1,0 +1,91 @@
+"""TensorFlow: the probes' functions as ``tf.function`` graphs.
+
+- Predictions: one direct ``model(x, training=False)`` per chunk inside a ``tf.function``
+  traced once (the input signature has a free batch dimension), several times cheaper than
+  ``model.predict`` or eager calls.
+- Layer statistics: ONE ``tf.function`` per epoch holds the forward pass, the loss via
+  ``model.compute_loss``, the ``tf.GradientTape`` gradient, the norms and the flat weights
+  kept for the next update ratio. The variables' values are passed in as tensors and mapped
+  onto the model by a ``keras.StatelessScope``: under ``tf.distribute`` a fit inside
+  ``strategy.scope()`` calls the callback in the cross-replica context, where a tape cannot
+  watch a distributed variable; Keras's per-replica loss scaling is undone there, so the
+  numbers are those of a single device. Per-variable sums are one ``unsorted_segment_sum``
+  over the flattened weights, which keeps the traced graph small.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def to_tensor(array: np.ndarray) -> Any:
+    return tf.constant(array)
+
+
+def eval_function(model: Any, fn: Any, example: Any) -> Any:
+    spec = keras.tree.map_structure(
+        lambda a: tf.TensorSpec((None, *np.shape(a)[1:]), tf.as_dtype(np.asarray(a).dtype)),
+        example)
+    compiled = tf.function(fn, input_signature=[spec], autograph=False)
+    return lambda x: keras.tree.map_structure(np.asarray, compiled(x))
+
+
+def _flat(tensors: list[Any]) -> Any:
+    return tf.concat([tf.reshape(tf.cast(t, tf.float32), (-1,)) for t in tensors], 0)
+
+
+def _replicas() -> int:
+    """Replicas of the strategy in scope: Keras divides each loss by it (per-replica loss
+    scaling, undone when the replicas' gradients are summed), 1 outside a strategy."""
+    return int(tf.distribute.get_strategy().num_replicas_in_sync)
+
+
+def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.ndarray,
+                segments: np.ndarray) -> Any:
+    ids = {id(v) for v in variables}
+    other = [v for v in model.variables if id(v) not in ids]
+    x = keras.tree.map_structure(tf.constant, x)
+    y = tf.constant(y)
+    segment_ids = tf.constant(segments, tf.int32)
+
+    def stats(tv: list[Any], ov: list[Any], prev: Any, x: Any, y: Any) -> tuple[Any, ...]:
+        mapping = list(zip(variables, tv, strict=True)) + list(zip(other, ov, strict=True))
+        with tf.GradientTape() as tape:
+            tape.watch(tv)
+            with keras.StatelessScope(state_mapping=mapping):
+                if extractor is not None:
+                    *acts, pred = extractor(x, training=False)
+                else:
+                    acts, pred = [], keras.tree.flatten(model(x, training=False))[0]
+                loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
+            replicas = _replicas()
+            if replicas > 1:  # a fit inside strategy.scope(): the full batch's gradient
+                loss = loss * tf.cast(replicas, loss.dtype)
+        grads = tape.gradient(loss, tv)
+        grads = [g if g is not None else tf.fill(tf.shape(t), np.nan) for g, t in
+                 zip(grads, tv, strict=True)]
+        w = _flat(tv)
+        squares = tf.stack([tf.square(w), tf.square(w - prev), tf.square(_flat(grads))], 1)
+        out = tf.math.unsorted_segment_sum(squares, segment_ids, len(variables))
+        dead = [tf.reduce_mean(tf.cast(tf.reduce_all(
+            tf.reshape(a, (-1, tf.shape(a)[-1])) <= 0, axis=0), tf.float32)) for a in acts]
+        return out, (tf.stack(dead) if dead else tf.zeros((0,))), w
+
+    fn = tf.function(stats, autograph=False)
+    state = {"prev": _flat(_read(variables))}
+
+    def call() -> tuple[np.ndarray, np.ndarray]:
+        out, dead, state["prev"] = fn(_read(variables), _read(other), state["prev"], x, y)
+        return np.asarray(out, dtype=np.float64), np.asarray(dead, dtype=np.float64)
+
+    return call
+
+
+def _read(variables: list[Any]) -> list[Any]:
+    """Current values as tensors; under ``tf.distribute`` the local copy (read outside the
+    replica context, where a distributed variable cannot be watched by a tape)."""
+    return [tf.convert_to_tensor(v.value) for v in variables]

@@ -1,0 +1,102 @@
+"""The retraining experiments: which arms each cause needs and how their effect is read.
+
+Every effect is treated minus control, paired by seed, on validation samples neither arm
+used for any choice (see ``gapdoctor.confirm.outcome.paired_effect``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gapdoctor.callback.confirm.arms import ArmResult
+from gapdoctor.confirm.checks import predicted_class
+from gapdoctor.confirm.outcome import Confirmation, decide, describe, paired_effect
+
+# The bottom 30 % of classes by validation recall are "the lagging classes" (at least one);
+# the same share ``flagged_class_concentration`` uses in analysis/margins.py.
+LAGGING_SHARE = 0.3
+
+
+def correct(result: ArmResult, labels: np.ndarray) -> np.ndarray:
+    return (predicted_class(result.val_probs) == labels).astype(float)
+
+
+def _curves(control: ArmResult, treated: ArmResult) -> dict[str, list[float]]:
+    key = next((k for k in ("val_loss", "loss") if k in control.history and k in treated.history),
+               None)
+    if key is None:
+        return {}
+    return {"metric": [key], "control": control.history[key], "treated": treated.history[key]}
+
+
+def _confirmation(cause: str, experiment: str, treated: list[ArmResult],
+                  control: list[ArmResult], labels: np.ndarray, cols: np.ndarray, what: str,
+                  specific: bool, details: dict) -> Confirmation:
+    t = np.stack([correct(a, labels)[cols] for a in treated])
+    c = np.stack([correct(a, labels)[cols] for a in control])
+    e = paired_effect(t, c)
+    outcome = decide(e.low, e.high, e.effect)
+    text = describe(outcome, what, e.effect, e.low, e.high)
+    if e.n_seeds == 1:
+        text += " (One seed: retraining noise was not measured.)"
+    return Confirmation(cause, experiment, outcome, before=float(c.mean()), after=float(t.mean()),
+                        effect=e.effect, interval=(e.low, e.high), specific=specific, text=text,
+                        seconds=sum(a.seconds for a in treated),
+                        curves=_curves(control[0], treated[0]),
+                        details={**details, "seeds": e.n_seeds, "validation_samples": e.n_samples,
+                                 "seed_sd": e.seed_sd})
+
+
+def label_noise(flagged: list[ArmResult], random: list[ArmResult], labels: np.ndarray,
+                n_flagged: int, n_train: int) -> Confirmation:
+    """Dropping the samples whose margin stayed negative beats dropping as many at random."""
+    cols = np.arange(len(labels))
+    what = f"Retraining without the {n_flagged} flagged samples (vs. {n_flagged} random ones)"
+    return _confirmation("label_noise", "drop_flagged_samples", flagged, random, labels, cols,
+                         what, True, {"flagged": n_flagged, "n_train": n_train,
+                                      "flagged_share": round(n_flagged / max(n_train, 1), 4)})
+
+
+def overfitting(regularised: list[ArmResult], control: list[ArmResult], labels: np.ndarray,
+                scored: np.ndarray) -> Confirmation:
+    """Strong L2 plus restore-best early stopping (on the other validation half) helps."""
+    what = "Retraining with strong L2 and restore-best early stopping"
+    return _confirmation("overfitting", "regularise_and_stop_early", regularised, control,
+                         labels, scored, what, False, {"scored_on": "the other validation half"})
+
+
+def lagging_classes(control: list[ArmResult], labels: np.ndarray) -> np.ndarray:
+    """Classes with the lowest validation recall in the control runs."""
+    pred = predicted_class(control[0].val_probs)
+    classes = np.unique(labels)
+    recall = np.array([np.mean(pred[labels == k] == k) for k in classes])
+    n = max(1, int(round(LAGGING_SHARE * len(classes))))
+    return classes[np.argsort(recall)[:n]]
+
+
+def subgroup(weighted: list[ArmResult], control: list[ArmResult], labels: np.ndarray,
+             lagging: np.ndarray, scored: np.ndarray) -> Confirmation:
+    """Class weights favouring the lagging classes (chosen on one validation half) raise
+    their recall on the other half."""
+    cols = scored[np.isin(labels[scored], lagging)]
+    what = f"Retraining with class weights for the lagging classes {lagging.tolist()}"
+    c = _confirmation("subgroup_underfitting", "class_weights", weighted, control, labels,
+                      cols, what, False, {"lagging_classes": lagging.tolist()})
+    c.metric = "recall of the lagging classes"
+    c.text = c.text.replace("validation accuracy", "recall of the lagging classes")
+    return c
+
+
+def optimization(variants: dict[str, list[ArmResult]], control: list[ArmResult],
+                 labels: np.ndarray, choose_on: np.ndarray, scored: np.ndarray) -> Confirmation:
+    """Another learning rate or gradient clipping helps: the best variant is chosen on one
+    validation half and scored on the other."""
+    def accuracy(arms: list[ArmResult], cols: np.ndarray) -> float:
+        return float(np.mean([correct(a, labels)[cols].mean() for a in arms]))
+
+    best = max(variants, key=lambda name: accuracy(variants[name], choose_on))
+    n = len(variants[best])
+    return _confirmation("optimization", "learning_rate_and_clipping", variants[best],
+                         control[:n], labels, scored, f"Retraining with {best}", False,
+                         {"variants": sorted(variants), "chosen": best,
+                          "scored_on": "the other validation half"})

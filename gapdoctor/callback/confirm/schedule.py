@@ -1,0 +1,188 @@
+"""The retraining arms of one confirmation, seed by seed, inside the time budget.
+
+Per seed: a control (the user's recipe, unchanged) and one arm per intervention. Seed 0 of
+every cause runs before any seed 1, and the epochs are shortened when even one seed of
+every arm would not fit the budget.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from gapdoctor.callback.confirm import experiments as exp
+from gapdoctor.callback.confirm.arms import STRONG_L2, ArmResult, Recipe, progress, train_arm
+from gapdoctor.callback.confirm.data import n_rows, take
+from gapdoctor.confirm.outcome import Confirmation
+
+ARMS_PER_CAUSE = {"label_noise": 2, "overfitting": 1, "subgroup_underfitting": 1,
+                  "optimization": 3}
+OPTIMIZATION_VARIANTS = {"the learning rate x0.1": {"lr_factor": 0.1},
+                         "the learning rate x3": {"lr_factor": 3.0},
+                         "gradient clipping (global norm 1)": {"clipnorm": 1.0}}
+# Class weights from the control's errors: a class's weight follows its share of misses,
+# bounded so that no class is silenced or dominates (a factor of 10 end to end).
+WEIGHT_BOUNDS = (0.5, 5.0)
+
+
+class RetrainPlan:
+    """Trains the arms for ``causes`` and appends their confirmations to ``confirmer``."""
+
+    def __init__(self, confirmer: Any, causes: list[str]) -> None:
+        self.c, self.causes = confirmer, causes
+        c = confirmer
+        n_val = len(c.labels)
+        order = np.random.default_rng(12345).permutation(n_val)
+        self.half_a, self.half_b = np.sort(order[: n_val // 2]), np.sort(order[n_val // 2:])
+        self.val_a = (take(c.val[0], self.half_a), c.val[1][self.half_a])
+        self.n_train = n_rows(c.train[0])
+        self.epochs = c.epochs
+        if c.original_seconds and math.isfinite(c.budget_seconds):
+            # Below half the epochs a retraining no longer shows what the run showed: test
+            # fewer causes before shortening the runs.
+            while True:
+                share = self._share(causes)
+                if share >= 0.5 or len(causes) == 1:
+                    break
+                self.skipped, causes = [*getattr(self, "skipped", []), causes[-1]], causes[:-1]
+            self.causes = causes
+            if share < 1:
+                self.epochs = max(1, int(c.epochs * share))
+        self.arms: dict[str, list[ArmResult]] = {}
+        self.arm_seconds: list[float] = []
+
+    def _share(self, causes: list[str]) -> float:
+        """The share of the original epochs that one seed of every arm can afford."""
+        c = self.c
+        per_seed = 1 + sum(ARMS_PER_CAUSE[k] for k in causes)
+        # 0.8: a retraining costs more than its epochs (building, tracing, predicting)
+        return 0.8 * c._left() / (c.original_seconds * per_seed * c.epochs / c.original_epochs)
+
+    def _recipe(self, name: str, seed: int, **kw: Any) -> Recipe:
+        return Recipe(name, seed=seed, epochs=self.epochs, batch_size=self.c.batch_size,
+                      validation=self.val_a, **kw)
+
+    def _train(self, key: str, recipe: Recipe) -> ArmResult | None:
+        c = self.c
+        expected = float(np.mean(self.arm_seconds)) if self.arm_seconds else 0.0
+        if expected > c._left() and (recipe.seed > 0 or key != "control"):
+            return None   # over budget: the cause is reported as not tested
+        progress(c.verbose, f"retraining {key} (seed {recipe.seed}, {recipe.epochs} epochs)")
+        start = time.perf_counter()
+        result = train_arm(c.model, c.model_fn, recipe, c.train, c.val)
+        self.arm_seconds.append(time.perf_counter() - start)
+        self.arms.setdefault(key, []).append(result)
+        return result
+
+    def _seed_arms(self, seed: int) -> bool:
+        """All arms of one seed; False when the budget ran out before the control."""
+        dyn = ()
+        if seed == 0 and "label_noise" in self.causes:
+            points = np.linspace(0, self.epochs - 1, min(self.epochs, 5))
+            dyn = tuple(sorted({int(round(p)) for p in points}))
+        if self._train("control", self._recipe("control", seed, dynamics_epochs=dyn)) is None:
+            return False
+        rng = np.random.default_rng(seed + 99)
+        for cause in self.causes:
+            if cause == "label_noise":
+                flagged = self.flagged()
+                keep = np.setdiff1d(np.arange(self.n_train), flagged)
+                random = np.setdiff1d(np.arange(self.n_train),
+                                      rng.choice(self.n_train, len(flagged), replace=False))
+                if len(flagged) and self._train("drop_flagged", self._recipe(
+                        "drop_flagged", seed, rows=keep)) is not None:
+                    self._train("drop_random", self._recipe("drop_random", seed, rows=random))
+            elif cause == "overfitting":
+                self._train("regularised", self._recipe("regularised", seed, l2=STRONG_L2,
+                                                         early_stopping=True))
+            elif cause == "subgroup_underfitting":
+                self._train("class_weights", self._recipe(
+                    "class_weights", seed, class_weight=self.class_weights()))
+            elif cause == "optimization":
+                names = list(OPTIMIZATION_VARIANTS) if seed == 0 else [self.chosen_variant()]
+                for name in names:
+                    self._train(name, self._recipe(name, seed, **OPTIMIZATION_VARIANTS[name]))
+        return True
+
+    # -- choices made on the control of seed 0 (never on the scored half) ---------------
+    def flagged(self) -> np.ndarray:
+        if not hasattr(self, "_flagged"):
+            control = self.arms["control"][0]
+            aum = np.mean(control.margins, axis=0) if control.margins else np.zeros(self.n_train)
+            self._flagged = np.flatnonzero(aum < 0)   # kept being pulled to another class
+        return self._flagged
+
+    def lagging(self) -> np.ndarray:
+        labels = self.c.labels[self.half_a]
+        control = self.arms["control"][0]
+        fake = ArmResult(control.recipe, control.val_probs[self.half_a], {}, 0.0)
+        return exp.lagging_classes([fake], labels)
+
+    def class_weights(self) -> dict[int, float]:
+        pred = exp.predicted_class(self.arms["control"][0].val_probs[self.half_a])
+        labels = self.c.labels[self.half_a]
+        classes = np.unique(self.c.train_labels)
+        miss = np.array([np.mean(pred[labels == k] != k) if np.any(labels == k) else 0.0
+                         for k in classes])
+        weights = np.clip(miss / max(miss.mean(), 1e-9), *WEIGHT_BOUNDS)
+        return {int(k): float(w) for k, w in zip(classes, weights, strict=True)}
+
+    def chosen_variant(self) -> str:
+        labels = self.c.labels
+        return max(OPTIMIZATION_VARIANTS, key=lambda name: np.mean(
+            exp.correct(self.arms[name][0], labels)[self.half_a]) if name in self.arms else -1)
+
+    # -- run and read -------------------------------------------------------------------
+    def run(self) -> None:
+        c = self.c
+        per_seed = 1 + sum(ARMS_PER_CAUSE[k] for k in self.causes)
+        for seed in c.seeds:
+            if seed > 0 and np.mean(self.arm_seconds) * per_seed > c._left():
+                break   # a second seed would not fit: report one seed, and say so
+            if not self._seed_arms(seed):
+                break
+        n_seeds = len(self.arms.get("control", []))
+        for cause in self.causes:
+            c._guarded(cause, "retraining", lambda k=cause: self.read(k, n_seeds))
+        for cause in getattr(self, "skipped", []):
+            c.results.append(Confirmation(cause, "retraining", "skipped", text=(
+                "Not tested: the time budget allowed retraining for a higher-ranked cause "
+                "only (raise budget= to test it).")))
+
+    def read(self, cause: str, n_seeds: int) -> Confirmation:
+        labels, control = self.c.labels, self.arms.get("control", [])
+        if not control:
+            return Confirmation(cause, "retraining", "skipped",
+                                text="The time budget ran out before the control run.")
+
+        def paired(key: str) -> tuple[list[ArmResult], list[ArmResult]]:
+            arms = self.arms.get(key, [])
+            n = min(len(arms), len(control))
+            return arms[:n], control[:n]
+
+        if cause == "label_noise":
+            flagged, random = self.arms.get("drop_flagged", []), self.arms.get("drop_random", [])
+            n = min(len(flagged), len(random))
+            if not n:
+                return Confirmation(cause, "drop_flagged_samples", "refuted" if not len(
+                    self.flagged()) else "skipped", effect=0.0,
+                    text="No training sample kept a negative margin: nothing to drop."
+                    if not len(self.flagged()) else "The time budget ran out.")
+            return exp.label_noise(flagged[:n], random[:n], labels, len(self.flagged()),
+                                   self.n_train)
+        key = {"overfitting": "regularised", "subgroup_underfitting": "class_weights"}.get(cause)
+        if key is not None and not self.arms.get(key) or cause == "optimization" and not any(
+                k in self.arms for k in OPTIMIZATION_VARIANTS):
+            return Confirmation(cause, "retraining", "skipped",
+                                text="Not tested: the time budget ran out (raise budget=).")
+        if cause == "overfitting":
+            arms, ctrl = paired("regularised")
+            return exp.overfitting(arms, ctrl, labels, self.half_b)
+        if cause == "subgroup_underfitting":
+            arms, ctrl = paired("class_weights")
+            return exp.subgroup(arms, ctrl, labels, self.lagging(), self.half_b)
+        variants = {k: self.arms[k] for k in OPTIMIZATION_VARIANTS if k in self.arms}
+        return exp.optimization(variants, control, labels, self.half_a, self.half_b)

@@ -1,0 +1,69 @@
+"""How experiment outcomes update a diagnosis: each outcome is one more piece of evidence on
+the log-odds scale, so the ranking and the verdict follow from the same arithmetic as the
+rules'.
+
+Example:
+    >>> from gapdoctor.diagnosis import Diagnosis, Finding
+    >>> d = Diagnosis(findings=[Finding("overfitting", 0.8, ""), Finding("label_noise", 0.6, "")])
+    >>> c = Confirmation("label_noise", "drop_suspects", "confirmed", specific=True)
+    >>> apply_confirmations(d, [c]).verdict
+    'label_noise'
+"""
+
+from __future__ import annotations
+
+import math
+
+from gapdoctor.confirm.outcome import Confirmation
+from gapdoctor.diagnosis import Diagnosis
+from gapdoctor.rules.calibration import MAX_SCORE
+
+# Log-odds an outcome adds. A *specific* experiment (removing flagged samples beats removing
+# as many random ones; re-aligned labels fix the metric) is something few other causes
+# produce: x20 odds. A *generic* remedy (more regularisation, another learning rate, class
+# weights) helps under several causes: x4.5 odds. A refuted prediction counts x7 against,
+# whatever its kind: the cause predicted an effect that reliably did not come.
+CONFIRMED_SPECIFIC = 3.0
+CONFIRMED_GENERIC = 1.5
+REFUTED = -2.0
+
+
+def _logit(score: float) -> float:
+    p = min(max(score / MAX_SCORE, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def _score(logit: float) -> float:
+    return MAX_SCORE / (1.0 + math.exp(-logit))
+
+
+def shift_for(confirmation: Confirmation) -> float:
+    """The log-odds an outcome adds to its cause."""
+    if confirmation.outcome == "confirmed":
+        return CONFIRMED_SPECIFIC if confirmation.specific else CONFIRMED_GENERIC
+    if confirmation.outcome == "refuted":
+        return REFUTED
+    return 0.0
+
+
+def apply_confirmations(diagnosis: Diagnosis, confirmations: list[Confirmation]) -> Diagnosis:
+    """Attach every outcome to its finding, move the score by its log-odds and re-rank.
+
+    The score before the experiments stays in ``details["score_before_confirmation"]``.
+    Several experiments on one cause add up. The diagnosis is updated in place and returned.
+    """
+    by_cause: dict[str, list[Confirmation]] = {}
+    for c in confirmations:
+        by_cause.setdefault(c.cause, []).append(c)
+    for finding in diagnosis.findings:
+        tested = by_cause.get(finding.cause)
+        if not tested:
+            continue
+        finding.details.setdefault("score_before_confirmation", round(finding.score, 4))
+        before = float(finding.details["score_before_confirmation"])
+        shift = sum(shift_for(c) for c in tested)
+        finding.score = round(_score(_logit(before) + shift), 4) if shift else before
+        finding.confirmation = [c.to_dict() for c in tested]
+    diagnosis.findings.sort(key=lambda f: f.score, reverse=True)
+    diagnosis.confirmations = [c.to_dict() for c in confirmations]
+    return diagnosis

@@ -1,0 +1,75 @@
+"""What the speed work on ``gapdoctor analyze`` must not change: the report drawn in parts
+while a forked process diagnoses is the report drawn in one go, the JSON is the diagnosis,
+and ``import gapdoctor`` stays light. (The timings themselves: benchmarks/analyze_speed.py.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdf
+import pytest
+from benchmarks.analyze_speed import make_record
+
+from gapdoctor import diagnose, load_run
+from gapdoctor.report import prebuild_sections, write_report
+
+GAPDOCTOR = Path(sys.executable).parent / "gapdoctor"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    return make_record(tmp_path_factory.mktemp("bench") / "bench-100")
+
+
+def pdf_content(path: Path) -> list[tuple[str, list[bytes]]]:
+    """Each page's text and the pixels of its images."""
+    return [(page.extract_text(), [image.image.tobytes() for image in page.images])
+            for page in pypdf.PdfReader(path).pages]
+
+
+def test_prebuilt_report_equals_the_report_drawn_in_one_go(run_dir, tmp_path):
+    run = load_run(run_dir)
+    diagnosis = diagnose(run)
+    assert diagnosis.summary["best_epoch"] not in (None, run.n_epochs - 1)  # (so it shows)
+    write_report(run, diagnosis, tmp_path / "one-go.pdf")
+    write_report(run, diagnosis, tmp_path / "parts.pdf", prebuild_sections(run))
+    one_go, parts = pdf_content(tmp_path / "one-go.pdf"), pdf_content(tmp_path / "parts.pdf")
+    assert len(one_go) >= 5 and sum(len(images) for _, images in one_go) >= 5
+    assert parts == one_go
+
+
+def test_prebuilt_sections_for_another_best_epoch_are_redrawn(run_dir, tmp_path):
+    run = load_run(run_dir)
+    diagnosis = diagnose(run)
+    prebuilt = prebuild_sections(run)
+    moved = diagnose(run)
+    moved.summary = {**moved.summary, "best_epoch": 3}
+    write_report(run, moved, tmp_path / "moved.pdf", prebuilt)
+    write_report(run, moved, tmp_path / "fresh.pdf")
+    assert pdf_content(tmp_path / "moved.pdf") == pdf_content(tmp_path / "fresh.pdf")
+    assert diagnosis.summary["best_epoch"] != 3
+
+
+def test_cli_writes_the_diagnosis_and_the_same_report(run_dir, tmp_path):
+    proc = subprocess.run([str(GAPDOCTOR), "analyze", str(run_dir), "--json",
+                           str(tmp_path / "d.json"), "--pdf", str(tmp_path / "cli.pdf")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr
+    run = load_run(run_dir)
+    diagnosis = diagnose(run)
+    assert json.loads((tmp_path / "d.json").read_text()) == json.loads(diagnosis.to_json())
+    write_report(run, diagnosis, tmp_path / "here.pdf")
+    assert pdf_content(tmp_path / "cli.pdf") == pdf_content(tmp_path / "here.pdf")
+
+
+def test_import_gapdoctor_imports_nothing_heavy():
+    code = ("import sys, gapdoctor\n"
+            "heavy = ('numpy', 'pandas', 'scipy', 'sklearn', 'matplotlib', 'reportlab',"
+            " 'tensorflow', 'keras')\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert out.strip() == "[]"

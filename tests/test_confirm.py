@@ -1,0 +1,92 @@
+"""Confirmation experiments on real Keras trainings: label noise confirmed on a noisy run
+and refuted on its clean control, results in diagnosis.json and the PDF."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+from scripts.tiny import digits  # noqa: E402
+
+from gapdoctor import GapDoctor  # noqa: E402
+
+
+def _model() -> keras.Model:
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(256, activation="relu"),
+                              keras.layers.Dense(256, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _noisy(y: np.ndarray, rate: float) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    y = y.copy()
+    flip = rng.random(len(y)) < rate
+    y[flip] = (y[flip] + rng.integers(1, 10, flip.sum())) % 10
+    return y
+
+
+def _train(tmp_path, rate: float, report: bool) -> tuple[GapDoctor, keras.Model]:
+    x_tr, x_va, y_tr, y_va = digits()
+    y_tr = _noisy(y_tr, rate)
+    model = _model()
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=report, background=False)
+    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=40, batch_size=64,
+              callbacks=[doctor], verbose=0)
+    return doctor, model
+
+
+@pytest.mark.parametrize("rate, expected", [(0.3, "confirmed"), (0.0, "refuted")])
+def test_label_noise_is_confirmed_on_noise_and_refuted_on_the_clean_control(tmp_path, rate,
+                                                                            expected):
+    doctor, _ = _train(tmp_path, rate, report=rate > 0)
+    d = doctor.confirm(causes=["label_noise"], seeds=1, max_seconds=120, verbose=0)
+    result = d.finding("label_noise").confirmation[0]
+    assert result["outcome"] == expected, result["text"]
+    low, high = result["interval"]
+    assert low <= result["effect"] <= high
+    if expected == "confirmed":
+        assert d.verdict == "label_noise" and low > 0
+        saved = json.loads((doctor.run_dir / "diagnosis.json").read_text())
+        assert saved["confirmations"][0]["outcome"] == "confirmed"
+        text = "".join(p.extract_text() for p in PdfReader(doctor.run_dir / "report.pdf").pages)
+        assert "What we tested" in text and "drop flagged samples" in text
+    else:
+        assert high < 0.02 and d.finding("label_noise").score < 0.5
+
+
+def test_a_model_that_cannot_be_cloned_gets_a_clear_message_not_an_exception(tmp_path):
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(16, activation="relu")
+            self.out = keras.layers.Dense(10, activation="softmax")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    x_tr, x_va, y_tr, y_va = digits(n_train=300)
+    keras.backend.clear_session()
+    model = Net()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    model.fit(x_tr, y_tr, epochs=2, callbacks=[doctor], verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = doctor.confirm(causes=["overfitting"], seeds=1, verbose=0)
+    result = d.confirmations[0]
+    assert result["outcome"] == "failed" and "model_fn" in result["text"]
