@@ -5,11 +5,12 @@ per-layer statistics, per-sample margins and confusion matrices for 10 classes a
 probe samples), then times the CLI as a subprocess. Target: under 1.5 s.
 
 ``--baseline REF`` also times the code of a git revision (``git archive REF``, extracted to
-a temporary folder; the work tree is not touched), alternating the two run by run so that
-both see the same machine load, and prints the two side by side.
+a temporary folder; the work tree is not touched) or of a source tree given as a folder,
+alternating them run by run so that all see the same machine load, and prints them side by
+side (repeat ``--baseline`` to compare several).
 
 Usage:
-    .venv/bin/python benchmarks/analyze_speed.py [--repeat 3] [--baseline HEAD]
+    .venv/bin/python benchmarks/analyze_speed.py [--repeat 3] [--baseline HEAD ...]
 """
 
 from __future__ import annotations
@@ -119,14 +120,15 @@ def run_in(tree: Path, cmd: list[str], cwd: Path) -> tuple[float, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--baseline", metavar="REF", help="also time this git revision")
+    parser.add_argument("--baseline", metavar="REF", action="append", default=[],
+                        help="also time this git revision or source folder (repeatable)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         run_dir = make_record(tmp / "bench-100")
         trees = {"this tree": ROOT}
-        if args.baseline:
-            trees[args.baseline] = extract(args.baseline, tmp / "baseline")
+        for i, ref in enumerate(args.baseline):
+            trees[ref] = Path(ref) if Path(ref).is_dir() else extract(ref, tmp / f"base{i}")
         outs = {label: tmp / f"out{i}" for i, label in enumerate(trees)}
         for out in outs.values():
             out.mkdir()
@@ -153,8 +155,7 @@ def main() -> int:
               f"{statistics.median(cpu[label]):.2f} s")
     mine = median["this tree"]
     print(f"  target < {TARGET} s: {'met' if mine < TARGET else 'MISSED'}"
-          + (f"; {median[args.baseline] / mine:.2f}x faster than {args.baseline}"
-             if args.baseline else ""))
+          + "".join(f"; {median[ref] / mine:.2f}x faster than {ref}" for ref in args.baseline))
     print(f"  of which: python + import gapdoctor {startup:.2f} s; analyze without PDF "
           f"{no_pdf:.2f} s")
     print(f"  load average {load:.1f} on {os.cpu_count()} CPUs when started (wall times grow "

@@ -7,8 +7,13 @@ few NaN losses) in a temporary directory, then times the CLI as a subprocess wit
 also times ``--backend dask`` on a local dask cluster of ``--jobs`` workers (which the CLI
 starts itself: its start-up is included) and checks that its summary equals the local one.
 
+``--baseline REF`` also times ``--jobs N`` with the code of a git revision (``git archive``,
+extracted to a temporary folder) or of a source folder, right after this tree's run, and
+checks that both summaries are equal.
+
 Usage:
     .venv/bin/python benchmarks/batch_speed.py [--runs 1000] [--jobs 2] [--dask]
+        [--baseline REF]
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 GAPDOCTOR = Path(sys.executable).parent / "gapdoctor"
+ROOT = Path(__file__).resolve().parent.parent
+CLI = "import sys; from gapdoctor.cli.main import main; sys.exit(main())"
 KINDS = ("healthy", "overfitting", "plateau", "unstable")
 
 
@@ -65,19 +72,37 @@ def write_histories(folder: Path, runs: int, seed: int = 0) -> None:
         (folder / f"run{i:04d}-{kind}.json").write_text(json.dumps(make_history(rng, kind)))
 
 
-def time_batch(folder: Path, out: Path, jobs: int, *extra: str) -> float:
-    """Wall seconds of one ``gapdoctor batch`` subprocess (CPU seconds printed too)."""
+def extract(ref: str, into: Path) -> Path:
+    """The tree of git revision ``ref`` (or the folder ``ref`` itself)."""
+    if Path(ref).is_dir():
+        return Path(ref)
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def time_batch(folder: Path, out: Path, jobs: int, *extra: str, tree: Path | None = None
+               ) -> float:
+    """Wall seconds of one ``gapdoctor batch`` subprocess (CPU seconds printed too), of the
+    code in ``tree`` when given."""
+    args = ["batch", str(folder / "*.json"), "--out", str(out), "--no-pdf", "--jobs", str(jobs),
+            *extra]
+    cmd, env = [str(GAPDOCTOR), *args], None
+    if tree is not None:
+        cmd, env = [sys.executable, "-c", CLI, *args], {**os.environ, "PYTHONPATH": str(tree)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([str(GAPDOCTOR), "batch", str(folder / "*.json"), "--out", str(out),
-                           "--no-pdf", "--jobs", str(jobs), *extra], capture_output=True,
-                          text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder.parent)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if proc.returncode != 0:
         raise SystemExit(f"batch failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    print(f"  --jobs {jobs}{' ' + ' '.join(extra) if extra else ''}: {seconds:6.1f} s wall, {cpu:6.1f} s CPU (load average "
+    label = f"--jobs {jobs}{' ' + ' '.join(extra) if extra else ''}" + (
+        f" ({tree.name})" if tree is not None else "")
+    print(f"  {label}: {seconds:6.1f} s wall, {cpu:6.1f} s CPU (load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)   {proc.stdout.splitlines()[0]}")
     return seconds
 
@@ -87,6 +112,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--dask", action="store_true", help="also time --backend dask")
+    parser.add_argument("--baseline", metavar="REF", help="also time this git revision")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "histories"
@@ -94,6 +120,14 @@ def main() -> int:
         write_histories(folder, args.runs)
         print(f"gapdoctor batch --no-pdf over {args.runs} History JSON files:")
         parallel = time_batch(folder, Path(tmp) / "out_par", args.jobs)
+        if args.baseline:
+            tree = extract(args.baseline, Path(tmp) / "baseline")
+            base = time_batch(folder, Path(tmp) / "out_base", args.jobs, tree=tree)
+            same = pd.read_csv(Path(tmp) / "out_par" / "summary.csv").equals(
+                pd.read_csv(Path(tmp) / "out_base" / "summary.csv"))
+            print(f"--jobs {args.jobs}: this tree {parallel:.1f} s vs {args.baseline} "
+                  f"{base:.1f} s: {base / parallel:.2f}x faster; summaries "
+                  f"{'equal' if same else 'DIFFER'}")
         serial = time_batch(folder, Path(tmp) / "out_ser", 1)
         summary = pd.read_csv(Path(tmp) / "out_par" / "summary.csv")
         errors = int(summary["error"].notna().sum())

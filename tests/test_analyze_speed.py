@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from benchmarks.analyze_speed import make_record
 
+from benchmarks.analyze_speed import make_record
 from gapdoctor import diagnose, load_run
 from gapdoctor.report import prebuild_sections, write_report
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from benchmarks.batch_speed import write_histories
 
 pytest.importorskip("distributed")

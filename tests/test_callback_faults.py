@@ -88,6 +88,10 @@ def complete_files(run_dir: Path | None) -> dict[str, object]:
         elif name == "report.pdf":
             found[name] = len(pypdf.PdfReader(path).pages)
             assert found[name] >= 1
+        elif name == "suspects.csv":   # every flagged training sample, ranked
+            lines = path.read_text().splitlines()
+            assert lines and "rank" in lines[0], lines[:1]
+            found[name] = len(lines) - 1
         else:
             pytest.fail(f"unexpected file {name}")
     return found
@@ -188,11 +192,12 @@ def writes_per_fit(data, tmp_path_factory):
         patch.setattr(atomic, "_commit", counter)
         doctor, _, ours = train(data, tmp_path_factory.mktemp("clean"), report=True)
     assert not ours and set(complete_files(doctor.run_dir)) == {
-        "record.json", "arrays-000003.npz", "diagnosis.json", "report.pdf"}
+        "record.json", "arrays-000003.npz", "diagnosis.json", "report.pdf", "suspects.csv",
+        "label_dynamics.npz"}
     return counter.calls
 
 
-@pytest.mark.parametrize("at", range(1, 12))
+@pytest.mark.parametrize("at", range(1, 14))
 def test_disk_full_at_each_write_leaves_only_complete_files(data, tmp_path, monkeypatch,
                                                            writes_per_fit, at):
     if at > writes_per_fit:

@@ -32,6 +32,7 @@ from typing import Any
 WAIT_SECONDS = 900.0  # reading ``doctor.diagnosis``: a huge record may take minutes
 EXIT_WAIT_SECONDS = 120.0  # at interpreter exit: bounded, never a hang
 _JOBS: weakref.WeakSet[BackgroundAnalysis] = weakref.WeakSet()
+_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def child_command(run_dir: Path, seq: int, report: bool) -> list[str]:
@@ -65,6 +66,8 @@ class BackgroundAnalysis:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             [package_root, *filter(None, [env.get("PYTHONPATH")])])
+        for name in _BLAS_THREADS:  # spinning BLAS threads would slow a training beside it
+            env.setdefault(name, "1")
         self.run_dir = Path(run_dir)
         self.started = time.perf_counter()
         self._owner = os.getpid()  # a forked copy of this process must not collect it

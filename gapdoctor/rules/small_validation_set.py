@@ -33,9 +33,12 @@ def estimate_n_from_steps(values: np.ndarray, max_n: int = 2000) -> int | None:
     values = values[np.isfinite(values)]
     if len(np.unique(values)) < 3:
         return None
-    for n in range(2, max_n + 1):
-        if np.all(np.abs(values * n - np.round(values * n)) < 1e-4 * n):
-            return n
+    block = max(1, 2**18 // len(values))  # candidates tested at once (bounded memory)
+    for start in range(2, max_n + 1, block):
+        n = np.arange(start, min(start + block, max_n + 1), dtype=float)[:, None]
+        fits = np.all(np.abs(values * n - np.round(values * n)) < 1e-4 * n, axis=1)
+        if fits.any():
+            return int(n[np.argmax(fits), 0])
     return None
 
 

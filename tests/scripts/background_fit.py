@@ -18,9 +18,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from scripts.tiny import digits, fit, mlp  # noqa: E402
-
 from gapdoctor.callback import GapDoctor  # noqa: E402
+from scripts.tiny import digits, fit, mlp  # noqa: E402
 
 output_dir, mode = sys.argv[1], sys.argv[2]
 data = digits(n_train=200)

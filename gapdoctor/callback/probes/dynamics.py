@@ -94,6 +94,8 @@ class DynamicsProbe(Probe):
         data = cfg.get("data")
         if data is None or not cfg.get("enabled", True):
             return
+        if any(f.get("probe") == "train_data" for f in state.record.failures):
+            return   # the train_data failure already says why; one failure, not two
         ids_spec = cfg.get("sample_ids")
         kind = source_kind(data)
         if kind == "tf.data" and not isinstance(ids_spec, str) and _reshuffles(data):
