@@ -93,6 +93,13 @@ def test_outcomes_re_rank_the_diagnosis():
     assert d.to_dict()["confirmations"][1]["outcome"] == "confirmed"
 
 
+def test_a_refuted_partial_experiment_does_not_move_the_cause():
+    d = Diagnosis(findings=[Finding("metric_mismatch", 0.7, "")])
+    apply_confirmations(d, [Confirmation("metric_mismatch", "threshold_tuning", "refuted",
+                                         partial=True)])
+    assert d.finding("metric_mismatch").score == 0.7 and d.verdict == "metric_mismatch"
+
+
 def test_plan_tests_cheap_causes_first_and_nothing_after_divergence():
     d = Diagnosis(findings=[Finding("label_noise", 0.9, ""), Finding("overfitting", 0.6, ""),
                             Finding("optimization", 0.5, ""), Finding("metric_mismatch", 0.3, "")])

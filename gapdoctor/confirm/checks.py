@@ -174,6 +174,7 @@ def threshold_tuning(probs: np.ndarray, labels: np.ndarray, seed: int = 0,
     outcome = decide(low, high, effect)
     rule = "a decision threshold" if binary else "a correction for predicted class frequencies"
     return Confirmation("metric_mismatch", "threshold_tuning", outcome, metric="macro-F1",
+                        partial=True,
                         before=float(np.mean(before)), after=float(np.mean(after)),
                         effect=effect, interval=(low, high), min_effect=MIN_EFFECT,
                         text=describe(outcome, f"Scoring with {rule} tuned on the other half",

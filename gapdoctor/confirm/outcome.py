@@ -57,6 +57,9 @@ class Confirmation:
     interval: tuple[float, float] | None = None
     min_effect: float = MIN_EFFECT
     specific: bool = False
+    # the experiment tests one way the cause happens (e.g. a threshold, not every metric
+    # mismatch): it can confirm the cause, but a refutation rules out that way only
+    partial: bool = False
     seconds: float = 0.0
     text: str = ""
     curves: dict[str, list[float]] = field(default_factory=dict)
@@ -71,6 +74,7 @@ class Confirmation:
             "effect": _r(self.effect),
             "interval": [_r(v) for v in self.interval] if self.interval else None,
             "min_effect": self.min_effect, "specific": self.specific,
+            "partial": self.partial,
             "seconds": round(self.seconds, 2), "text": self.text, "curves": self.curves,
             "details": self.details})
 

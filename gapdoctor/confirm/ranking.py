@@ -22,7 +22,8 @@ from gapdoctor.rules.calibration import MAX_SCORE
 # as many random ones; re-aligned labels fix the metric) is something few other causes
 # produce: x20 odds. A *generic* remedy (more regularisation, another learning rate, class
 # weights) helps under several causes: x4.5 odds. A refuted prediction counts x7 against,
-# whatever its kind: the cause predicted an effect that reliably did not come.
+# whatever its kind: the cause predicted an effect that reliably did not come. A refuted
+# *partial* experiment moves nothing: it ruled out one way the cause happens, not the cause.
 CONFIRMED_SPECIFIC = 3.0
 CONFIRMED_GENERIC = 1.5
 REFUTED = -2.0
@@ -42,7 +43,7 @@ def shift_for(confirmation: Confirmation) -> float:
     if confirmation.outcome == "confirmed":
         return CONFIRMED_SPECIFIC if confirmation.specific else CONFIRMED_GENERIC
     if confirmation.outcome == "refuted":
-        return REFUTED
+        return 0.0 if confirmation.partial else REFUTED
     return 0.0
 
 

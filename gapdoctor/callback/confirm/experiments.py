@@ -31,7 +31,7 @@ def _curves(control: ArmResult, treated: ArmResult) -> dict[str, list[float]]:
 
 def _confirmation(cause: str, experiment: str, treated: list[ArmResult],
                   control: list[ArmResult], labels: np.ndarray, cols: np.ndarray, what: str,
-                  specific: bool, details: dict) -> Confirmation:
+                  specific: bool, details: dict, partial: bool = False) -> Confirmation:
     t = np.stack([correct(a, labels)[cols] for a in treated])
     c = np.stack([correct(a, labels)[cols] for a in control])
     e = paired_effect(t, c)
@@ -40,7 +40,8 @@ def _confirmation(cause: str, experiment: str, treated: list[ArmResult],
     if e.n_seeds == 1:
         text += " (One seed: retraining noise was not measured.)"
     return Confirmation(cause, experiment, outcome, before=float(c.mean()), after=float(t.mean()),
-                        effect=e.effect, interval=(e.low, e.high), specific=specific, text=text,
+                        effect=e.effect, interval=(e.low, e.high), specific=specific,
+                        partial=partial, text=text,
                         seconds=sum(a.seconds for a in treated),
                         curves=_curves(control[0], treated[0]),
                         details={**details, "seeds": e.n_seeds, "validation_samples": e.n_samples,
@@ -83,6 +84,7 @@ def subgroup(weighted: list[ArmResult], control: list[ArmResult], labels: np.nda
     c = _confirmation("subgroup_underfitting", "class_weights", weighted, control, labels,
                       cols, what, False, {"lagging_classes": lagging.tolist()})
     c.metric = "recall of the lagging classes"
+    c.partial = True   # a slice inside classes is not what class weights reach
     c.text = c.text.replace("validation accuracy", "recall of the lagging classes")
     return c
 
@@ -96,7 +98,8 @@ def optimization(variants: dict[str, list[ArmResult]], control: list[ArmResult],
 
     best = max(variants, key=lambda name: accuracy(variants[name], choose_on))
     n = len(variants[best])
+    # partial: dead units or a bad initialisation are not what a learning rate fixes
     return _confirmation("optimization", "learning_rate_and_clipping", variants[best],
                          control[:n], labels, scored, f"Retraining with {best}", False,
                          {"variants": sorted(variants), "chosen": best,
-                          "scored_on": "the other validation half"})
+                          "scored_on": "the other validation half"}, partial=True)

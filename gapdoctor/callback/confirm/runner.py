@@ -177,7 +177,8 @@ def combine(parts: list[Confirmation]) -> Confirmation:
     out = Confirmation(lead.cause, lead.experiment, outcome, metric=lead.metric,
                        before=lead.before, after=lead.after, effect=lead.effect,
                        interval=lead.interval, min_effect=lead.min_effect,
-                       specific=lead.specific, text=" ".join(p.text for p in parts),
+                       specific=lead.specific, partial=True,
+                       text=" ".join(p.text for p in parts),
                        details={"checks": [p.to_dict() for p in parts]})
     return out
 

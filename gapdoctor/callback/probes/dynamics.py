@@ -143,8 +143,12 @@ class DynamicsProbe(Probe):
         except Exception:  # noqa: BLE001 - subclassed models: outputs only
             feat, self.has_embedding = model, False
 
+        single = len(getattr(feat, "inputs", None) or []) == 1
+
         def forward(x: Any) -> Any:
-            out = feat(x, training=False)
+            # a one-input functional model wants its input as a list of one (else Keras warns)
+            out = feat([x] if single and not isinstance(x, (list, tuple, dict)) else x,
+                       training=False)
             if self.has_embedding:
                 emb, raw = out
                 return keras.ops.reshape(emb, (keras.ops.shape(emb)[0], -1)), raw
