@@ -51,28 +51,12 @@ def run_one(args: tuple[Plan, str, float]) -> dict[str, Any]:
     row: dict[str, Any] = {"case_id": plan.case_id, "implementation": plan.implementation,
                            "source": plan.source, "heldout": heldout(plan)}
     try:
-        import keras
+        from benchmarks.corpus.run import train_case
 
-        from benchmarks.corpus.cases import build_case
-        from benchmarks.corpus.models import build_model, fit_kwargs, targets
-        from gapdoctor import GapDoctor
-
-        case = build_case(plan)
-        row.update(cause=case.cause, acceptable=case.acceptable)
-        keras.backend.clear_session()
-        model = build_model(case.spec, case.x_train.shape[1:], case.n_classes,
-                            case.source.vocab, plan.seed)
-        y_train = targets(case.spec, case.y_train, case.n_classes)
-        y_val = targets(case.spec, case.y_val, case.n_classes)
-        doctor = GapDoctor(validation_data=(case.x_val, y_val), train_data=(case.x_train, y_train),
-                           output_dir=str(Path(out) / "runs"), run_name=plan.case_id,
-                           report=False, verbose=0, background=False,
-                           class_names=case.class_names)
-        kwargs = fit_kwargs(case.spec, case.y_train, case.n_classes)
-        kwargs["callbacks"].append(doctor)
-        start = time.perf_counter()
-        model.fit(case.x_train, y_train, validation_data=(case.x_val, y_val), **kwargs)
-        row["train_seconds"] = round(time.perf_counter() - start, 2)
+        case, doctor, _, seconds = train_case(plan, out, report=False, verbose=0,
+                                              background=False)
+        row.update(cause=case.cause, acceptable=case.acceptable,
+                   train_seconds=round(seconds, 2))
         before = doctor.diagnosis
         row.update(verdict_before=before.verdict,
                    ranking_before=";".join(f.cause for f in before.findings[:3]),

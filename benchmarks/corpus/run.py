@@ -66,6 +66,31 @@ def _curves(history: dict[str, list[float]], metric: str) -> dict[str, Any]:
             "nan_loss": get("loss", "nan")}
 
 
+def train_case(plan: Plan, out: str, **doctor_kwargs: Any) -> tuple[Any, Any, Any, float]:
+    """Build the case and its model, and fit it with GapDoctor attached (recording into
+    ``out/runs/<case_id>``): ``(case, doctor, history, train seconds)``."""
+    import keras
+
+    from benchmarks.corpus.cases import build_case
+    from benchmarks.corpus.models import build_model, fit_kwargs, targets
+    from gapdoctor import GapDoctor
+
+    case = build_case(plan)
+    keras.backend.clear_session()
+    model = build_model(case.spec, case.x_train.shape[1:], case.n_classes,
+                        case.source.vocab, plan.seed)
+    y_train = targets(case.spec, case.y_train, case.n_classes)
+    y_val = targets(case.spec, case.y_val, case.n_classes)
+    doctor = GapDoctor(validation_data=(case.x_val, y_val), train_data=(case.x_train, y_train),
+                       output_dir=str(Path(out) / "runs"), run_name=plan.case_id,
+                       class_names=case.class_names, **doctor_kwargs)
+    kwargs = fit_kwargs(case.spec, case.y_train, case.n_classes)
+    kwargs["callbacks"].append(doctor)
+    start = time.perf_counter()
+    history = model.fit(case.x_train, y_train, validation_data=(case.x_val, y_val), **kwargs)
+    return case, doctor, history, time.perf_counter() - start
+
+
 def run_case(plan: Plan, out: str) -> dict[str, Any]:
     """Build, train and record one case; never raises (failures land in the row)."""
     import shutil
@@ -76,31 +101,12 @@ def run_case(plan: Plan, out: str) -> dict[str, Any]:
                            "severity": plan.severity, "seed": plan.seed}
     run_dir = Path(out) / "runs" / plan.case_id
     try:
-        import keras
-
-        from benchmarks.corpus.cases import build_case
-        from benchmarks.corpus.models import build_model, fit_kwargs, targets
-        from gapdoctor import GapDoctor
-
-        case = build_case(plan)
-        row.update(case.record())
         if run_dir.exists():
             shutil.rmtree(run_dir)   # a half-written record of an earlier attempt
-        keras.backend.clear_session()
-        model = build_model(case.spec, case.x_train.shape[1:], case.n_classes,
-                            case.source.vocab, plan.seed)
-        y_train = targets(case.spec, case.y_train, case.n_classes)
-        y_val = targets(case.spec, case.y_val, case.n_classes)
-        doctor = GapDoctor(validation_data=(case.x_val, y_val), train_data=(case.x_train, y_train),
-                           output_dir=str(Path(out) / "runs"), run_name=plan.case_id,
-                           diagnose=False, report=False, verbose=0,
-                           class_names=case.class_names)
-        kwargs = fit_kwargs(case.spec, case.y_train, case.n_classes)
-        kwargs["callbacks"].append(doctor)
-        start = time.perf_counter()
-        history = model.fit(case.x_train, y_train, validation_data=(case.x_val, y_val),
-                            **kwargs)
-        row["train_seconds"] = round(time.perf_counter() - start, 2)
+        case, doctor, history, seconds = train_case(plan, out, diagnose=False, report=False,
+                                                    verbose=0)
+        row.update(case.record())
+        row["train_seconds"] = round(seconds, 2)
         metric = next((k for k in history.history if k not in ("loss", "learning_rate")
                        and not k.startswith("val_")), "loss")
         row.update(_curves(history.history, metric))
