@@ -202,14 +202,24 @@ def analyze(run_dir: Path, seq: int, report: bool) -> dict[str, Any]:
     return result
 
 
-def _exit_with_parent(parent: int) -> None:
-    """Interrupt this process (so temporary files are removed) when the parent is gone."""
+def _exit_with_parent(parent: int, run_dir: Path) -> None:
+    """Stop this process soon after the parent is gone, leaving no temporary file.
+
+    The main thread is interrupted first (its writers remove their own temporary files);
+    one that does not stop within a second (inside a long C call) is ended here, after this
+    thread removes the run folder's temporary files: with the parent gone, none of them can
+    belong to another writer."""
     import _thread
 
     while os.getppid() == parent:
-        time.sleep(0.5)
+        time.sleep(0.2)
     _thread.interrupt_main()
-    time.sleep(10)
+    time.sleep(1.0)
+    for tmp in run_dir.glob(".*.tmp"):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
     os._exit(1)
 
 
@@ -218,7 +228,7 @@ def main(argv: list[str]) -> int:
     channel = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but the result may reach the pipe
     run_dir, seq, report, parent = Path(argv[0]), int(argv[1]), argv[2] == "1", int(argv[3])
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=_exit_with_parent, args=(parent, run_dir), daemon=True).start()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
