@@ -90,3 +90,23 @@ def test_a_model_that_cannot_be_cloned_gets_a_clear_message_not_an_exception(tmp
         d = doctor.confirm(causes=["overfitting"], seeds=1, verbose=0)
     result = d.confirmations[0]
     assert result["outcome"] == "failed" and "model_fn" in result["text"]
+
+
+def test_tf_data_validation_and_malformed_training_data(tmp_path):
+    """A tf.data validation set is read for the checks; training data that cannot be read
+    gives every planned experiment a "skipped" outcome saying why, never an exception."""
+    import tensorflow as tf
+
+    x_tr, x_va, y_tr, y_va = digits(n_train=300)
+    model = _model()
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    model.fit(x_tr, y_tr, epochs=2, callbacks=[doctor], verbose=0)
+    val = tf.data.Dataset.from_tensor_slices((x_va, y_va)).batch(64)
+    d = doctor.confirm(validation_data=val, causes=["metric_mismatch"], verbose=0)
+    assert d.confirmations[0]["outcome"] in ("confirmed", "refuted", "inconclusive")
+    assert d.confirmations[0]["details"]["splits"] == 100
+    d = doctor.confirm(train_data=(x_tr, np.array(["a"] * len(x_tr))),
+                       causes=["label_noise"], verbose=0)
+    skipped = d.confirmations[0]
+    assert skipped["outcome"] == "skipped" and "train_data" in skipped["text"]

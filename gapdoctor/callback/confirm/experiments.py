@@ -77,9 +77,9 @@ def overfitting(regularised: list[ArmResult], control: list[ArmResult], labels: 
                          labels, scored, what, False, {"scored_on": "the other validation half"})
 
 
-def lagging_classes(control: list[ArmResult], labels: np.ndarray) -> np.ndarray:
-    """Classes with the lowest validation recall in the control runs."""
-    pred = predicted_class(control[0].val_probs)
+def lagging_classes(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Classes with the lowest recall in predictions ``probs`` of samples ``labels``."""
+    pred = predicted_class(probs)
     classes = np.unique(labels)
     recall = np.array([np.mean(pred[labels == k] == k) for k in classes])
     n = max(1, int(round(LAGGING_SHARE * len(classes))))

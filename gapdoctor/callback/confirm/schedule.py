@@ -116,10 +116,8 @@ class RetrainPlan:
         return self._flagged
 
     def lagging(self) -> np.ndarray:
-        labels = self.c.labels[self.half_a]
-        control = self.arms["control"][0]
-        fake = ArmResult(control.recipe, control.val_probs[self.half_a], {}, 0.0)
-        return exp.lagging_classes([fake], labels)
+        probs = self.arms["control"][0].val_probs[self.half_a]
+        return exp.lagging_classes(probs, self.c.labels[self.half_a])
 
     def class_weights(self) -> dict[int, float]:
         pred = exp.predicted_class(self.arms["control"][0].val_probs[self.half_a])
