@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--fit", action="store_true", help="fit calibration.json on the development part")
     parser.add_argument("--json", type=Path, help="write all figures as JSON here")
+    parser.add_argument("--table", type=Path, help="write every diagnosed run (verdict, ranking, "
+                        "scores, evidence strengths) as CSV here")
     parser.add_argument("--dev-only", action="store_true",
                         help="diagnose and print the development part only (while adjusting rules, "
                              "so that the held-out part stays unseen)")
@@ -115,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         manifest = manifest[~split(manifest)]
     table = diagnose_corpus(manifest, args.jobs)
     table["heldout"] = split(table)
+    if args.table:
+        table.to_csv(args.table, index=False)
     dev, test = table[~table["heldout"]], table[table["heldout"]]
     print(f"{len(table)} diagnosed runs: {len(dev)} development, {len(test)} held out "
           f"({table['printed_mismatches'].sum()} printed/applied mismatches, "

@@ -91,7 +91,9 @@ def class_facts(run: RunRecord, n_classes: int) -> ClassFacts | None:
         per_epoch = val.groupby("epoch")["recall"].mean()
         half = per_epoch.iloc[len(per_epoch) // 2:]
         if len(half) >= 2:
-            facts.lagging_trend = float(half.iloc[-2:].mean() - half.iloc[:2].mean())
+            # the second half's last epochs against its first ones, never overlapping
+            k = min(2, len(half) // 2)
+            facts.lagging_trend = float(half.iloc[-k:].mean() - half.iloc[:k].mean())
         train_recall = _last_epochs_mean(table, "train", "recall")
         if len(train_recall):
             facts.lagging_train_recall = float(train_recall.reindex(lagging).mean())

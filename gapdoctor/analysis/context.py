@@ -212,6 +212,29 @@ class Context:
         return float("nan"), ""
 
     @cached_property
+    def val_lead_peak(self) -> tuple[float, float]:
+        """(peak, peak in standard errors) of validation minus train-probe accuracy, both in
+        eval mode on the same weights, as a 3-epoch running mean; NaN without split metrics.
+
+        Same weights, same mode: a model is not more accurate on held-out samples than on
+        the ones it was fitted to, unless their labels are wrong. The *peak* because a large
+        model memorises wrong labels within a few epochs and the lead then turns into a
+        training lead; the running mean because the peak of a noisy series is biased up.
+        """
+        if not self.run.has("split_metrics"):
+            return float("nan"), float("nan")
+        table = self.run.split_metrics.pivot_table(index="epoch", columns="split", values="accuracy")
+        if not {"train", "val"} <= set(table.columns):
+            return float("nan"), float("nan")
+        lead = (table["val"] - table["train"]).dropna()
+        lead = lead.iloc[1:] if len(lead) > 2 else lead  # the first epoch is unsettled
+        if not len(lead):
+            return float("nan"), float("nan")
+        peak = float(lead.rolling(3, min_periods=1).mean().max())
+        se = self.lag_noise
+        return peak, (peak / se if finite_number(se) and se > 0 else float("nan"))
+
+    @cached_property
     def loss_lag_at_best(self) -> float:
         """Eval-mode loss on the train probe / validation loss, at the epoch of the lowest
         validation loss (NaN without the callback's split metrics).

@@ -103,7 +103,9 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None, mode: str | None = No
     val, train = series(curves, monitor), series(curves, train_metric)
     if len(loss):
         f.loss_first, f.loss_last = float(loss.iloc[0]), tail_mean(loss, 2)
-        f.loss_drop = 1 - f.loss_last / f.loss_first if f.loss_first > 0 else float("nan")
+        # one epoch has no drop to measure (its first and last loss are the same number)
+        f.loss_drop = (1 - f.loss_last / f.loss_first if f.loss_first > 0 and len(loss) >= 2
+                       else float("nan"))
         half = loss.iloc[len(loss) // 2:]
         if len(half) >= 2 and half.iloc[0] > 0:
             f.loss_drop_second_half = 1 - tail_mean(half, 2) / float(half.iloc[0])

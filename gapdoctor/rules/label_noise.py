@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gapdoctor.analysis.context import Context
+from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.analysis.label_dynamics import DynamicsFacts
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
@@ -29,6 +30,10 @@ LATE = Ramp(E + "late", "flagged samples fitted only late in training", 0.2, 0.5
 LAG_EVAL = Ramp(E + "lag_eval", "validation accuracy ahead of training, in standard errors (eval mode)",
                 2.0, 4.0, 3.0, "the model keeps disagreeing with part of the training labels; "
                 "2 standard errors is a lead the sample sizes cannot explain")
+PEAK_LEAD = Ramp(E + "peak_lead", "validation accuracy ahead of training at its peak (eval mode, same "
+                 "weights, 3-epoch mean), in standard errors", 2.5, 5.0, 3.0,
+                 "the model disagrees with part of the training labels before it memorises them; "
+                 "the peak of a noisy series reaches about 2 standard errors by chance")
 LAG_LOGGED = Ramp(E + "lag_logged", "validation accuracy ahead of training, in standard errors (logged metrics)",
                   2.0, 4.0, 1.5, "as above, but dropout or augmentation also lower logged training accuracy")
 LOSS_LAG = Ramp(E + "loss_lag", "eval-mode loss on training samples / validation loss, at the best validation epoch",
@@ -73,8 +78,15 @@ class LabelNoiseRule(Rule):
             if m.flagged_fraction > 0.05:
                 w.use(LATE, m.flagged_learned_late)
             self._against_concentration(w, m, ctx)
+        peak, peak_z = ctx.val_lead_peak
         lag, how = ctx.train_val_lag
-        if finite(lag):
+        if finite(peak_z):
+            # an easier validation set (shifted inputs) puts validation ahead as well
+            auc = f.domain_auc if f is not None else float("nan")
+            same = 1 - ramp(auc, AUC_SAME, AUC_DIFFERENT) if finite(auc) else 1.0
+            w.use(PEAK_LEAD, peak_z, shown=f"{peak:.3f} ({peak_z:.1f} s.e.)", gate=same,
+                  gate_reason=f"domain classifier AUC {auc:.2f} (none from {AUC_DIFFERENT})")
+        elif finite(lag):
             noise = ctx.lag_noise if finite(ctx.lag_noise) else 0.02
             spec = LAG_EVAL if m is None or how.startswith("eval") else LAG_LOGGED
             w.use(spec, lag / noise, shown=f"{lag:.3f} ({lag / noise:.1f} s.e.)")

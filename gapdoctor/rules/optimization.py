@@ -127,7 +127,10 @@ class OptimizationRule(Rule):
         if not run.has("layers"):
             return
         t = run.layers
-        ratio = t["update_ratio"].astype(float)
+        # the first epoch moves weights away from their random initialisation, which says
+        # nothing about the step size: judge the later epochs, and a 1-epoch run not at all
+        steady = t[t["epoch"] > t["epoch"].min()] if "epoch" in t else t.iloc[0:0]
+        ratio = steady["update_ratio"].astype(float)
         ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
         if len(ratio):
             med = float(ratio.median())

@@ -27,6 +27,10 @@ NOISE_EXCESS = Ramp(E + "noise_excess", "flagged training share minus validation
                     "wrong training labels explain the gap better")
 VAL_AHEAD = Ramp(E + "val_ahead", "validation accuracy ahead of training", 0.03, 0.08, -2.0,
                  "a memorising model is ahead on training, not behind")
+PEAK_LEAD = Ramp(E + "peak_lead", "validation accuracy ahead of training at its peak (eval mode, same "
+                 "weights, 3-epoch mean), in standard errors", 2.5, 5.0, -2.5,
+                 "a memorising model is never behind on its own training samples; wrong training "
+                 "labels put it behind before it memorises them")
 DOMAIN = Ramp(E + "domain", "domain classifier AUC (train vs validation inputs)", AUC_SAME, AUC_DIFFERENT, -2.5,
               "the splits differ: a shift explains a gap without memorisation")
 REF_DROP = Ramp(E + "ref_drop", "reference model: training CV accuracy minus validation accuracy", 0.06, 0.2,
@@ -101,8 +105,12 @@ class OverfittingRule(Rule):
     def _against(self, w: Weighing, ctx: Context) -> None:
         f, c = ctx.features, ctx.curves
         w.use(NOISE_EXCESS, ctx.noise_excess)
+        peak, peak_z = ctx.val_lead_peak
         lag, how = ctx.train_val_lag
-        w.use(VAL_AHEAD, lag, name=f"validation accuracy ahead of training ({how})")
+        if finite(peak_z):
+            w.use(PEAK_LEAD, peak_z, shown=f"{peak:.3f} ({peak_z:.1f} s.e.)")
+        else:
+            w.use(VAL_AHEAD, lag, name=f"validation accuracy ahead of training ({how})")
         if f is not None:
             w.use(DOMAIN, f.domain_auc)
             if finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):

@@ -18,6 +18,9 @@ FEW_LAG = Ramp(E + "few_lag", "share of classes lagging", 0.5, 0.5, -1.0,
                "a subgroup is a few classes, not most of them")
 SOME_LAG = Ramp(E + "some_lag", "share of classes lagging (a few)", 0.5, 0.49, 0.8,
                 "a few classes, not all")
+TOO_EARLY = Ramp(E + "too_early", "epochs trained", 4, 2, -2.0,
+                 "after one or two epochs a class not yet learned may simply come later: "
+                 "its trend needs two epochs in each half of the run")
 FLAT_TREND = Ramp(E + "flat_trend", "recall trend of lagging classes (second half)", 0.15, 0.03, 0.8,
                   "they do not improve")
 STILL_LEARNING = Ramp(E + "still_learning", "recall gain of lagging classes in the second half", 0.05, 0.15, -2.0,
@@ -61,6 +64,8 @@ class SubgroupUnderfittingRule(Rule):
                 share = len(k.lagging) / len(k.recall)
                 w.use(SOME_LAG, share)
                 w.use(FEW_LAG, share)
+            if k.lagging:
+                w.use(TOO_EARLY, ctx.curves.n_epochs)
             w.use(FLAT_TREND, k.lagging_trend)
             w.use(STILL_LEARNING, k.lagging_trend)
             w.use(MINORITY, k.lagging_train_share_ratio)
