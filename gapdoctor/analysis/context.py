@@ -38,14 +38,27 @@ class Context:
         """Curve facts; the monitor's direction from its recorded Keras class, then its name,
         then the curves themselves (``CurveFacts.mode`` is ``"unknown"`` if none tells)."""
         mode = metric_mode(self.monitor, self.run.meta.get("metrics")) if self.monitor else None
-        return curve_facts(self.run.curves, self.monitor, mode)
+        return curve_facts(self.run.curves, self.monitor, mode, self.loss_scale)
+
+    @cached_property
+    def loss_scale(self) -> float:
+        """Loss of predicting the class frequencies (cross-entropy only; NaN otherwise): the
+        yardstick of a classification loss, whatever the first epoch did."""
+        name = str((self.run.meta.get("loss") or {}).get("name", "")).lower()
+        if "crossentropy" not in name or self.n_classes < 2:
+            return float("nan")
+        counts = label_counts(self.run, "train")
+        if counts is not None and counts.sum() > 0 and (counts > 0).sum() >= 2:
+            p = counts[counts > 0] / counts.sum()
+            return float(-(p * np.log(p)).sum())
+        return float(np.log(self.n_classes))
 
     @cached_property
     def premise(self) -> Premise:
         """Did the run train at all (diverged / never learned)? Read before any gap story."""
         counts = label_counts(self.run, "val")
         chance = float(counts.max() / counts.sum()) if counts is not None and counts.sum() else float("nan")
-        return premise_facts(self.run.curves, chance, self.val_accuracy_series())
+        return premise_facts(self.run.curves, chance, self.val_accuracy_series(), self.loss_scale)
 
     @cached_property
     def n_classes(self) -> int:

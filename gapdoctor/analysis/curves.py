@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,8 +85,13 @@ def infer_mode(curves: pd.DataFrame, monitor: str) -> str:
     return "max" if rho < -0.6 else "min" if rho > 0.6 else "unknown"
 
 
-def curve_facts(curves: pd.DataFrame, monitor: str | None, mode: str | None = None) -> CurveFacts:
+def curve_facts(curves: pd.DataFrame, monitor: str | None, mode: str | None = None,
+                loss_scale: float = float("nan")) -> CurveFacts:
     """Measure the curves; every field is NaN/None when its columns are missing.
+
+    ``loss_scale`` is the loss of a constant prediction (ln K for a K-class cross-entropy),
+    the yardstick for what counts as a rise of the training loss; the first epoch's loss
+    stands in when it is unknown.
 
     ``mode`` is the monitor's direction (``"max"``/``"min"``); by default it is looked up by
     name, then inferred from the curves; when still unknown, "best" facts stay NaN.
@@ -110,9 +116,17 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None, mode: str | None = No
         if len(half) >= 2 and half.iloc[0] > 0:
             f.loss_drop_second_half = 1 - tail_mean(half, 2) / float(half.iloc[0])
         if len(loss) >= 3:
-            ratios = (loss.iloc[1:].to_numpy() / np.maximum(loss.iloc[:-1].to_numpy(), 1e-12))
-            f.loss_up_fraction = float(np.mean(ratios > 1.02))
-            f.loss_spike = float(ratios.max())
+            values = loss.to_numpy()
+            ratios = values[1:] / np.maximum(values[:-1], 1e-12)
+            # near a loss of zero a bump of 0.002 is a large ratio: a rise counts when it is
+            # also 1% of the run's drop (a spike, 5%)
+            rise = np.diff(values)
+            start = loss_scale if math.isfinite(loss_scale) else values[0]
+            progress = float(start - values.min())
+            floor = progress if progress > 0 else 0.0
+            f.loss_up_fraction = float(np.mean((ratios > 1.02) & (rise > 0.01 * floor)))
+            big = rise > 0.05 * floor
+            f.loss_spike = float(ratios[big].max()) if big.any() else 1.0
     if len(vloss):
         f.val_loss_min_epoch = int(vloss.idxmin())
         f.val_loss_min = float(vloss.min())

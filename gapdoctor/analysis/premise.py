@@ -35,7 +35,7 @@ class Premise:
     n_epochs: int
     nonfinite_epoch: int | None = None
     explosion: float = float("nan")
-    rebound: float = float("nan")
+    rebound: float = float("nan")  # share of the drop undone after the minimum
     loss_change: float = float("nan")
     accuracy_range: float = float("nan")
     accuracy_above_chance: float = float("nan")
@@ -75,7 +75,7 @@ def _constant_level(loss: float, accuracy: float) -> str:
 
 
 def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
-                  accuracy: pd.Series | None = None) -> Premise:
+                  accuracy: pd.Series | None = None, loss_scale: float = float("nan")) -> Premise:
     """Check that training happened: divergence, and a loss that never left a constant level.
 
     Args:
@@ -83,6 +83,8 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         chance: accuracy of predicting the majority class, when the label counts are known.
         accuracy: a validation accuracy series to judge against chance (defaults to the
             logged ``val_accuracy`` or ``accuracy``).
+        loss_scale: the loss of a constant prediction (ln K), against which a rebound of
+            the loss is measured; the first epoch's loss when unknown.
     """
     p = Premise(n_epochs=len(curves.index))
     if "loss" not in curves.columns:
@@ -94,7 +96,12 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
     loss = series(curves, "loss")
     if len(loss) >= 2 and float(loss.min()) > 0:
         p.explosion = float(loss.iloc[-1] / loss.min()) if loss.iloc[-1] > loss.iloc[0] else 1.0
-        p.rebound = float(loss.loc[loss.idxmin():].max() / loss.min())
+        # the share of the run's progress undone after the minimum: a ratio to a minimum
+        # near zero turns a bump of 0.003 into "3x", which means nothing
+        start = loss_scale if math.isfinite(loss_scale) else float(loss.iloc[0])
+        progress = start - float(loss.min())
+        if progress > 0:
+            p.rebound = float((loss.loc[loss.idxmin():].max() - loss.min()) / progress)
     reasons: list[str] = []
     if p.diverged:
         reasons.append("the training loss turned NaN/inf at epoch "

@@ -20,8 +20,10 @@ LOSS_UP = Ramp(E + "loss_up", "epochs on which the training loss rose", 0.1, 0.3
                "a working optimiser lowers its epoch loss almost every epoch; 1 in 3 rising is oscillation")
 SPIKE = Ramp(E + "spike", "largest epoch-to-epoch training loss ratio", 1.2, 2.0, 1.0,
              "a loss that jumps by half in one epoch overshot")
-REBOUND = Ramp(E + "rebound", "highest training loss after its minimum / the minimum", 1.25, 2.0, 2.5,
-                "an epoch-average training loss that climbs back far above its own minimum: the optimiser overshot")
+REBOUND = Ramp(E + "rebound", "share of the training loss's drop (from a constant prediction's loss) "
+               "undone after its minimum", 0.05, 0.3, 2.5,
+               "an epoch-average training loss that gives back a third of what it had gained: the "
+               "optimiser overshot (converged runs wobble by 2-5%)")
 LOSS_ROSE = Ramp(E + "loss_rose", "training loss at the end relative to the start, minus 1", 0.02, 0.2, 3.0,
                   "a training loss that ends above where it started: the optimiser made the fit worse")
 SMALL_DROP = Ramp(E + "small_drop", "training loss drop over the run", 0.3, 0.1, 2.5,
