@@ -166,12 +166,16 @@ class Context:
 
     @cached_property
     def val_above_chance(self) -> float:
-        """Best validation accuracy as a share of the possible gain above chance (NaN if
-        unknown): 0 = at chance, 1 = perfect."""
+        """How far validation is above chance, as a share of the possible gain (NaN if
+        unknown): 0 = at chance, 1 = perfect. The larger of the best accuracy's share above
+        the majority rate and the network's ROC AUC's share above 0.5: with a rare class,
+        accuracy stays near the majority rate although the model ranks well."""
         acc = self.val_accuracy_series()
         if not len(acc) or not finite_number(self.chance):
             return float("nan")
-        return (float(acc.max()) - self.chance) / max(1e-6, 1 - self.chance)
+        share = (float(acc.max()) - self.chance) / max(1e-6, 1 - self.chance)
+        auc = self.val_auc
+        return max(share, 2 * (auc - 0.5)) if finite_number(auc) else share
 
     @cached_property
     def train_above_chance(self) -> float:

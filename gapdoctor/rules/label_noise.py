@@ -46,7 +46,7 @@ CONCENTRATED = Ramp(E + "concentrated", "flagged samples concentrated in the cla
                     0.5, 0.8, -2.5, "a slice the model cannot learn, not scattered wrong labels")
 SHUFFLED = Ramp(E + "shuffled", "estimated noise rate relative to shuffled labels", 0.7, 0.9, -5.0,
                 "near 1 means labels are not noisy but out of line with inputs")
-AT_CHANCE = Ramp(E + "at_chance", "best validation accuracy above chance (share of the possible)", 0.35, 0.15, -3.0,
+AT_CHANCE = Ramp(E + "at_chance", "validation above chance: best accuracy or ROC AUC, the further (share of the possible)", 0.35, 0.15, -3.0,
                  "validation at chance points to a pipeline bug or a shift")
 
 

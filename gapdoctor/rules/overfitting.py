@@ -39,7 +39,7 @@ WITHIN_INTERVAL = Ramp(E + "within_interval", "train-validation gap / half-width
                        2.5, 1.0, -2.0, "a gap inside the validation metric's own interval is not established")
 CONCENTRATED = Ramp(E + "concentrated", "share of the gap in the lagging classes beyond their share of classes",
                     0.2, 0.45, -3.0, "memorisation spreads over classes; a gap in a few classes is a slice")
-AT_CHANCE = Ramp(E + "at_chance", "best validation accuracy above chance (share of the possible)", 0.3, 0.1, -3.0,
+AT_CHANCE = Ramp(E + "at_chance", "validation above chance: best accuracy or ROC AUC, the further (share of the possible)", 0.3, 0.1, -3.0,
                  "a model that never beats chance on validation is not overfitting")
 STILL_IMPROVING = Ramp(E + "still_improving", "validation loss fall over the last third of the run",
                        0.01, 0.05, -2.0, "validation still improves: the gap is the price of fitting, "

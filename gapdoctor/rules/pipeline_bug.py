@@ -14,7 +14,7 @@ from gapdoctor.rules.evidence import Ramp
 E = "pipeline_bug."
 NONFINITE = Ramp(E + "nonfinite", "rows with NaN or inf inputs", 1, 1, 7.0,
                  "one bad row poisons every weight it reaches; nothing else needs to be wrong")
-VAL_AT_CHANCE = Ramp(E + "val_at_chance", "best validation accuracy above chance, while training fits (share of the possible)",
+VAL_AT_CHANCE = Ramp(E + "val_at_chance", "validation above chance (best accuracy or ROC AUC, the further), while training fits (share of the possible)",
                      0.25, 0.1, 3.5, "validation within 10% of the way from chance to perfect while training fits")
 NO_SIGNAL = Ramp(E + "no_signal", "ROC AUC of a reference model (CV, training labels) and of the network (validation), the larger",
                  0.6, 0.55, 3.5, "neither ranks better than chance: the training labels do not line up with the inputs")
@@ -67,7 +67,8 @@ class PipelineBugRule(Rule):
         fits = finite(c.loss_drop) and c.loss_drop > 0.5 and finite(train_above) and train_above > 0.5
         differ = ramp(f.domain_auc, AUC_SAME, AUC_DIFFERENT) if f is not None else 0.0
         if fits and w.use(VAL_AT_CHANCE, val_above, gate=1 - 0.6 * differ,
-                          shown=f"{float(val_acc.max()):.3f} (chance {ctx.chance:.3f})",
+                          shown=f"{val_above:.2f} (best accuracy {float(val_acc.max()):.3f}, chance "
+                                f"{ctx.chance:.3f}; ROC AUC {ctx.val_auc:.3f})",
                           gate_reason="less when the inputs differ too (a shift can do this)"):
             tags.append("misaligned")
         net_auc = ctx.val_auc

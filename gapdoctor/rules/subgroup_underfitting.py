@@ -33,7 +33,7 @@ TINY_SUPPORT = Ramp(E + "tiny_support", "validation samples per lagging class", 
                     "too few to trust a per-class recall")
 THRESHOLD = Ramp(E + "threshold", "F1 regained by tuning the threshold", 0.1, 0.1, -3.0,
                  "the lagging class is a threshold choice")
-AT_CHANCE = Ramp(E + "at_chance", "best validation accuracy above chance (share of the possible)", 0.4, 0.2, -3.0,
+AT_CHANCE = Ramp(E + "at_chance", "validation above chance: best accuracy or ROC AUC, the further (share of the possible)", 0.4, 0.2, -3.0,
                  "every class fails, not a subgroup")
 VAL_AHEAD = Ramp(E + "val_ahead", "validation accuracy ahead of training on the same weights", 0.03, 0.1, -2.5,
                  "wrong training labels, not a slice")
