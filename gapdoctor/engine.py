@@ -21,6 +21,10 @@ from gapdoctor.errors import GapDoctorError
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules import RULES
 from gapdoctor.rules.base import Rule, RuleSkipped
+from gapdoctor.rules.calibration import joint_scores
+
+_RULE_ERRORS = (GapDoctorError, ArithmeticError, LookupError, ValueError, TypeError,
+                AttributeError, RuntimeError)
 
 
 def diagnose(run: RunRecord | str | os.PathLike[str], rules: list[Rule] | None = None,
@@ -45,20 +49,27 @@ def diagnose(run: RunRecord | str | os.PathLike[str], rules: list[Rule] | None =
                          status_reason="the record holds no complete epoch: training stopped "
                                        "(or was killed) before the first epoch ended")
     ctx = Context(run, threshold)
-    findings, skipped, errors = [], [], []
+    weighed, skipped, errors = [], [], []
     for rule in rules if rules is not None else [cls() for cls in RULES]:
         reason = rule.missing(run)
         if reason is None:
             try:
-                findings.append(rule.evaluate(run, ctx))
+                weighed.append((rule, rule.assess(run, ctx)))
                 continue
             except RuleSkipped as exc:
                 reason = str(exc)
-            except (GapDoctorError, ArithmeticError, LookupError, ValueError, TypeError,
-                    AttributeError, RuntimeError) as exc:
+            except _RULE_ERRORS as exc:
                 errors.append({"cause": rule.cause, "error": f"{type(exc).__name__}: {exc}"})
                 continue
         skipped.append({"cause": rule.cause, "reason": reason})
+    # scores after every rule has weighed: a calibration may read the causes as competitors
+    scores = joint_scores({rule.cause: (w.logit, w.cap) for rule, w in weighed})
+    findings = []
+    for rule, weighing in weighed:
+        try:
+            findings.append(rule.render(run, ctx, weighing, scores[rule.cause]))
+        except _RULE_ERRORS as exc:
+            errors.append({"cause": rule.cause, "error": f"{type(exc).__name__}: {exc}"})
     summary: dict[str, Any] = ctx.run_summary()
     premise = ctx.premise
     status, reason = "ok", ""

@@ -34,6 +34,7 @@ from benchmarks.diagnosis.scoring import (
     cross_validate,
     figures,
     fit_platt,
+    fit_softmax,
     fit_weights,
     print_figures,
 )
@@ -125,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{int(table['error'].notna().sum()) if 'error' in table else 0} load errors)")
     from gapdoctor.rules.calibration import CALIBRATION_FILE
 
-    shipped = json.loads(CALIBRATION_FILE.read_text()).get("causes") if CALIBRATION_FILE.exists() else None
+    stored = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.exists() else {}
+    shipped = stored.get("causes") or None
+    if shipped is not None and stored.get("method") == "softmax":
+        shipped = {"_joint": True, **shipped}
     result: dict[str, Any] = {"raw": {"dev": figures(dev, shipped), "test": figures(test, shipped)}}
     if args.dev_only:
         result["raw"].pop("test")
@@ -140,14 +144,17 @@ def main(argv: list[str] | None = None) -> int:
                   f"false alarms {f['false_alarms']:.3f} ECE {f['ece']:.3f}")
         best = max(cv, key=lambda k: cv[k]["top1"] - cv[k]["false_alarms"] - cv[k]["ece"])
         print(f"chosen: {best}")
-        params = {"hand weights": {}, "platt": fit_platt(dev), "refit weights": fit_weights(dev)}[best]
-        method = {"hand weights": "none", "platt": "platt", "refit weights": "weights"}[best]
+        fit = {"hand weights": dict, "platt": lambda: fit_platt(dev),
+               "refit weights": lambda: fit_weights(dev), "softmax": lambda: fit_softmax(dev)}
+        params = fit[best]()
+        method = {"hand weights": "none", "platt": "platt", "refit weights": "weights",
+                  "softmax": "softmax"}[best]
         calibrated = {"dev": figures(dev, params), "test": figures(test, params)}
         print_figures("recalibrated on the development part", calibrated)
         CALIBRATION_FILE.write_text(json.dumps({
             "method": method, "fitted_on": f"{len(dev)} development runs of the fault corpus",
             "held_out": {k: calibrated["test"][k] for k in ("top1", "top3", "false_alarms", "ece", "brier", "n_faulty", "n_healthy")},
-            "causes": params}, indent=2) + "\n")
+            "causes": {k: v for k, v in params.items() if not k.startswith("_")}}, indent=2) + "\n")
         print(f"wrote {CALIBRATION_FILE}")
         result["calibrated"] = calibrated
     if args.json:

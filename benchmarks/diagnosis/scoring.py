@@ -19,6 +19,8 @@ MAX_SCORE = 0.97
 def scores(table: pd.DataFrame, params: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
     """(runs x causes) scores: as diagnosed, or recomputed from the logits with ``params``."""
     out = pd.DataFrame(index=table.index)
+    if params is not None and params.get("_joint"):
+        return _joint_scores(table, params)
     for cause in CAUSES:
         if params is None:
             out[cause] = table.get(f"score_{cause}", pd.Series(0.0, index=table.index)).fillna(0.0)
@@ -140,6 +142,54 @@ def fit_platt(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     return params
 
 
+def _joint_logits(table: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(runs x causes+1) competing log-odds; column 0 is "healthy" at 0, a cause whose rule
+    did not run is out of the competition (-inf)."""
+    z = np.column_stack([table.get(f"logit_{c}", pd.Series(np.nan, index=table.index))
+                         .to_numpy(float) for c in CAUSES])
+    z = np.clip(z, -30, 30) * a + b
+    z = np.where(np.isfinite(z), z, -np.inf)
+    return np.column_stack([np.zeros(len(z)), z])
+
+
+def _joint_scores(table: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    a = np.array([params.get(c, {}).get("a", 1.0) for c in CAUSES])
+    b = np.array([params.get(c, {}).get("b", 0.0) for c in CAUSES])
+    z = _joint_logits(table, a, b)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p = MAX_SCORE * p / p.sum(axis=1, keepdims=True)
+    out = pd.DataFrame(p[:, 1:], index=table.index, columns=list(CAUSES))
+    for cause in CAUSES:
+        out[cause] = np.minimum(out[cause], table.get(f"cap_{cause}", 1.0)).fillna(0.0)
+    return out
+
+
+def fit_softmax(table: pd.DataFrame, l2: float = 1.0) -> dict[str, Any]:
+    """Per cause ``a, b`` of the competing-causes map (gapdoctor/rules/calibration.py,
+    ``joint_scores``), by maximum likelihood of the accepted verdicts: a run whose case
+    accepts several verdicts counts their summed probability. The L2 pull toward a = 1,
+    b = 0 (the declared weights) keeps a cause with few runs near its hand-set scale."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    ok = _acceptable(table)
+    names = ["healthy", *CAUSES]
+    accept = np.array([[n in a for n in names] for a in ok])
+    k = len(CAUSES)
+
+    def loss(theta: np.ndarray) -> float:
+        z = _joint_logits(table, theta[:k], theta[k:])
+        hit = logsumexp(np.where(accept, z, -np.inf), axis=1) - logsumexp(z, axis=1)
+        return float(-hit.mean() + l2 / len(table) * (((theta[:k] - 1) ** 2).sum()
+                                                        + (theta[k:] ** 2).sum()))
+
+    start = np.concatenate([np.ones(k), np.zeros(k)])
+    bounds = [(0.05, 5.0)] * k + [(-10.0, 10.0)] * k
+    theta = minimize(loss, start, method="L-BFGS-B", bounds=bounds).x
+    return {"_joint": True, **{c: {"a": round(float(theta[i]), 4), "b": round(float(theta[k + i]), 4)}
+                               for i, c in enumerate(CAUSES)}}
+
+
 def fit_weights(table: pd.DataFrame, c: float = 0.3) -> dict[str, dict[str, Any]]:
     """Per cause, refit the evidence weights (L2-regularised logistic regression over each
     declared piece's strength), keeping every weight on the side its reason argues for: a
@@ -208,11 +258,12 @@ def print_figures(title: str, parts: dict[str, dict[str, Any]]) -> None:
 def cross_validate(dev: pd.DataFrame, by: str = "source") -> dict[str, dict[str, Any]]:
     """Leave-one-group-out inside the development part, for choosing the calibration method
     without touching the held-out part: each group is scored by a map fitted on the others."""
-    parts: dict[str, list[pd.DataFrame]] = {"hand weights": [], "platt": [], "refit weights": []}
+    parts: dict[str, list[pd.DataFrame]] = {"hand weights": [], "platt": [], "refit weights": [],
+                                            "softmax": []}
     for group in sorted(dev[by].unique()):
         train, held = dev[dev[by] != group], dev[dev[by] == group]
         for name, params in (("hand weights", None), ("platt", fit_platt(train)),
-                             ("refit weights", fit_weights(train))):
+                             ("refit weights", fit_weights(train)), ("softmax", fit_softmax(train))):
             s = scores(held, params)
             parts[name].append(held.assign(**{f"score_{c}": s[c] for c in CAUSES}))
     return {name: figures(pd.concat(frames)) for name, frames in parts.items()}

@@ -119,14 +119,22 @@ class Rule:
     def weigh(self, run: RunRecord, ctx: Any) -> Weighing:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def assess(self, run: RunRecord, ctx: Any) -> Weighing:
+        """Weigh the evidence, with the prior in force (declared or refitted)."""
+        weighing = self.weigh(run, ctx)
+        weighing.prior = fitted_prior(self.cause, weighing.prior)
+        return weighing
+
     def evaluate(self, run: RunRecord, ctx: Any) -> Finding:
         """Weigh the evidence and render the finding from this cause's template."""
+        weighing = self.assess(run, ctx)
+        return self.render(run, ctx, weighing, calibrated(self.cause, weighing.logit, weighing.cap))
+
+    def render(self, run: RunRecord, ctx: Any, weighing: Weighing, score: float) -> Finding:
+        """The finding of a weighing at ``score``, its texts from this cause's template."""
         from gapdoctor.fixkind import model_kind
         from gapdoctor.templates import render_fixes
 
-        weighing = self.weigh(run, ctx)
-        weighing.prior = fitted_prior(self.cause, weighing.prior)
-        score = calibrated(self.cause, weighing.logit, weighing.cap)
         template = load_template(self.cause)
         curves = run.curves.columns if hasattr(run.curves, "columns") else ()
         kind = model_kind(run.meta, [str(c) for c in curves])

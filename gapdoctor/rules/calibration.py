@@ -7,6 +7,9 @@ cross-validation on the corpus's development part (``benchmarks/diagnosis/heldou
 --fit``): ``"platt"``, per cause ``score = logistic(a * logit + b)``; or ``"weights"``, the
 evidence weights and the prior refitted per cause (each weight kept on the side its reason
 argues for), which then replace the declared ones in what is applied *and* printed.
+A third method, ``"softmax"``, reads the causes as competitors (one run, one main cause):
+``score_k = exp(a_k * logit_k + b_k) / (1 + sum_j exp(a_j * logit_j + b_j))``, the 1 standing
+for "healthy"; :func:`joint_scores` applies it to all causes of a run at once.
 Without the file the declared weights and ``a = 1, b = 0`` apply.
 
 Example:
@@ -65,3 +68,26 @@ def calibrated(cause: str, logit: float, cap: float = 1.0) -> float:
     if calibration().get("method") == "platt":
         logit = float(params.get("a", 1.0)) * logit + float(params.get("b", 0.0))
     return min(cap, MAX_SCORE / (1.0 + math.exp(-max(-30.0, min(30.0, logit)))))
+
+
+def joint_scores(weighed: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """Scores of every weighed cause of one run, from its ``(logit, cap)``.
+
+    Per cause (:func:`calibrated`) unless the calibration is ``"softmax"``: then the causes
+    compete with each other and with "healthy", so their scores sum to at most 1.
+
+    Example:
+        >>> s = joint_scores({"overfitting": (2.0, 1.0), "label_noise": (-1.0, 1.0)})
+        >>> s["overfitting"] > s["label_noise"]
+        True
+    """
+    cal = calibration()
+    if cal.get("method") != "softmax":
+        return {cause: calibrated(cause, logit, cap) for cause, (logit, cap) in weighed.items()}
+    params = cal.get("causes") or {}
+    z = {cause: float((params.get(cause) or {}).get("a", 1.0)) * max(-30.0, min(30.0, logit))
+         + float((params.get(cause) or {}).get("b", 0.0)) for cause, (logit, _) in weighed.items()}
+    top = max([0.0, *z.values()])
+    denominator = math.exp(-top) + sum(math.exp(v - top) for v in z.values())
+    return {cause: min(weighed[cause][1], MAX_SCORE * math.exp(z[cause] - top) / denominator)
+            for cause in weighed}
