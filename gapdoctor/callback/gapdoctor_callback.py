@@ -1,36 +1,36 @@
-"""``GapDoctor``: the Keras 3 callback that records a run and diagnoses its train/val gap."""
+"""``GapDoctor``: the Keras 3 callback that records a run and diagnoses its train/val gap.
+
+This module holds its arguments and the Keras hooks, the order of one fit's work; the
+record's folder, guarded steps and writes are in ``recording.py`` (:class:`RecordingMixin`),
+the diagnosis, report, summary and ``confirm()`` in ``diagnosing.py``
+(:class:`DiagnosingMixin`).
+"""
 
 from __future__ import annotations
 
 import os
-import platform
 import time
 import warnings
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 
-from gapdoctor.callback import console
 from gapdoctor.callback.arguments import (
     check_arguments,
     check_count,
     check_groups,
     check_probes,
 )
-from gapdoctor.callback.outputs import OnDisk, fit_warning, never_raises, open_run_dir
+from gapdoctor.callback.diagnosing import DiagnosingMixin
+from gapdoctor.callback.outputs import OnDisk, fit_warning, never_raises
 from gapdoctor.callback.probes import default_probes
+from gapdoctor.callback.recording import RecordingMixin
 from gapdoctor.callback.samples import map_groups, take_train_probe, take_validation_sample
 from gapdoctor.callback.state import RunState
-from gapdoctor.record.appender import RecordAppender
-from gapdoctor.record.atomic import atomic_path, atomic_write_text
-from gapdoctor.record.schema import RunRecord
-from gapdoctor.record.store import save_record
 
 
-class GapDoctor(keras.callbacks.Callback):
+class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
     """Records what explains a train/validation gap and diagnoses it when training ends.
 
     Every epoch it records the Keras logs, the learning rate in effect and the epoch time;
@@ -130,91 +130,6 @@ class GapDoctor(keras.callbacks.Callback):
         self.timings: dict[str, float] = {}
         self._on_disk = OnDisk()
 
-    # -- guarded execution -------------------------------------------------------------
-    def _guard(self, name: str, stage: str, epoch: int | None, fn: Any, *args: Any) -> bool:
-        """Run ``fn``; on an exception record it and go on. Returns whether it succeeded."""
-        state = self._state
-        start = time.perf_counter()
-        try:
-            fn(*args)
-            return True
-        except Exception as exc:  # noqa: BLE001 - nothing of GapDoctor may break training
-            state.record.failures.append({"probe": name, "epoch": epoch, "stage": stage,
-                                          "error": f"{type(exc).__name__}: {exc}"})
-            return False
-        finally:
-            elapsed = time.perf_counter() - start
-            state.probe_seconds[name] = state.probe_seconds.get(name, 0.0) + elapsed
-
-    @property
-    def record(self) -> RunRecord | None:
-        """The run record so far (None before the first ``fit``); tables built on access."""
-        state = getattr(self, "_state", None)
-        if state is None:
-            return None
-        if self._record_stale:
-            state.to_record()
-            self._record_stale = False
-        return state.record
-
-    def _write(self, seq: int, stage: str, epoch: int | None, final: bool = False) -> None:
-        """Write the record: per epoch appending (cheap), at the end compressed and fsynced."""
-        state = self._state
-        self._record_stale = True
-        if self.run_dir is None:
-            return
-
-        def write() -> None:
-            if final:
-                save_record(self.record, self.run_dir, seq=seq)
-            else:
-                state.meta["probe_seconds"] = {k: round(v, 4)
-                                               for k, v in state.probe_seconds.items()}
-                self._appender.write(state.meta, state.table_rows(), state.current_arrays(),
-                                     state.record.failures, seq=seq)
-
-        if self._guard("record_write", stage, epoch, write):
-            self._on_disk.record_epochs = int(state.meta.get("epochs_completed", 0))
-            self._on_disk.record_final = final
-
-    # -- setup -------------------------------------------------------------------------
-    def _base_meta(self) -> dict[str, Any]:
-        from gapdoctor.callback.backends import versions as backend_versions
-
-        try:
-            version = metadata.version("gapdoctor")
-        except metadata.PackageNotFoundError:
-            version = "unknown"
-        return {"task": "unknown", "epochs_planned": (self.params or {}).get("epochs"),
-                "completed": False, "epochs_completed": 0,
-                "versions": {"python": platform.python_version(), "gapdoctor": version,
-                             "keras": keras.__version__, **backend_versions(),
-                             "numpy": np.__version__},
-                "settings": {"max_probe_samples": self.max_probe_samples,
-                             "max_val_samples": self.max_val_samples,
-                             "groups": sorted(self.groups or {}),
-                             "probes": [p.name for p in self._probes]}}
-
-    def _open_run(self) -> None:
-        """Choose the run folder (a temporary one if output_dir is unusable) and the state.
-        A multi-worker training's non-chief workers record in memory and write nothing."""
-        from gapdoctor.callback.distribute import is_chief
-
-        self.run_dir, problem = (open_run_dir(self.output_dir, self.run_name)
-                                 if is_chief(self.model) else (None, None))
-        name = self.run_dir.name if self.run_dir is not None else (self.run_name or "run")
-        record = RunRecord.empty(source="gapdoctor", run_name=name)
-        self._state = RunState(model=self.model, record=record, run_dir=self.run_dir,
-                               settings={"class_names": self.class_names, "dynamics": {
-                                   "enabled": self.dynamics, "data": self.train_data,
-                                   "sample_ids": self.sample_ids}})
-        self._appender = RecordAppender(self.run_dir) if self.run_dir is not None else None
-        if problem is not None:
-            record.failures.append({"probe": "output_dir", "epoch": None,
-                                    "stage": "train_begin", "error": problem})
-            if self.verbose:
-                print(f"GapDoctor: {problem}.")
-
     # -- Keras hooks -------------------------------------------------------------------
     @never_raises
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -283,136 +198,3 @@ class GapDoctor(keras.callbacks.Callback):
             warnings.warn(message, RuntimeWarning, stacklevel=2)
         if self.confirm_at_end and self.diagnose:
             self._guard("confirm", end, None, self.confirm)
-
-    def confirm(self, train_data: Any = None, validation_data: Any = None,
-                model_fn: Any = None, budget: float = 3.0, max_seconds: float | None = None,
-                epochs: int | None = None, seeds: int = 2, verbose: int | None = None,
-                causes: list[str] | None = None) -> Any:
-        """Test the leading causes by experiment and update the diagnosis with the results.
-
-        For each cause in contention it runs the cheapest experiment that would show its
-        effect (e.g. retraining without the samples flagged as mislabelled, against as many
-        random ones; a threshold tuned on half the validation set), each against a control
-        with the same seeds. Every outcome (confirmed / refuted / inconclusive) carries its
-        measured effect and 95 % interval; ``diagnosis.json`` and ``report.pdf`` are
-        rewritten. Ctrl-C stops the experiments and keeps what was measured.
-
-        Args:
-            train_data, validation_data: as for ``GapDoctor``; default to the ones given there.
-            model_fn: a function returning a new, same-architecture model, for a model
-                ``keras.models.clone_model`` cannot clone (subclassed). Defaults to the
-                ``model_fn`` given to ``GapDoctor``, else cloning.
-            budget: at most this multiple of the original training's wall time. Defaults to 3.
-            max_seconds: a budget in seconds instead. Defaults to None.
-            epochs: epochs of each retraining. Defaults to the original run's.
-            seeds: seeds per retraining (a second one when the budget allows). Defaults to 2.
-            causes: test these causes whatever their score. Defaults to None: the causes in
-                contention (score >= 0.2), at most two that need retraining.
-
-        Returns:
-            The updated ``Diagnosis`` (also in ``doctor.diagnosis``).
-
-        Example:
-            >>> d = doctor.confirm(budget=2.0)      # doctest: +SKIP
-            >>> d.finding("label_noise").confirmation[0]["outcome"]   # doctest: +SKIP
-            'confirmed'
-        """
-        from gapdoctor.callback.confirm import confirm_run
-
-        return confirm_run(self, train_data, validation_data, model_fn, budget, max_seconds,
-                           epochs, seeds, verbose, causes)
-
-    def _print_summary(self) -> None:
-        disk, paths = self._on_disk, {}
-        if disk.record_epochs is not None:
-            paths["record"] = self.run_dir
-        if disk.diagnosis:
-            paths["diagnosis"] = self.run_dir / "diagnosis.json"
-        if disk.report:
-            paths["report"] = self.run_dir / "report.pdf"
-        if self._pending is not None:
-            print(f"GapDoctor: run recorded in {self.run_dir}; diagnosing it in the background"
-                  f" (diagnosis.json{', report.pdf' if self.report else ''} follow; the "
-                  "summary prints when .diagnosis is first read, or at exit)")
-            return
-        print(console.summary(self.record, self._diagnosis, paths))
-
-    @property
-    def diagnosis(self) -> Any:
-        """The last fit's Diagnosis (None if not diagnosed); the first read after a
-        background analysis waits for it, prints the summary and warns of its failures."""
-        if self._pending is not None:
-            self._pending.finish()
-        return self._diagnosis
-
-    @diagnosis.setter
-    def diagnosis(self, value: Any) -> None:
-        if getattr(self, "_pending", None) is not None:  # a new fit: finish the last one
-            self._pending.finish()
-        self._diagnosis = value
-
-    def _collect(self, result: dict[str, Any]) -> None:
-        """Take over what the background analysis left (called once, by ``finish``)."""
-        self._pending, self._diagnosis = None, result.get("diagnosis")
-        self.timings.update(result.get("timings", {}))
-        self._on_disk.pending = False
-        self._on_disk.diagnosis = bool(result["on_disk"].get("diagnosis"))
-        self._on_disk.report = bool(result["on_disk"].get("report"))
-        failures = result.get("failures", [])
-        if self._state is not None:
-            self._state.record.failures.extend(failures)
-        if self.verbose:
-            try:
-                self._print_summary()
-            except Exception:  # noqa: BLE001, S110 - a summary must not break the caller
-                pass
-        for text in result.get("warnings", []):
-            warnings.warn(text, RuntimeWarning, stacklevel=3)
-        message = fit_warning(failures, self._on_disk.describe(
-            self.run_dir, self._on_disk.record_epochs or 0, True, self.report))
-        if message is not None:
-            warnings.warn(message.replace("during this fit", "in the background analysis"),
-                          RuntimeWarning, stacklevel=3)
-
-    def _analyze(self, seq: int = 0) -> None:
-        """Diagnose the finished record; write diagnosis.json and (if asked) report.pdf:
-        in a spawned process when ``background`` and the final record is on disk."""
-        end = "train_end"
-        start = time.perf_counter()
-        if self.background and self.run_dir is not None and self._on_disk.record_final:
-            from gapdoctor.callback.background import BackgroundAnalysis
-
-            def spawn() -> None:
-                self._pending = BackgroundAnalysis(self.run_dir, self.report, seq,
-                                                   self._collect)
-
-            if self._guard("background_analysis", end, None, spawn):
-                self._on_disk.pending = True
-                self.timings["background_start"] = time.perf_counter() - start
-                return
-            start = time.perf_counter()  # it could not start: analyse here
-
-        def run() -> None:
-            from gapdoctor.engine import diagnose
-
-            self.diagnosis = diagnose(self.record)
-
-        self._guard("diagnosis", end, None, run)
-        self.timings["diagnosis"] = time.perf_counter() - start
-        if self.diagnosis is None or self.run_dir is None:
-            return
-        self._on_disk.diagnosis = self._guard(
-            "diagnosis_write", end, None, lambda: atomic_write_text(
-                self.run_dir / "diagnosis.json", self.diagnosis.to_json()))
-        if not self.report:
-            return
-        start = time.perf_counter()
-
-        def report() -> None:
-            from gapdoctor.report import write_report
-
-            with atomic_path(self.run_dir / "report.pdf") as tmp:
-                write_report(self.record, self.diagnosis, tmp)
-
-        self._on_disk.report = self._guard("report", end, None, report)
-        self.timings["report"] = time.perf_counter() - start
