@@ -49,12 +49,15 @@ def diagnose(run: RunRecord | str | os.PathLike[str], rules: list[Rule] | None =
                          status_reason="the record holds no complete epoch: training stopped "
                                        "(or was killed) before the first epoch ended")
     ctx = Context(run, threshold)
-    weighed, skipped, errors = [], [], []
+    weighed, findings, skipped, errors = [], [], [], []
     for rule in rules if rules is not None else [cls() for cls in RULES]:
         reason = rule.missing(run)
         if reason is None:
             try:
-                weighed.append((rule, rule.assess(run, ctx)))
+                if type(rule).evaluate is not Rule.evaluate:
+                    findings.append(rule.evaluate(run, ctx))  # a rule that scores itself
+                else:
+                    weighed.append((rule, rule.assess(run, ctx)))
                 continue
             except RuleSkipped as exc:
                 reason = str(exc)
@@ -64,7 +67,6 @@ def diagnose(run: RunRecord | str | os.PathLike[str], rules: list[Rule] | None =
         skipped.append({"cause": rule.cause, "reason": reason})
     # scores after every rule has weighed: a calibration may read the causes as competitors
     scores = joint_scores({rule.cause: (w.logit, w.cap) for rule, w in weighed})
-    findings = []
     for rule, weighing in weighed:
         try:
             findings.append(rule.render(run, ctx, weighing, scores[rule.cause]))
