@@ -9,10 +9,10 @@ from gapdoctor.confirm import apply_confirmations, paired_effect
 from gapdoctor.confirm.checks import (
     bootstrap_accuracy,
     label_alignment,
-    prediction_stability,
     threshold_tuning,
 )
 from gapdoctor.confirm.domain import domain_classifier, restandardized
+from gapdoctor.confirm.evalmode import EvalPredictions, evaluation_mode, logged_gap
 from gapdoctor.confirm.outcome import Confirmation, decide
 from gapdoctor.confirm.plan import causes_to_test
 from gapdoctor.diagnosis import Diagnosis, Finding
@@ -62,12 +62,69 @@ def test_threshold_tuning_helps_a_rare_class_scored_at_one_half():
     assert threshold_tuning(p, balanced).outcome == "refuted"
 
 
-def test_prediction_stability_and_bootstrap_width():
-    p = np.random.default_rng(5).random((100, 3))
-    assert prediction_stability(p, p + 1e-7).outcome == "refuted"
-    assert prediction_stability(p, p[::-1]).outcome == "confirmed"
+def test_bootstrap_width():
     assert bootstrap_accuracy(np.r_[np.ones(30), np.zeros(10)]).outcome == "confirmed"
     assert bootstrap_accuracy(np.r_[np.ones(4000), np.zeros(1000)]).outcome == "refuted"
+
+
+def _sorted_run(n: int = 600, k: int = 6, seed: int = 7):
+    """Probabilities of a model right on 90 % of a class-sorted validation set (shuffled
+    batches), and what batch statistics do to it in the stored order: whole batches of one
+    class pushed to a wrong class."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(k), n // k)
+    good = np.where(rng.random(n) < 0.9, y, (y + 1) % k)
+    shuffled = np.eye(k)[good] * 0.8 + 0.2 / k
+    in_order = shuffled.copy()
+    batches = np.arange(n) // 50
+    wrong = np.isin(batches, rng.choice(batches.max() + 1, 8, replace=False))
+    in_order[wrong] = np.eye(k)[(y[wrong] + 2) % k] * 0.8 + 0.2 / k
+    return y, in_order, shuffled
+
+
+def test_evaluation_mode_confirms_batch_statistics_and_names_the_mechanism():
+    y, in_order, shuffled = _sorted_run()
+    p = EvalPredictions(in_order, shuffled, batch_size=50, shuffled_batch_size=50,
+                        repeat_change=0.0, layers={"batch_norm": ["stuck_bn"]})
+    c = evaluation_mode(p, y)
+    assert c.outcome == "confirmed" and c.specific and c.experiment == "evaluation_mode"
+    assert c.details["mechanism"] == "batch statistics" and "stuck_bn" in c.text
+    assert c.after - c.before == pytest.approx(c.effect) and c.interval[0] > 0.3
+    # stored order: 8 of 12 batches wrong, the rest right 90 % of the time
+    assert c.before < 0.4 and f"from {c.before:.3f} to {c.after:.3f}" in c.text
+
+
+def test_evaluation_mode_refutes_a_deterministic_model_and_keeps_random_outputs_open():
+    y, _, shuffled = _sorted_run()
+    same = EvalPredictions(shuffled, shuffled + 1e-7, batch_size=50, repeat_change=0.0)
+    c = evaluation_mode(same, y)
+    assert c.outcome == "refuted" and c.details["mechanism"] is None
+    # dropout at inference: outputs move, accuracy does not -> neither a bug nor innocent
+    rng = np.random.default_rng(8)
+    noisy = np.clip(shuffled + rng.normal(0, 0.02, shuffled.shape), 0, 1)
+    p = EvalPredictions(shuffled, noisy, batch_size=50, repeat_change=0.02,
+                        layers={"dropout": ["mc_dropout"]})
+    c = evaluation_mode(p, y, logged=[0.5])
+    assert c.outcome == "inconclusive" and c.details["mechanism"] == "randomness"
+    assert "mc_dropout" in c.text
+    # a random model's logged accuracy is another draw, not evidence of another path
+    assert not c.details["logged"]["clear"] and c.details["logged"]["random"]
+
+
+def test_logged_accuracy_far_from_the_models_own_confirms_unless_weights_were_restored():
+    y, _, shuffled = _sorted_run()
+    p = EvalPredictions(shuffled, shuffled, batch_size=50, repeat_change=0.0)
+    now = 0.9  # accuracy of `shuffled` up to the sampling of flips
+    c = evaluation_mode(p, y, logged=[0.3, 0.5, 0.6])
+    assert c.outcome == "confirmed" and c.before == 0.6 and c.effect > 0.25
+    assert c.interval[0] > 0 and "evaluation path" in c.text
+    correct = (shuffled.argmax(1) == y).astype(float)
+    assert abs(correct.mean() - now) < 0.05
+    agree = evaluation_mode(p, y, logged=[0.5, float(correct.mean()) + 0.004])
+    assert agree.outcome == "refuted" and not agree.details["logged"]["clear"]
+    restored = logged_gap(correct, [0.7, float(correct.mean()), 0.6], restorable=[1])
+    assert restored["restored_epoch"] == 1 and not restored["clear"]
+    assert logged_gap(correct, [0.7, float(correct.mean()), 0.6], restorable=[0])["clear"]
 
 
 def test_domain_classifier_and_restandardisation():

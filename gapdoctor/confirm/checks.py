@@ -188,24 +188,3 @@ def threshold_tuning(probs: np.ndarray, labels: np.ndarray, seed: int = 0,
                         text=describe(outcome, f"Scoring with {rule} tuned on the other half",
                                       effect, low, high, metric="macro-F1"),
                         details={"splits": splits})
-
-
-def prediction_stability(first: np.ndarray, second: np.ndarray) -> Confirmation:
-    """pipeline_bug: the same validation inputs predicted twice, in other batches. An
-    evaluation-mode model gives the same outputs; a layer stuck in training mode (batch
-    statistics, active dropout) does not."""
-    first, second = np.asarray(first, float), np.asarray(second, float)
-    change = float(np.mean(np.abs(first - second)))
-    flips = float(np.mean(predicted_class(first) != predicted_class(second)))
-    # float32 re-ordering moves outputs by ~1e-7; 1e-3 is far above that and far below what
-    # batch statistics or active dropout produce
-    outcome = "confirmed" if change > 1e-3 else "refuted"
-    text = (f"Predicting the same validation inputs in other batches changed the outputs by "
-            f"{change:.2g} on average and {flips * 100:.1f} % of the predicted classes: ")
-    text += ("the model is not in evaluation mode at inference (batch statistics or dropout "
-             "still active)." if outcome == "confirmed"
-             else "evaluation is deterministic, as it should be.")
-    return Confirmation("pipeline_bug", "prediction_stability", outcome, metric="mean |Δp|",
-                        before=0.0, after=change, effect=change, interval=(change, change),
-                        min_effect=1e-3, specific=True, text=text,
-                        details={"class_flips": flips})

@@ -18,7 +18,7 @@ import numpy as np
 
 from gapdoctor.callback.confirm.arms import ArmResult, Recipe, train_arm
 from gapdoctor.callback.confirm.arms import progress as _progress
-from gapdoctor.callback.confirm.data import as_arrays, class_ids, n_rows, take
+from gapdoctor.callback.confirm.data import as_arrays, class_ids, n_rows
 from gapdoctor.confirm import checks
 from gapdoctor.confirm.domain import domain_classifier, restandardized
 from gapdoctor.confirm.outcome import Confirmation, paired_effect
@@ -132,13 +132,13 @@ class Confirmer:
 
     def _pipeline(self) -> Confirmation:
         """Three independent checks; one confirmation confirms, all three must refute."""
-        parts = [checks.label_alignment(self.base_probs, self.labels)]
-        order = np.random.default_rng(0).permutation(len(self.labels))
-        again = np.asarray(self.model.predict(take(self.val[0], order), batch_size=max(
-            7, self.batch_size // 2 + 1), verbose=0))
-        back = np.empty_like(again)
-        back[order] = again
-        parts.append(checks.prediction_stability(self.base_probs, back))
+        from gapdoctor.callback.confirm.evalmode import evaluation_mode_check
+
+        mode, p = evaluation_mode_check(self.model, self.val, self.labels, self.validation_data,
+                                        self.record, self.batch_size)
+        # with batch statistics at inference, random batches give the model's real predictions
+        probs = p.shuffled if mode.details["mechanism"] == "batch statistics" else self.base_probs
+        parts = [mode, checks.label_alignment(probs, self.labels)]
         if isinstance(self.train[0], np.ndarray):
             scaled = restandardized(self.train[0], self.val[0])
             if scaled is not None:
