@@ -22,6 +22,9 @@ DIAGNOSIS_SCHEMA = "gapdoctor.diagnosis/1"
 # A finding is reported (and can be the verdict) from this score on: below it the evidence
 # is too thin to bother a user with; 0.5 is "more likely than not" on our calibrated scale.
 REPORT_THRESHOLD = 0.5
+# Below this score a cause is out of contention: the evidence argues against it. Between it
+# and the threshold a cause is possible but not established, and is worded so.
+CONTENTION = 0.2
 
 CAUSES: tuple[str, ...] = (
     "overfitting", "label_noise", "metric_mismatch", "distribution_shift",

@@ -143,9 +143,9 @@ def test_sweep_batch_example(tmp_path: Path) -> None:
 
 def test_ci_gate_example(samples: Path, tmp_path: Path) -> None:
     gate = ["sh", str(EXAMPLES / "ci_gate.sh")]
-    failing = _run([*gate, str(samples / "history.json"), "0.8"], cwd=tmp_path)
+    failing = _run([*gate, str(samples / "history.json"), "0.6"], cwd=tmp_path)
     assert failing.returncode == 1, failing.stdout + failing.stderr
-    assert "a cause reached 0.8" in failing.stdout
+    assert "a cause reached 0.6" in failing.stdout
     assert json.loads((tmp_path / "gapdoctor-diagnosis.json").read_text())["verdict"] == "overfitting"
     passing = _run([*gate, str(samples / "sweep" / "lr-0.001" / "history.json")], cwd=tmp_path)
     assert passing.returncode == 0, passing.stdout + passing.stderr

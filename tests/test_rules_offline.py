@@ -55,7 +55,10 @@ def test_curve_only_label_noise_signature_is_capped_below_certainty() -> None:
                          val_loss=decaying(n, 2.0, 0.45), val_accuracy=decaying(n, 0.5, 0.95))
     d = diagnose(run)
     noise = d.finding("label_noise")
-    assert noise is not None and 0.5 <= noise.score <= 0.75
+    # curves alone point at label noise (validation ahead of training) but cannot name the
+    # samples: it leads, capped well below certainty (calibrated, it may fall below 0.5)
+    assert noise is not None and d.findings[0].cause == "label_noise"
+    assert noise.score <= 0.75 and noise.details["cap"] == 0.75
     assert d.finding("overfitting").score < noise.score
     assert "margins were not recorded" in noise.summary
 
@@ -171,7 +174,10 @@ def test_saturated_metric_is_metric_saturation_not_a_fault() -> None:
     run = history_record(loss=decaying(n, 1.0, 0.005), accuracy=decaying(n, 0.5, 1.0),
                          val_loss=decaying(n, 0.9, 0.02), val_accuracy=decaying(n, 0.7, 0.997))
     run.meta["data"] = {"n_val": 600}
-    assert diagnose(run).verdict == "metric_saturation"
+    d = diagnose(run)
+    # at the ceiling either verdict is right (issue #8); what matters is that no fault leads
+    assert d.findings[0].cause == "metric_saturation", [(f.cause, f.score) for f in d.findings]
+    assert d.verdict in ("metric_saturation", "healthy")
 
 
 def test_oscillating_loss_is_an_optimization_problem() -> None:

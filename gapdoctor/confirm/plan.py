@@ -10,11 +10,11 @@ Example:
 
 from __future__ import annotations
 
-from gapdoctor.diagnosis import Diagnosis
+from gapdoctor.diagnosis import CONTENTION, Diagnosis
 
 # Below this score a cause is not in contention: the evidence already argues against it,
 # and testing it would spend the budget where it cannot change the verdict.
-FLOOR = 0.2
+FLOOR = CONTENTION
 # Experiments that read predictions of the trained model (seconds), run first.
 NO_RETRAINING = ("small_validation_set", "metric_mismatch", "pipeline_bug", "distribution_shift")
 # Experiments that retrain, at most this many causes: with two seeds and a control, each

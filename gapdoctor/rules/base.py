@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gapdoctor.diagnosis import REPORT_THRESHOLD, Evidence, Finding, Fix
+from gapdoctor.diagnosis import CONTENTION, REPORT_THRESHOLD, Evidence, Finding, Fix
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.calibration import MAX_SCORE, calibrated, fitted_prior, fitted_weight
 from gapdoctor.rules.evidence import Ramp
@@ -148,11 +148,15 @@ class Rule:
                 facts["lagging_ids"] = ", ".join(map(str, ids))
         summary = template.get("summary", "")
         if isinstance(summary, dict):
-            # below the reporting threshold, say so instead of telling the cause's story
+            # out of contention, say so instead of telling the cause's story; in contention
+            # but below the reporting threshold, tell it as a possibility
             threshold = getattr(ctx, "threshold", REPORT_THRESHOLD)
-            variant = "unlikely" if score < threshold else weighing.variant
+            variant = "unlikely" if score < min(CONTENTION, threshold) else weighing.variant
             texts = [summary.get(variant), summary.get("default")]
             summary = next((t for t in (fill(x, facts) for x in texts if x) if t), "")
+            if variant != "unlikely" and score < threshold and summary:
+                summary = (f"Possible, not established (score {score:.2f}, below the reporting "
+                           f"threshold {threshold:g}): {summary}")
         else:
             summary = fill(summary, facts)
         fixes = [Fix(title=f["title"], why=f["why"], code=f["code"])
