@@ -101,7 +101,8 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         start = loss_scale if math.isfinite(loss_scale) else float(loss.iloc[0])
         progress = start - float(loss.min())
         if progress > 0:
-            p.rebound = float((loss.loc[loss.idxmin():].max() - loss.min()) / progress)
+            undone = float(loss.loc[loss.idxmin():].max()) - float(loss.min())
+            p.rebound = undone / progress  # Python floats: an extreme ratio is inf, silently
     reasons: list[str] = []
     if p.diverged:
         reasons.append("the training loss turned NaN/inf at epoch "
