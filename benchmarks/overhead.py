@@ -9,6 +9,7 @@ is the steadier of the two.
 
 Run:  .venv/bin/python benchmarks/overhead.py [--reps 5] [--epochs 20] [--arch mlp]
       [--backend tensorflow|jax|torch]   (sets KERAS_BACKEND before Keras is imported)
+      [--dynamics]   the whole-training-set dynamics' own cost (their probe clock / the plain fit)
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ class _Clock(keras.callbacks.Callback):
         self.at = (time.perf_counter(), time.process_time())
 
 
-def one_fit(arch: str, data: tuple[np.ndarray, ...], epochs: int, out: str | None
-            ) -> tuple[float, float, float, float]:
+def one_fit(arch: str, data: tuple[np.ndarray, ...], epochs: int, out: str | None,
+            dynamics: bool = True) -> tuple[float, float, float, float]:
     """(fit wall s, fit CPU s, wall s and CPU s of GapDoctor's train-end analysis in it)."""
     x_tr, x_va, y_tr, y_va = data
     model = build(arch)
@@ -92,7 +93,7 @@ def one_fit(arch: str, data: tuple[np.ndarray, ...], epochs: int, out: str | Non
         # background=False: the train-end analysis is timed inside fit (below), and no
         # analysis process of one repetition competes with the next training
         callbacks.append(GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
-                                   output_dir=out, background=False))
+                                   output_dir=out, background=False, dynamics=dynamics))
     callbacks.append(after)
     wall, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
@@ -110,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch", choices=["mlp", "cnn", "both"], default="both")
     parser.add_argument("--backend", choices=BACKENDS, default=keras.backend.backend(),
                         help="Keras backend (default: KERAS_BACKEND, else tensorflow)")
+    parser.add_argument("--dynamics", action="store_true",
+                        help="the whole-training-set dynamics' own cost: their probe clock "
+                             "over the plain fit run beside it")
     args = parser.parse_args(argv)
     if args.backend != keras.backend.backend():
         parser.error(f"--backend {args.backend} must be chosen before Keras is imported; this "
@@ -118,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     archs = ["mlp", "cnn"] if args.arch == "both" else [args.arch]
     print(f"GapDoctor overhead on Keras {keras.__version__} / {args.backend}: {args.epochs} "
           f"epochs, {args.reps} alternating repetitions, median ratios (with / without)")
+    if args.dynamics:
+        return _dynamics_cost(archs, args.epochs, args.reps)
     with tempfile.TemporaryDirectory() as out:
         for arch in archs:
             data = digits(image=arch == "cnn")
@@ -142,6 +148,44 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    per repetition, recording only: wall {walls}; CPU {cpus}")
             sys.stdout.flush()
     return 0
+
+
+def _dynamics_cost(archs: list[str], epochs: int, reps: int) -> int:
+    """The dynamics' own cost: the seconds GapDoctor's dynamics probe took (its clock in the
+    record, ``meta["probe_seconds"]["dynamics"]``) over the plain fit beside it. A difference
+    of two whole fits is too noisy for a cost of a few percent on a shared machine."""
+    with tempfile.TemporaryDirectory() as out:
+        for arch in archs:
+            data = digits(image=arch == "cnn")
+            one_fit(arch, data, 2, None)
+            one_fit(arch, data, 2, out)
+            rows = []
+            for rep in range(reps):
+                order = (None, out) if rep % 2 == 0 else (out, None)
+                t = {}
+                for target in order:
+                    wall, _, aw, _ = one_fit(arch, data, epochs, target)
+                    t[target is not None] = wall - aw
+                probe = _last_probe_seconds(out)
+                rows.append({"dyn": 1 + probe.get("dynamics", float("nan")) / t[False],
+                             "probes": 1 + sum(probe.values()) / t[False],
+                             "all": t[True] / t[False], "base": t[False]})
+            med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+            print(f"{arch}: plain fit {med['base']:.2f}s | dynamics alone (probe clock / plain "
+                  f"fit + 1): {med['dyn']:.3f} | all probes: {med['probes']:.3f} | whole "
+                  f"callback, recording only, wall: {med['all']:.3f}")
+            sys.stdout.flush()
+    return 0
+
+
+def _last_probe_seconds(out: str) -> dict[str, float]:
+    """Probe timings of the newest record under ``out``."""
+    import json
+    from pathlib import Path
+
+    newest = max(Path(out).glob("*/record.json"), key=lambda p: p.stat().st_mtime)
+    meta = json.loads(newest.read_text()).get("meta", {})
+    return {k: float(v) for k, v in (meta.get("probe_seconds") or {}).items()}
 
 
 if __name__ == "__main__":
