@@ -46,8 +46,8 @@ class Premise:
     @property
     def diverged(self) -> bool:
         """The training loss turned NaN/inf, or ended 10x above its minimum (exploded)."""
-        return self.nonfinite_epoch is not None or (
-            math.isfinite(self.explosion) and self.explosion > 10.0)
+        # NaN compares False; an overflowing ratio (inf) is an explosion too
+        return self.nonfinite_epoch is not None or self.explosion > 10.0
 
 
 def _ramp_down(value: float, full: float, none: float) -> float:
@@ -95,7 +95,9 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         p.nonfinite_epoch = int(curves.index[bad[0]])
     loss = series(curves, "loss")
     if len(loss) >= 2 and float(loss.min()) > 0:
-        p.explosion = float(loss.iloc[-1] / loss.min()) if loss.iloc[-1] > loss.iloc[0] else 1.0
+        # Python floats throughout: an extreme ratio of fuzzed losses is inf, not a numpy warning
+        p.explosion = (float(loss.iloc[-1]) / float(loss.min()) if loss.iloc[-1] > loss.iloc[0]
+                       else 1.0)
         # the share of the run's progress undone after the minimum: a ratio to a minimum
         # near zero turns a bump of 0.003 into "3x", which means nothing
         start = loss_scale if math.isfinite(loss_scale) else float(loss.iloc[0])
@@ -116,7 +118,7 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
     # Never learned: judged on at least 4 epochs, on the whole run (a plateau after a large
     # drop is a converged run, not a stuck one).
     if len(loss) >= 4 and float(loss.iloc[0]) > 0:
-        p.loss_change = float(abs(loss.iloc[-1] / loss.iloc[0] - 1))
+        p.loss_change = abs(float(loss.iloc[-1]) / float(loss.iloc[0]) - 1)
         # 2% is the epoch-to-epoch noise of a loss that does not move; 10% is real progress
         flat = _ramp_down(p.loss_change, 0.02, 0.10)
         acc_last = float(accuracy.iloc[-3:].mean()) if len(accuracy) else float("nan")
@@ -132,7 +134,7 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         # Long runs in which nothing moves at all: neither the loss nor the accuracy (or,
         # without an accuracy, the validation loss); a run at 98%+ accuracy learned earlier.
         vloss = series(curves, "val_loss")
-        vflat = (_ramp_down(abs(float(vloss.iloc[-1] / vloss.iloc[0] - 1)), 0.02, 0.10)
+        vflat = (_ramp_down(abs(float(vloss.iloc[-1]) / float(vloss.iloc[0]) - 1), 0.02, 0.10)
                  if len(vloss) >= 4 and vloss.iloc[0] > 0 else 0.0)
         learned = math.isfinite(acc_last) and acc_last >= 0.98
         frozen = 0.0 if len(loss) < 8 or learned else (still if len(accuracy) >= 4 else vflat)
