@@ -101,12 +101,11 @@ class OptimizationRule(Rule):
         """Final training loss against the loss of predicting the class frequencies."""
         counts = label_counts(run, "train")
         c = ctx.curves
-        if counts is None or counts.sum() == 0 or not finite(c.loss_last) or "crossentropy" not in str(
-                (run.meta.get("loss") or {}).get("name", "")).lower():
+        # the label entropy of known training counts (ctx.loss_scale; NaN unless cross-entropy)
+        if counts is None or (counts > 0).sum() < 2 or not finite(c.loss_last):
             return
-        p = counts[counts > 0] / counts.sum()
-        entropy = float(-(p * np.log(p)).sum())
-        if entropy <= 0:
+        entropy = ctx.loss_scale
+        if not finite(entropy) or entropy <= 0:
             return
         w.facts["loss_vs_prior"] = c.loss_last / entropy
         # class weights, dropout and label smoothing all raise the logged loss above the
