@@ -45,13 +45,13 @@ class Context:
         """Loss of predicting the class frequencies (cross-entropy only; NaN otherwise): the
         yardstick of a classification loss, whatever the first epoch did."""
         name = str((self.run.meta.get("loss") or {}).get("name", "")).lower()
-        if "crossentropy" not in name or self.n_classes < 2:
+        if "crossentropy" not in name:
             return float("nan")
         counts = label_counts(self.run, "train")
         if counts is not None and counts.sum() > 0 and (counts > 0).sum() >= 2:
             p = counts[counts > 0] / counts.sum()
             return float(-(p * np.log(p)).sum())
-        return float(np.log(self.n_classes))
+        return float(np.log(self.n_classes)) if self.n_classes >= 2 else float("nan")
 
     @cached_property
     def premise(self) -> Premise:
