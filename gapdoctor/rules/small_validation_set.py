@@ -19,6 +19,9 @@ GAP_INSIDE = Ramp(E + "gap_inside", "train-minus-validation gap / interval half-
                   "a gap inside the interval is not established")
 FEW_PER_CLASS = Ramp(E + "few_per_class", "classes with fewer than 5 validation samples", 0, 2, 0.8,
                      "per-class metrics unusable")
+RESOLUTION = Ramp(E + "resolution", "accuracy points one validation sample moves (100 / n)", 1.0, 3.0, 1.5,
+                   "from 3 points a sample, a few samples' luck outweighs an epoch's progress, "
+                   "even where the interval narrows at the ceiling")
 LARGE = Ramp(E + "large", "validation samples", 1000, 1000, -3.0,
              "a thousand samples bound the interval by +-3 points; more is never the problem")
 
@@ -78,6 +81,8 @@ class SmallValidationSetRule(Rule):
         k = ctx.classes
         if k is not None and len(k.support):
             w.use(FEW_PER_CLASS, int((k.support < 5).sum()))
+        if ctx.n_val is not None:  # an n read off the curve's steps is the smallest that fits
+            w.use(RESOLUTION, 100.0 / n)
         w.use(LARGE, n)
         if monitor:
             w.facts["monitor_values"] = len(series(run.curves, monitor))
