@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import MaxNLocator, NullLocator
+from matplotlib.ticker import MaxNLocator
 from reportlab.platypus import Image
 
 from gapdoctor.report.figures import (
     adjust,
     fig_cfg,
+    log_y,
     mpl_text,
     new_figure,
     styled,
@@ -159,8 +160,7 @@ def layers_figure(layers: pd.DataFrame, theme: Theme) -> Image:
                     marker="o" if len(rows) <= 30 else None)
         positive = frame[col][frame[col] > 0]
         if col != "dead_fraction" and len(positive) and positive.max() / positive.min() > 50:
-            ax.set_yscale("log")
-            ax.yaxis.set_minor_locator(NullLocator())
+            log_y(ax)
         if col == "dead_fraction":
             ax.set_ylim(-0.02, 1.02)
         ax.set_title(title)
