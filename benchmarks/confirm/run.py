@@ -1,6 +1,7 @@
 """Confirmation experiments on the fault corpus: the verdict before and after them.
 
     python benchmarks/confirm/run.py --part heldout --per-cause 4 --jobs 2 [--budget 3]
+    python benchmarks/confirm/run.py --part dev --causes distribution_shift,overfitting,healthy
 
 Each case of the corpus (benchmarks/corpus) is trained again with GapDoctor attached, then
 ``doctor.confirm(budget=...)`` runs. Prints, on the chosen part (held-out by default: the
@@ -74,7 +75,10 @@ def run_one(args: tuple[Plan, str, float]) -> dict[str, Any]:
     return row
 
 
-def choose(part: str, per_cause: int, seed: int = 0) -> list[Plan]:
+def choose(part: str, per_cause: int, seed: int = 0,
+           causes: list[str] | None = None) -> list[Plan]:
+    """``per_cause`` cases of each true cause (twice as many healthy), the same draw whatever
+    ``causes`` keeps."""
     plans = [p for p in design() if part == "all" or heldout(p) == (part == "heldout")]
     rng = np.random.default_rng(seed)
     by_cause: dict[str, list[Plan]] = {}
@@ -83,8 +87,22 @@ def choose(part: str, per_cause: int, seed: int = 0) -> list[Plan]:
     chosen = []
     for cause, group in sorted(by_cause.items()):
         n = per_cause * (2 if cause == "healthy" else 1)
-        chosen += [group[i] for i in sorted(rng.permutation(len(group))[:n])]
+        picked = [group[i] for i in sorted(rng.permutation(len(group))[:n])]
+        chosen += picked if causes is None or cause in causes else []
     return chosen
+
+
+def true_cause_outcomes(ok: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Per true cause, how its own experiments came out (``healthy``: every outcome on a
+    healthy run); a cause nobody tested counts as ``untested``."""
+    counts: dict[str, dict[str, int]] = {}
+    for cause, outcomes in zip(ok["cause"], ok["outcomes"].fillna("{}"), strict=True):
+        found = [r for k, r in json.loads(outcomes).items()
+                 if cause == "healthy" or k.startswith(cause + "/")] or ["untested"]
+        for r in found:
+            counts.setdefault(cause, {}).setdefault(r, 0)
+            counts[cause][r] += 1
+    return counts
 
 
 def summarise(table: pd.DataFrame) -> dict[str, Any]:
@@ -109,6 +127,7 @@ def summarise(table: pd.DataFrame) -> dict[str, Any]:
             "wrong_leads": int(wrong_lead.sum()),
             "wrong_leads_refuted": int((wrong_lead & refuted).sum()),
             "median_cost": float(np.nanmedian(ok["cost"].astype(float))),
+            "true_cause_outcomes": true_cause_outcomes(ok),
             "n_healthy": int(healthy.sum()), "n_faulty": int(faulty.sum())}
 
 
@@ -119,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=3.0)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--causes", help="comma-separated true causes to run (default: all)")
     args = parser.parse_args(argv)
-    plans = choose(args.part, args.per_cause)
+    plans = choose(args.part, args.per_cause,
+                   causes=args.causes.split(",") if args.causes else None)
     print(f"{len(plans)} cases ({args.part}), budget {args.budget}x, {args.jobs} jobs", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
