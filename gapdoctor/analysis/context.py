@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gapdoctor.analysis.alignment import RowOffset, row_offset
 from gapdoctor.analysis.classes import ClassFacts, class_facts, label_counts
 from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
 from gapdoctor.analysis.features import FeatureFacts, feature_facts, ovr_auc
@@ -155,6 +156,20 @@ class Context:
         if proba.ndim != 2 or len(proba) != len(a["val_labels"]):
             return float("nan")
         return ovr_auc(a["val_labels"], proba)
+
+    @cached_property
+    def row_offset(self) -> RowOffset | None:
+        """Validation labels shifted against their inputs from some row on (last epoch's
+        predictions against their own and their neighbours' labels), or None."""
+        a = self.run.arrays
+        if not (self.run.has("val_proba_last") and self.run.has("val_labels")):
+            return None
+        proba = np.asarray(a["val_proba_last"], float)
+        if proba.ndim != 2 or len(proba) != len(a["val_labels"]) or not np.isfinite(proba).all():
+            return None
+        pred = proba.argmax(1) if proba.shape[1] > 1 else (proba[:, 0] >= 0.5).astype(int)
+        index = a["val_index"] if self.run.has("val_index") else None
+        return row_offset(a["val_labels"], pred, index)
 
     @cached_property
     def chance(self) -> float:

@@ -21,6 +21,10 @@ NO_SIGNAL = Ramp(E + "no_signal", "ROC AUC of a reference model (CV, training la
 REF_ONLY_TRAIN = Ramp(E + "ref_only_train", "reference model: validation accuracy as a share of its training CV accuracy (above chance)",
                       0.5, 0.2, 3.5, "inputs look alike, yet a simple model that predicts training labels "
                       "well fails on validation labels: they do not line up with their inputs")
+ROW_OFFSET = Ramp(E + "row_offset", "predictions agree with a neighbouring row's label more than with "
+                  "their own, from some row on (McNemar z)", 5.0, 10.0, 6.0,
+                  "a model at chance reaches z 3.5 at most over every start row and shift; "
+                  "from 10 the labels were shifted against their inputs")
 AFFINE = Ramp(E + "affine", "domain AUC raw, when it vanishes after standardising each split", AUC_SAME, AUC_DIFFERENT, 4.0,
               "a per-feature scale/offset applied to one split only")
 REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.05, 0.2, 1.5,
@@ -71,6 +75,14 @@ class PipelineBugRule(Rule):
                                 f"{ctx.chance:.3f}; ROC AUC {ctx.val_auc:.3f})",
                           gate_reason="less when the inputs differ too (a shift can do this)"):
             tags.append("misaligned")
+        found = ctx.row_offset
+        if found is not None and w.use(
+                ROW_OFFSET, found.z,
+                shown=f"{found.z:.1f}: from validation row {found.start} on, predictions match the "
+                      f"label of row i{found.shift:+d} {found.neighbour:.0%} of the time and their "
+                      f"own {found.own:.0%} ({found.rows} rows)"):
+            tags.append("misaligned")
+            w.facts.update(offset_shift=found.shift, offset_start=found.start)
         net_auc = ctx.val_auc
         if f is not None and finite(f.ref_cv_auc) and finite(net_auc):
             # ROC AUC (0.5 = no signal, whatever the imbalance or threshold). Neither a simple
