@@ -2,10 +2,11 @@
 
 The probes ask this package for two things, and each backend builds them its own way:
 
-- ``eval_function(model, fn, example)`` / ``eval_forward(model, example)``: ``fn(x)`` (e.g.
-  ``model(x, training=False)``) for any batch size, compiled once (``tf.function`` with a
-  free batch dimension, ``jax.jit`` with the variables passed in as arguments,
-  ``torch.no_grad`` on torch), returning numpy arrays;
+- ``eval_function(model, fn)`` / ``eval_forward(model)``: ``fn(x)`` (e.g.
+  ``model(x, training=False)``) compiled once per input shape (``tf.function``, ``jax.jit``
+  with the variables passed in as arguments, ``torch.no_grad`` on torch), returning numpy
+  arrays; callers feed equal chunks (:func:`to_batches`, :func:`padded`) so that one shape,
+  hence one trace, serves a whole fit;
 - ``layer_stats(model, extractor, variables, x, y, segments)``: per-variable sums of squares
   of the weights, their change since the last call and the eval-mode gradient of the compiled
   loss on a fixed batch, plus the dead-unit fraction of each ReLU-like activation
@@ -69,27 +70,46 @@ def implementation() -> ModuleType:
     return importlib.import_module(f"gapdoctor.callback.backends.{module}")
 
 
-def eval_function(model: Any, fn: Any, example: Any) -> Any:
+def eval_function(model: Any, fn: Any) -> Any:
     """``fn(x)`` (which calls ``model`` or views sharing its variables with
-    ``training=False``) compiled for any batch size; returns its outputs as numpy arrays.
-
-    ``example`` is a batch of the input structure (only its shapes and dtypes are used).
-    """
-    return implementation().eval_function(model, fn, example)
+    ``training=False``) compiled per input shape; returns its outputs as numpy arrays."""
+    return implementation().eval_function(model, fn)
 
 
-def eval_forward(model: Any, example: Any) -> Any:
+def eval_forward(model: Any) -> Any:
     """A function ``batch -> numpy array`` of the model's first output in eval mode."""
-    return eval_function(model, lambda x: keras.tree.flatten(model(x, training=False))[0],
-                         example)
+    return eval_function(model, lambda x: keras.tree.flatten(model(x, training=False))[0])
 
 
-def to_batches(x: Any, size: int) -> list[Any]:
-    """``x`` (an array or a nest of arrays) cut into backend tensors of ``size`` rows."""
+def chunk_bounds(n: int, size: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of ``ceil(n / size)`` chunks of equally many rows (the last may have
+    fewer; :func:`padded` fills it up)."""
+    count = max(1, -(-n // size))
+    rows = -(-n // count)
+    return [(i, min(i + rows, n)) for i in range(0, max(n, 1), rows)]
+
+
+def padded(x: Any, start: int, stop: int, rows: int) -> Any:
+    """Rows ``start:stop`` of ``x`` (a nest of arrays) with the last row repeated up to
+    ``rows``: every call of a compiled function then sees one shape (TensorFlow runs a fixed
+    shape about twice as fast as a free batch dimension; ``jax.jit`` compiles once)."""
+    def cut(a: Any) -> np.ndarray:
+        part = np.asarray(a[start:stop])
+        if len(part) < rows:
+            part = np.concatenate([part, np.repeat(part[-1:], rows - len(part), axis=0)])
+        return part
+
+    return keras.tree.map_structure(cut, x)
+
+
+def to_batches(x: Any, size: int) -> tuple[list[Any], int]:
+    """``x`` (an array or a nest of arrays) as backend tensors of equally many rows (at most
+    ``size``, the last padded), and the number of real rows."""
     convert = implementation().to_tensor
     n = int(len(keras.tree.flatten(x)[0]))
-    return [keras.tree.map_structure(lambda a, i=i: convert(np.asarray(a)[i:i + size]), x)
-            for i in range(0, n, size)]
+    bounds = chunk_bounds(n, size)
+    rows = bounds[0][1] - bounds[0][0]
+    return [keras.tree.map_structure(convert, padded(x, a, b, rows)) for a, b in bounds], n
 
 
 def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.ndarray,

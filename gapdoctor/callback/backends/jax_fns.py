@@ -6,6 +6,12 @@ its traced value); a closure over ``model`` alone would freeze the weights of th
 trace. The JAX trainer writes its state
 back to the variables before ``on_epoch_end`` (``jax_state_sync``), so the values read there
 are the ones training reached.
+
+Compilation, not running, is what these functions cost: a fit calls each a few dozen times at
+most, while XLA's CPU backend spends ~0.5 s optimising even an MLP's gradient. They are
+therefore compiled ahead of time, once per argument shape, with XLA's optimisation turned
+down (:data:`FAST_COMPILE`: about 3x faster to compile, a fraction of a millisecond slower
+per call), which leaves the user's own jitted training untouched.
 """
 
 from __future__ import annotations
@@ -19,22 +25,46 @@ import numpy as np
 
 from gapdoctor.callback.backends.common import flat, summarize
 
+FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
+
 
 def to_tensor(array: np.ndarray) -> Any:
     return jnp.asarray(array)
+
+
+def _jit(fn: Any) -> Any:
+    """``jax.jit(fn)`` compiled ahead of time with :data:`FAST_COMPILE`, once per argument
+    structure and shapes."""
+    jitted, cache = jax.jit(fn), {}
+
+    def call(*args: Any) -> Any:
+        leaves, tree = jax.tree_util.tree_flatten(args)
+        key = (tree, tuple((np.shape(a), np.result_type(a).str) for a in leaves))
+        compiled = cache.get(key)
+        if compiled is None:
+            lowered = jitted.lower(*args)
+            try:
+                compiled = lowered.compile(compiler_options=FAST_COMPILE)
+            except Exception:  # noqa: BLE001 - an XLA without these options: its defaults
+                compiled = lowered.compile()
+            cache[key] = compiled
+        return compiled(*args)
+
+    return call
 
 
 def _values(variables: list[Any]) -> list[Any]:
     return [v.value for v in variables]
 
 
-def eval_function(model: Any, fn: Any, example: Any) -> Any:
+def eval_function(model: Any, fn: Any) -> Any:
     variables = list(model.variables)  # views of the model share these
 
-    @jax.jit
-    def compiled(values: list[Any], x: Any) -> Any:
+    def traced(values: list[Any], x: Any) -> Any:
         with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
             return fn(x)
+
+    compiled = _jit(traced)
 
     def call(x: Any) -> Any:
         return keras.tree.map_structure(np.asarray, compiled(_values(variables), x))
@@ -61,10 +91,11 @@ def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.
             loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
         return loss, acts
 
-    @jax.jit
-    def stats(tv: list[Any], ov: list[Any], prev: Any, x: Any, y: Any) -> Any:
+    def traced(tv: list[Any], ov: list[Any], prev: Any, x: Any, y: Any) -> Any:
         (_, acts), grads = jax.value_and_grad(loss_and_acts, has_aux=True)(tv, ov, x, y)
         return summarize(tv, prev, grads, acts, segment_ids, len(trainable))
+
+    stats = _jit(traced)
 
     state = {"prev": flat(_values(trainable))}
 

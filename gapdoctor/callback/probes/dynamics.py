@@ -13,9 +13,9 @@ the training time so far), so the cost stays bounded whatever the model.
 Fills ``arrays``: ``dyn_epochs``, ``dyn_margin``, ``dyn_p_given``, ``dyn_proba_mean``,
 ``dyn_embedding``, ``dyn_labels``, ``dyn_ids``; ``meta["dynamics"]``.
 
-Backend: the forward pass is one ``model(x, training=False)`` call per chunk, compiled with
-``tf.function`` (free batch dimension, traced once) on TensorFlow and called directly on
-other backends; the per-sample arithmetic is numpy.
+Backend: the forward pass is one ``model(x, training=False)`` call per chunk, compiled the
+backend's way (``tf.function``, ``jax.jit``; called directly on torch) for the one chunk
+shape it ever sees (the last chunk is padded); the per-sample arithmetic is numpy.
 """
 
 from __future__ import annotations
@@ -154,30 +154,30 @@ class DynamicsProbe(Probe):
                 return keras.ops.reshape(emb, (keras.ops.shape(emb)[0], -1)), raw
             return keras.tree.flatten(out)[0], keras.tree.flatten(out)[0]
 
-        example = keras.tree.map_structure(lambda a: a[:1], self.x)
-        from gapdoctor.callback.backends import eval_function
+        from gapdoctor.callback.backends import chunk_bounds, eval_function
 
-        # compiled per backend (tf.function / jax.jit / torch.no_grad), numpy out
-        self.forward = eval_function(model, forward, example)
-        self.output = state.meta.get("output") or self._output_kind(model, example)
-
-    def _output_kind(self, model: Any, example: Any) -> str:
-        if loss_info(model).get("from_logits") or output_activation(model) == "log_softmax":
-            return "logits"
-        if output_activation(model) in ("softmax", "sigmoid"):
-            return "probabilities"
-        raw = np.asarray(self.forward(example)[1])
-        return "probabilities" if raw.min() >= 0 and raw.max() <= 1 else "logits"
+        # compiled per backend (tf.function / jax.jit / torch.no_grad), numpy out; one
+        # chunk shape (the last chunk padded) so that it is traced or compiled once
+        self.forward = eval_function(model, forward)
+        self.bounds = chunk_bounds(self.n, CHUNK)
+        self.output = state.meta.get("output") or _output_kind(model)
 
     def _pass(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         if self.forward is None:
             self._build(state)
+        from gapdoctor.callback.backends import padded
+
         embs, raws = [], []
-        for i in range(0, self.n, CHUNK):
-            emb, raw = self.forward(keras.tree.map_structure(lambda a, i=i: a[i:i + CHUNK],
-                                                             self.x))
-            embs.append(np.asarray(emb, dtype=np.float32))
-            raws.append(np.asarray(raw))
+        rows = self.bounds[0][1] - self.bounds[0][0]
+        for start, stop in self.bounds:
+            emb, raw = self.forward(padded(self.x, start, stop, rows))
+            embs.append(np.asarray(emb[:stop - start], dtype=np.float32))
+            raws.append(np.asarray(raw[:stop - start]))
+        if self.output is None:  # neither the loss nor the activation says: by the range
+            finite = np.concatenate(raws)
+            finite = finite[np.isfinite(finite)]
+            in_unit = finite.size == 0 or (finite.min() >= 0 and finite.max() <= 1)
+            self.output = "probabilities" if in_unit else "logits"
         margin, p_given, proba = per_sample(np.concatenate(raws), self.labels, self.output)
         self.margins.append(margin)
         self.p_given.append(p_given)
@@ -216,6 +216,15 @@ class DynamicsProbe(Probe):
         if self.x is not None and not self.done and state.model_built():
             self._pass(state, int(state.meta.get("epochs_completed") or 1) - 1, {})
         self.x = None  # free the copy of the training set
+
+
+def _output_kind(model: Any) -> str | None:
+    """'logits' or 'probabilities' as the loss or the output activation says, else None."""
+    if loss_info(model).get("from_logits") or output_activation(model) == "log_softmax":
+        return "logits"
+    if output_activation(model) in ("softmax", "sigmoid"):
+        return "probabilities"
+    return None
 
 
 def _project(emb: np.ndarray) -> np.ndarray:

@@ -12,8 +12,8 @@ Keras details:
       ``model.predict`` (which builds a data adapter, callbacks and its own function on every
       call) or eager TensorFlow calls.
     - The train probe and the validation sample are concatenated once into constant chunks
-      (backend tensors), so an epoch costs one or two function calls and a few numpy
-      reductions.
+      (backend tensors) of one shape (the last padded), so the function is traced or
+      compiled once and an epoch costs one or two calls and a few numpy reductions.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ class PredictionsProbe(Probe):
             return
         x = (keras.tree.map_structure(lambda *a: np.concatenate(a), *[s.x for s in samples])
              if len(samples) > 1 else samples[0].x)
-        self.chunks = backends.to_batches(x, CHUNK)
-        self.forward = backends.eval_forward(state.model, x)
+        self.chunks, self.n_rows = backends.to_batches(x, CHUNK)
+        self.forward = backends.eval_forward(state.model)
         self.n_train = state.train.n_rows if state.train is not None else 0
         self.y_train = label_ints(state.train.y) if state.train is not None else None
         self.y_val = label_ints(state.val.y) if state.val is not None else None
@@ -121,7 +121,7 @@ class PredictionsProbe(Probe):
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         if self.skip or self.forward is None:
             return
-        raw = np.concatenate([self.forward(c) for c in self.chunks])
+        raw = np.concatenate([self.forward(c) for c in self.chunks])[:self.n_rows]
         if not self.resolved:
             self._resolve(state, raw)
             if self.skip:
