@@ -164,3 +164,41 @@ def test_plan_tests_cheap_causes_first_and_nothing_after_divergence():
     d.status = "diverged"
     assert causes_to_test(d) == []
     assert causes_to_test(d, only=["overfitting", "pipeline_bug"]) == ["pipeline_bug", "overfitting"]
+
+
+def test_resplit_reads_a_closed_gap_as_shift_and_no_gap_as_refuted():
+    from gapdoctor.confirm.gaps import resplit
+
+    rng = np.random.default_rng(3)
+
+    def acc(p: float) -> np.ndarray:
+        return (rng.random((1, 4000)) < p).astype(float)
+
+    shifted = resplit(acc(0.95), acc(0.60), acc(0.94), acc(0.90), {"mixed_in": 500})
+    assert shifted.outcome == "confirmed" and shifted.interval[0] > 0.2
+    assert shifted.before > shifted.after and shifted.metric == "accuracy gap"
+    alike = resplit(acc(0.95), acc(0.95), acc(0.95), acc(0.95), {"mixed_in": 500})
+    assert alike.outcome == "refuted"
+    train_rows, val_rows = acc(0.95), acc(0.60)    # mixing changes no prediction
+    harder = resplit(train_rows, val_rows, train_rows, val_rows, {"mixed_in": 500})
+    assert harder.outcome == "inconclusive" and "does not close" in harder.text
+
+
+def test_memorisation_verdicts_on_the_half_data_arm():
+    from gapdoctor.confirm.gaps import memorisation
+
+    rng = np.random.default_rng(4)
+    fits = np.ones((2, 500))
+    control_v = (rng.random((2, 2000)) < 0.80).astype(float)
+    dropped = control_v * (rng.random((2, 2000)) > 0.1)    # validation falls ~8 points
+    assert memorisation(fits, fits, control_v, dropped)["verdict"] == "corroborates"
+    assert memorisation(fits, fits, control_v, control_v)["verdict"] == "contradicts"
+
+
+def test_distribution_shift_gets_its_check_and_a_retraining():
+    from gapdoctor.confirm.plan import plan_experiments
+
+    d = Diagnosis(findings=[Finding("distribution_shift", 0.8, ""),
+                            Finding("overfitting", 0.6, ""), Finding("label_noise", 0.5, "")])
+    assert plan_experiments(d) == (["distribution_shift"], ["distribution_shift", "overfitting"])
+    assert causes_to_test(d) == ["distribution_shift", "overfitting"]

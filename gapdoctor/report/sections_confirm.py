@@ -19,8 +19,8 @@ def _interval(c: dict[str, Any]) -> str:
     iv, effect = c.get("interval"), c.get("effect")
     if effect is None:
         return "–"
-    scale = 100.0 if c.get("metric") in ("accuracy", "macro-F1", "balanced accuracy") \
-        else 1.0
+    scale = 100.0 if c.get("metric") in ("accuracy", "macro-F1", "balanced accuracy",
+                                         "accuracy gap") else 1.0
     unit = " pts" if scale == 100 else ""
     text = f"{effect * scale:+.1f}{unit}" if scale == 100 else f"{effect:+.3g}"
     if iv:

@@ -27,7 +27,9 @@ STRONG_L2 = 1e-3
 
 @dataclass
 class Recipe:
-    """What differs in one arm. ``rows``: the training rows to keep (None: all)."""
+    """What differs in one arm. ``rows``: the training rows to keep (None: all);
+    ``val_rows``: validation rows added to them; ``score_rows``: training rows to predict
+    after fitting (``ArmResult.train_probs``)."""
 
     name: str
     seed: int
@@ -41,6 +43,8 @@ class Recipe:
     validation: tuple[Any, Any] | None = None   # (x, y) evaluated every epoch (curves)
     early_stopping: bool = False                # restore-best on ``validation``'s loss
     dynamics_epochs: tuple[int, ...] = ()
+    val_rows: np.ndarray | None = None
+    score_rows: np.ndarray | None = None
 
 
 @dataclass
@@ -50,6 +54,7 @@ class ArmResult:
     history: dict[str, list[float]]
     seconds: float
     margins: list[np.ndarray] = field(default_factory=list)
+    train_probs: np.ndarray | None = None
 
 
 def progress(verbose: int, text: str) -> None:
@@ -153,6 +158,8 @@ def train_arm(model: keras.Model, model_fn: Callable[[], keras.Model] | None, re
     if recipe.rows is not None:
         x, y = take(x, recipe.rows), y[recipe.rows]
         w = w[recipe.rows] if w is not None else None
+    if recipe.val_rows is not None:
+        x, y, w = _with_validation_rows((x, y, w), val, recipe.val_rows)
     new = build(model, model_fn, recipe)
     callbacks: list[Any] = []
     dynamics = None
@@ -166,7 +173,26 @@ def train_arm(model: keras.Model, model_fn: Callable[[], keras.Model] | None, re
     history = new.fit(x, y, sample_weight=w, epochs=recipe.epochs, batch_size=recipe.batch_size,
                       validation_data=recipe.validation, class_weight=recipe.class_weight,
                       callbacks=callbacks, verbose=0, shuffle=True)
-    probs = new.predict(val[0], batch_size=max(recipe.batch_size, 256), verbose=0)
+    batch = max(recipe.batch_size, 256)
+    probs = new.predict(val[0], batch_size=batch, verbose=0)
+    scored = (np.asarray(new.predict(take(train[0], recipe.score_rows), batch_size=batch,
+                                     verbose=0)) if recipe.score_rows is not None else None)
     return ArmResult(recipe, np.asarray(probs), {k: [float(v) for v in vs] for k, vs in
                                                  history.history.items()},
-                     time.perf_counter() - start, dynamics.margins if dynamics else [])
+                     time.perf_counter() - start, dynamics.margins if dynamics else [],
+                     train_probs=scored)
+
+
+def _with_validation_rows(train: tuple[Any, np.ndarray, np.ndarray | None],
+                          val: tuple[Any, np.ndarray, np.ndarray | None],
+                          rows: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray | None]:
+    """Training arrays with validation ``rows`` appended (weights: the validation set's, or
+    1 where only one side has them)."""
+    x, y, w = train
+    vx, vy, vw = take(val[0], rows), val[1][rows], val[2]
+    x = keras.tree.map_structure(lambda a, b: np.concatenate([np.asarray(a), b]), x, vx)
+    y = np.concatenate([np.asarray(y), np.asarray(vy).astype(np.asarray(y).dtype)])
+    if w is not None or vw is not None:
+        w = np.concatenate([w if w is not None else np.ones(len(y) - len(rows)),
+                            vw[rows] if vw is not None else np.ones(len(rows))])
+    return x, y, w

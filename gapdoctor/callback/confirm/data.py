@@ -59,3 +59,20 @@ def class_ids(y: np.ndarray) -> np.ndarray:
     if y.ndim >= 2 and y.shape[-1] > 1:
         return y.argmax(axis=-1).reshape(-1)
     return np.rint(y.reshape(-1)).astype(int)
+
+
+def stratified_sample(labels: np.ndarray, rows: np.ndarray, n: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    """``n`` of ``rows``, drawn at random with each class's share of ``rows`` kept (sorted)."""
+    rows = np.asarray(rows)
+    n = min(int(n), len(rows))
+    if n <= 0:
+        return rows[:0]
+    sub = np.asarray(labels)[rows]
+    classes, counts = np.unique(sub, return_counts=True)
+    exact = counts * n / len(rows)
+    quota = np.floor(exact).astype(int)
+    quota[np.argsort(quota - exact)[: n - quota.sum()]] += 1   # largest remainders first
+    picked = [rng.choice(rows[sub == k], q, replace=False)
+              for k, q in zip(classes, quota, strict=True)]
+    return np.sort(np.concatenate(picked))

@@ -10,6 +10,7 @@ import numpy as np
 
 from gapdoctor.callback.confirm.arms import ArmResult
 from gapdoctor.confirm.checks import predicted_class
+from gapdoctor.confirm.gaps import memorisation
 from gapdoctor.confirm.outcome import Confirmation, decide, describe, paired_effect
 
 # The bottom 30 % of classes by validation recall are "the lagging classes" (at least one);
@@ -70,11 +71,45 @@ def label_noise(flagged: list[ArmResult], random: list[ArmResult], labels: np.nd
 
 
 def overfitting(regularised: list[ArmResult], control: list[ArmResult], labels: np.ndarray,
-                scored: np.ndarray) -> Confirmation:
-    """Strong L2 plus restore-best early stopping (on the other validation half) helps."""
+                scored: np.ndarray, half_data: dict | None = None) -> Confirmation:
+    """Strong L2 plus restore-best early stopping (on the other validation half) helps: the
+    main test. The half-data arm (:func:`gapdoctor.confirm.gaps.memorisation`) corroborates
+    or contradicts it; when the two disagree the outcome is inconclusive, never reversed."""
     what = "Retraining with strong L2 and restore-best early stopping"
-    return _confirmation("overfitting", "regularise_and_stop_early", regularised, control,
-                         labels, scored, what, False, {"scored_on": "the other validation half"})
+    c = _confirmation("overfitting", "regularise_and_stop_early", regularised, control,
+                      labels, scored, what, False, {"scored_on": "the other validation half"})
+    if half_data is None:
+        return c
+    c.details["half_data"] = {k: v for k, v in half_data.items() if k not in ("text", "seconds")}
+    c.seconds += half_data.get("seconds", 0.0)
+    verdict = half_data["verdict"]
+    disagree = (c.outcome == "refuted" and verdict == "corroborates"
+                or c.outcome == "confirmed" and verdict == "contradicts")
+    c.text += " " + half_data["text"]
+    if disagree:
+        c.text += (f" The two arms disagree, so the regularisation arm's '{c.outcome}' is "
+                   "withdrawn: inconclusive.")
+        c.outcome = "inconclusive"
+    elif verdict != "neither" and c.outcome != "inconclusive":
+        c.text += " Both arms agree."
+    return c
+
+
+def half_data(half: list[ArmResult], control: list[ArmResult], scored_rows: np.ndarray,
+              train_labels: np.ndarray, labels: np.ndarray, n_rows: int) -> dict:
+    """The half-data arm read against the control, paired by seed: training accuracy on
+    ``scored_rows`` (rows both trained on) and accuracy on the whole validation set (neither
+    arm chose anything on it). See :func:`gapdoctor.confirm.gaps.memorisation`."""
+    truth = train_labels[scored_rows]
+
+    def fit(arms: list[ArmResult]) -> np.ndarray:
+        return np.stack([(predicted_class(a.train_probs) == truth).astype(float) for a in arms])
+
+    def val(arms: list[ArmResult]) -> np.ndarray:
+        return np.stack([correct(a, labels) for a in arms])
+
+    return {**memorisation(fit(control), fit(half), val(control), val(half)), "rows": n_rows,
+            "seconds": sum(a.seconds for a in half)}
 
 
 def lagging_classes(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:

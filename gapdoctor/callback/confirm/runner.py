@@ -22,7 +22,7 @@ from gapdoctor.callback.confirm.data import as_arrays, class_ids, n_rows
 from gapdoctor.confirm import checks
 from gapdoctor.confirm.domain import domain_classifier, restandardized
 from gapdoctor.confirm.outcome import Confirmation, paired_effect
-from gapdoctor.confirm.plan import RETRAINING, causes_to_test
+from gapdoctor.confirm.plan import plan_experiments
 from gapdoctor.diagnosis import Diagnosis
 
 SEEDS = (0, 1)
@@ -55,6 +55,7 @@ class Confirmer:
         self.budget_seconds = max_seconds if max_seconds is not None else (
             budget * self.original_seconds if self.original_seconds else math.inf)
         self.results: list[Confirmation] = []
+        self._done: set[tuple[str, str]] = set()   # (cause, "check" | "retraining") recorded
         self.started = time.perf_counter()
 
     # -- helpers ----------------------------------------------------------------------
@@ -71,13 +72,15 @@ class Confirmer:
             result = Confirmation(cause, experiment, "failed",
                                   text=f"The experiment failed: {type(exc).__name__}: {exc}")
         if result is not None:
+            self._done.add((cause, experiment))
             result.seconds = result.seconds or time.perf_counter() - start
             self.results.append(result)
             _progress(self.verbose, f"{cause}: {result.outcome}. {result.text}")
 
     # -- the run ----------------------------------------------------------------------
     def run(self) -> list[Confirmation]:
-        causes = causes_to_test(self.diagnosis, only=self.only)
+        cheap, retrain = plan_experiments(self.diagnosis, only=self.only)
+        causes = list(dict.fromkeys(cheap + retrain))
         if not causes:
             return []
         try:
@@ -94,17 +97,15 @@ class Confirmer:
         try:
             self.base_probs = np.asarray(self.model.predict(
                 self.val[0], batch_size=max(self.batch_size, 256), verbose=0))
-            for cause in causes:
-                if cause not in RETRAINING:
-                    self._guarded(cause, "check", lambda c=cause: self._cheap(c))
-            retrain = [c for c in causes if c in RETRAINING]
+            for cause in cheap:
+                self._guarded(cause, "check", lambda c=cause: self._cheap(c))
             if retrain:
                 self._guarded(retrain[0], "retraining", lambda: self._retrain(retrain))
         except KeyboardInterrupt:
-            done = {r.cause for r in self.results}
+            planned = [(c, "check") for c in cheap] + [(c, "retraining") for c in retrain]
             self.results += [Confirmation(c, "interrupted", "skipped",
                                           text="Stopped by Ctrl-C before this experiment ran.")
-                             for c in causes if c not in done]
+                             for c, phase in planned if (c, phase) not in self._done]
             _progress(self.verbose, "interrupted: keeping what was measured so far")
         return self.results
 

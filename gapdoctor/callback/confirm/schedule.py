@@ -14,12 +14,19 @@ from typing import Any
 import numpy as np
 
 from gapdoctor.callback.confirm import experiments as exp
+from gapdoctor.callback.confirm import resplit
 from gapdoctor.callback.confirm.arms import STRONG_L2, ArmResult, Recipe, progress, train_arm
-from gapdoctor.callback.confirm.data import n_rows, take
+from gapdoctor.callback.confirm.data import n_rows, stratified_sample, take
 from gapdoctor.confirm.outcome import Confirmation
 
-ARMS_PER_CAUSE = {"label_noise": 2, "overfitting": 1, "subgroup_underfitting": 1,
-                  "optimization": 3}
+# The arms' cost per seed in trainings on every row: the half-data arm of overfitting trains
+# half the rows; the two re-split arms of distribution_shift bring their own control.
+ARMS_PER_CAUSE = {"label_noise": 2, "overfitting": 1.5, "subgroup_underfitting": 1,
+                  "optimization": 3, "distribution_shift": 2}
+OWN_CONTROL = ("distribution_shift",)
+# Training accuracy of the half-data arm is read on at most this many of its rows: enough
+# for a +-1.5 point interval, and a prediction pass that stays small next to a training.
+MAX_SCORED_TRAIN = 5000
 OPTIMIZATION_VARIANTS = {"the learning rate x0.1": {"lr_factor": 0.1},
                          "the learning rate x3": {"lr_factor": 3.0},
                          "gradient clipping (global norm 1)": {"clipnorm": 1.0}}
@@ -39,6 +46,13 @@ class RetrainPlan:
         self.half_a, self.half_b = np.sort(order[: n_val // 2]), np.sort(order[n_val // 2:])
         self.val_a = (take(c.val[0], self.half_a), c.val[1][self.half_a])
         self.n_train = n_rows(c.train[0])
+        self.val_b = (take(c.val[0], self.half_b), c.val[1][self.half_b])
+        rng = np.random.default_rng(12345)
+        self.half_rows = stratified_sample(c.train_labels, np.arange(self.n_train),
+                                           self.n_train // 2, rng)
+        self.half_scored = np.sort(rng.choice(self.half_rows, min(
+            len(self.half_rows), MAX_SCORED_TRAIN), replace=False))
+        self.resplit_rows = resplit.choose_rows(c.train_labels, self.half_a, self.half_b)
         self.epochs = c.epochs
         if c.original_seconds and math.isfinite(c.budget_seconds):
             # Below half the epochs a retraining no longer shows what the run showed: test
@@ -57,18 +71,24 @@ class RetrainPlan:
     def _share(self, causes: list[str]) -> float:
         """The share of the original epochs that one seed of every arm can afford."""
         c = self.c
-        per_seed = 1 + sum(ARMS_PER_CAUSE[k] for k in causes)
+        per_seed = self._per_seed(causes)
         # 0.8: a retraining costs more than its epochs (building, tracing, predicting)
         return 0.8 * c._left() / (c.original_seconds * per_seed * c.epochs / c.original_epochs)
 
+    @staticmethod
+    def _per_seed(causes: list[str]) -> float:
+        shared = any(k not in OWN_CONTROL for k in causes)
+        return shared + sum(ARMS_PER_CAUSE[k] for k in causes)
+
     def _recipe(self, name: str, seed: int, **kw: Any) -> Recipe:
         return Recipe(name, seed=seed, epochs=self.epochs, batch_size=self.c.batch_size,
-                      validation=self.val_a, **kw)
+                      **{"validation": self.val_a, **kw})
 
-    def _train(self, key: str, recipe: Recipe) -> ArmResult | None:
+    def _train(self, key: str, recipe: Recipe, first: bool = False) -> ArmResult | None:
+        """Train one arm; None when over budget (``first``: seed 0's first arm always runs)."""
         c = self.c
         expected = float(np.mean(self.arm_seconds)) if self.arm_seconds else 0.0
-        if expected > c._left() and (recipe.seed > 0 or key != "control"):
+        if expected > c._left() and not first:
             return None   # over budget: the cause is reported as not tested
         progress(c.verbose, f"retraining {key} (seed {recipe.seed}, {recipe.epochs} epochs)")
         start = time.perf_counter()
@@ -83,7 +103,10 @@ class RetrainPlan:
         if seed == 0 and "label_noise" in self.causes:
             points = np.linspace(0, self.epochs - 1, min(self.epochs, 5))
             dyn = tuple(sorted({int(round(p)) for p in points}))
-        if self._train("control", self._recipe("control", seed, dynamics_epochs=dyn)) is None:
+        shared = any(k not in OWN_CONTROL for k in self.causes)
+        scored = self.half_scored if "overfitting" in self.causes else None
+        if shared and self._train("control", self._recipe(
+                "control", seed, dynamics_epochs=dyn, score_rows=scored), first=seed == 0) is None:
             return False
         rng = np.random.default_rng(seed + 99)
         for cause in self.causes:
@@ -98,6 +121,11 @@ class RetrainPlan:
             elif cause == "overfitting":
                 self._train("regularised", self._recipe("regularised", seed, l2=STRONG_L2,
                                                          early_stopping=True))
+                self._train("half_data", self._recipe("half_data", seed, rows=self.half_rows,
+                                                      score_rows=self.half_scored))
+            elif cause == "distribution_shift":
+                if not self._shift_arms(seed, first=seed == 0 and not shared) and not shared:
+                    return False
             elif cause == "subgroup_underfitting":
                 self._train("class_weights", self._recipe(
                     "class_weights", seed, class_weight=self.class_weights()))
@@ -105,6 +133,18 @@ class RetrainPlan:
                 names = list(OPTIMIZATION_VARIANTS) if seed == 0 else [self.chosen_variant()]
                 for name in names:
                     self._train(name, self._recipe(name, seed, **OPTIMIZATION_VARIANTS[name]))
+        return True
+
+    def _shift_arms(self, seed: int, first: bool) -> bool:
+        """The re-split and its own control (scored on the validation half nothing trains
+        on, which also gives their curves); False when the control was over budget."""
+        r = self.resplit_rows
+        common = {"validation": self.val_b, "score_rows": r.held_train}
+        if self._train("original_split", self._recipe("original_split", seed, rows=r.control,
+                                                      **common), first=first) is None:
+            return False
+        self._train("resplit", self._recipe("resplit", seed, rows=r.mixed_train,
+                                            val_rows=r.mixed_val, **common))
         return True
 
     # -- choices made on the control of seed 0 (never on the scored half) ---------------
@@ -133,25 +173,37 @@ class RetrainPlan:
         return max(OPTIMIZATION_VARIANTS, key=lambda name: np.mean(
             exp.correct(self.arms[name][0], labels)[self.half_a]) if name in self.arms else -1)
 
+    def half_data(self) -> dict | None:
+        """The half-data arm against the control; None when it did not run."""
+        half, control = self.arms.get("half_data", []), self.arms.get("control", [])
+        n = min(len(half), len(control))
+        return exp.half_data(half[:n], control[:n], self.half_scored, self.c.train_labels,
+                             self.c.labels, len(self.half_rows)) if n else None
+
     # -- run and read -------------------------------------------------------------------
     def run(self) -> None:
         c = self.c
-        per_seed = 1 + sum(ARMS_PER_CAUSE[k] for k in self.causes)
+        per_seed = self._per_seed(self.causes)
         for seed in c.seeds:
             if seed > 0 and np.mean(self.arm_seconds) * per_seed > c._left():
                 break   # a second seed would not fit: report one seed, and say so
             if not self._seed_arms(seed):
                 break
-        n_seeds = len(self.arms.get("control", []))
         for cause in self.causes:
-            c._guarded(cause, "retraining", lambda k=cause: self.read(k, n_seeds))
+            c._guarded(cause, "retraining", lambda k=cause: self.read(k))
         for cause in getattr(self, "skipped", []):
             c.results.append(Confirmation(cause, "retraining", "skipped", text=(
                 "Not tested: the time budget allowed retraining for a higher-ranked cause "
                 "only (raise budget= to test it).")))
 
-    def read(self, cause: str, n_seeds: int) -> Confirmation:
+    def read(self, cause: str) -> Confirmation:
         labels, control = self.c.labels, self.arms.get("control", [])
+        if cause == "distribution_shift":
+            if not self.arms.get("original_split") or not self.arms.get("resplit"):
+                return Confirmation(cause, "resplit_training", "skipped",
+                                    text="Not tested: the time budget ran out (raise budget=).")
+            return resplit.read(self.arms["original_split"], self.arms["resplit"],
+                                self.resplit_rows, labels, self.c.train_labels)
         if not control:
             return Confirmation(cause, "retraining", "skipped",
                                 text="The time budget ran out before the control run.")
@@ -178,7 +230,7 @@ class RetrainPlan:
                                 text="Not tested: the time budget ran out (raise budget=).")
         if cause == "overfitting":
             arms, ctrl = paired("regularised")
-            return exp.overfitting(arms, ctrl, labels, self.half_b)
+            return exp.overfitting(arms, ctrl, labels, self.half_b, self.half_data())
         if cause == "subgroup_underfitting":
             arms, ctrl = paired("class_weights")
             return exp.subgroup(arms, ctrl, labels, self.lagging(), self.half_b)
