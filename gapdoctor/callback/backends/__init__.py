@@ -112,6 +112,19 @@ def to_batches(x: Any, size: int) -> tuple[list[Any], int]:
     return [keras.tree.map_structure(convert, padded(x, a, b, rows)) for a, b in bounds], n
 
 
+def warm(fn: Any, *args: Any) -> None:
+    """Prepare ``fn`` (from :func:`eval_function` or :func:`layer_stats`) for these
+    arguments where the backend can do it ahead: JAX traces now and compiles on a background
+    thread while the first epoch trains; elsewhere nothing happens."""
+    prepare = getattr(fn, "warm", None)
+    if prepare is None:
+        return
+    try:
+        prepare(*args)
+    except Exception:  # noqa: BLE001 - the first real call meets the problem and reports it
+        pass
+
+
 def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.ndarray,
                 segments: np.ndarray) -> Any:
     """A function ``() -> (per_variable (V, 3), dead (A,))`` as float64 numpy arrays.

@@ -16,6 +16,7 @@ per call), which leaves the user's own jitted training untouched.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import jax
@@ -34,23 +35,51 @@ def to_tensor(array: np.ndarray) -> Any:
 
 def _jit(fn: Any) -> Any:
     """``jax.jit(fn)`` compiled ahead of time with :data:`FAST_COMPILE`, once per argument
-    structure and shapes."""
+    structure and shapes. ``call.warm(*args)`` traces now and compiles on a background
+    thread (XLA releases the GIL, so the training goes on meanwhile); the first call waits
+    for that compilation. Tracing stays on the caller's thread: it runs the Keras layers."""
     jitted, cache = jax.jit(fn), {}
 
-    def call(*args: Any) -> Any:
+    def key_of(args: tuple[Any, ...]) -> Any:
         leaves, tree = jax.tree_util.tree_flatten(args)
-        key = (tree, tuple((np.shape(a), np.result_type(a).str) for a in leaves))
+        return tree, tuple((np.shape(a), np.result_type(a).str) for a in leaves)
+
+    def compiler(args: tuple[Any, ...]) -> Any:
+        lowered = jitted.lower(*args)
+
+        def compile_() -> Any:
+            try:
+                return lowered.compile(compiler_options=FAST_COMPILE)
+            except Exception:  # noqa: BLE001 - an XLA without these options: its defaults
+                return lowered.compile()
+
+        return compile_
+
+    def warm(*args: Any) -> None:
+        key = key_of(args)
+        if key not in cache:
+            cache[key] = _background().submit(compiler(args))
+
+    def call(*args: Any) -> Any:
+        key = key_of(args)
         compiled = cache.get(key)
         if compiled is None:
-            lowered = jitted.lower(*args)
-            try:
-                compiled = lowered.compile(compiler_options=FAST_COMPILE)
-            except Exception:  # noqa: BLE001 - an XLA without these options: its defaults
-                compiled = lowered.compile()
-            cache[key] = compiled
+            compiled = cache[key] = compiler(args)()
+        elif isinstance(compiled, Future):
+            compiled = cache[key] = compiled.result()
         return compiled(*args)
 
+    call.warm = warm
     return call
+
+
+_EXECUTOR: list[ThreadPoolExecutor] = []
+
+
+def _background() -> ThreadPoolExecutor:
+    if not _EXECUTOR:
+        _EXECUTOR.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="gapdoctor-xla"))
+    return _EXECUTOR[0]
 
 
 def _values(variables: list[Any]) -> list[Any]:
@@ -69,6 +98,7 @@ def eval_function(model: Any, fn: Any) -> Any:
     def call(x: Any) -> Any:
         return keras.tree.map_structure(np.asarray, compiled(_values(variables), x))
 
+    call.warm = lambda x: compiled.warm(_values(variables), x)
     return call
 
 
@@ -104,4 +134,5 @@ def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.
         state["prev"] = w
         return np.asarray(out, dtype=np.float64), np.asarray(dead, dtype=np.float64)
 
+    call.warm = lambda: stats.warm(_values(trainable), _values(other), state["prev"], x, y)
     return call

@@ -132,6 +132,9 @@ class DynamicsProbe(Probe):
         self.last_pass, self.seconds = 0.0, 0.0
         state.meta["dynamics"] = {"n": self.n, "source": kind, "planned": sorted(self.plan),
                                   "ids": "sample_ids" if ids_spec is not None else "position"}
+        self.output = None
+        if state.model_built():
+            self._build(state)
 
     # -- the compiled forward pass -------------------------------------------------------
     def _build(self, state: RunState) -> None:
@@ -154,13 +157,14 @@ class DynamicsProbe(Probe):
                 return keras.ops.reshape(emb, (keras.ops.shape(emb)[0], -1)), raw
             return keras.tree.flatten(out)[0], keras.tree.flatten(out)[0]
 
-        from gapdoctor.callback.backends import chunk_bounds, eval_function
+        from gapdoctor.callback.backends import chunk_bounds, eval_function, padded, warm
 
         # compiled per backend (tf.function / jax.jit / torch.no_grad), numpy out; one
         # chunk shape (the last chunk padded) so that it is traced or compiled once
         self.forward = eval_function(model, forward)
         self.bounds = chunk_bounds(self.n, CHUNK)
-        self.output = state.meta.get("output") or _output_kind(model)
+        start, stop = self.bounds[-1]
+        warm(self.forward, padded(self.x, start, stop, self.bounds[0][1] - self.bounds[0][0]))
 
     def _pass(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         if self.forward is None:
@@ -173,6 +177,8 @@ class DynamicsProbe(Probe):
             emb, raw = self.forward(padded(self.x, start, stop, rows))
             embs.append(np.asarray(emb[:stop - start], dtype=np.float32))
             raws.append(np.asarray(raw[:stop - start]))
+        if self.output is None:  # as the predictions resolved it, else as the model says
+            self.output = state.meta.get("output") or _output_kind(state.model)
         if self.output is None:  # neither the loss nor the activation says: by the range
             finite = np.concatenate(raws)
             finite = finite[np.isfinite(finite)]

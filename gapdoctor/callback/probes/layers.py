@@ -98,6 +98,7 @@ class LayersProbe(Probe):
         self.relu_names = [n for n, _ in relu] if extractor is not None else []
 
         self.fn = backends.layer_stats(model, extractor, variables, x, y, segments)
+        backends.warm(self.fn)
 
     def on_train_begin(self, state: RunState) -> None:
         if state.model_built():

@@ -64,6 +64,8 @@ class PredictionsProbe(Probe):
              if len(samples) > 1 else samples[0].x)
         self.chunks, self.n_rows = backends.to_batches(x, CHUNK)
         self.forward = backends.eval_forward(state.model)
+        if state.model_built():
+            backends.warm(self.forward, self.chunks[0])
         self.n_train = state.train.n_rows if state.train is not None else 0
         self.y_train = label_ints(state.train.y) if state.train is not None else None
         self.y_val = label_ints(state.val.y) if state.val is not None else None
