@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from gapdoctor import CAUSES, RunRecord, diagnose
+from gapdoctor.analysis.premise import premise_facts
 from gapdoctor.rules import RULES
 from gapdoctor.rules.base import Rule, Weighing
 from gapdoctor.rules.small_validation_set import estimate_n_from_steps
@@ -230,3 +231,15 @@ def test_two_leading_causes_within_noise_are_both_named_with_what_separates_them
     assert clear.close_call is None
     below = Diagnosis(findings=[Finding("overfitting", 0.55, "a"), Finding("label_noise", 0.45, "b")])
     assert below.close_call is None  # the second is not reported: no call to make
+
+
+def test_a_loss_that_blew_up_then_settled_at_chance_never_learned_by_its_ranking() -> None:
+    # epoch 1 at 1e11, then flat at the base-rate level: a huge "drop", yet nothing learned
+    curves = pd.DataFrame({"loss": [1.05e11, 0.95, 0.80, 0.78, 0.779, 0.779, 0.779, 0.779],
+                           "val_accuracy": [0.62, 0.63, 0.62, 0.63, 0.63, 0.63, 0.62, 0.63]})
+    unranked = premise_facts(curves, chance=0.63, train_auc=0.51)
+    assert unranked.never_learned > 0.99 and "no better than chance" in unranked.reasons[0]
+    # the same curves from a model that ranks its training samples well (class weights can
+    # hold its accuracy at the majority rate): the first-epoch drop stands
+    assert premise_facts(curves, chance=0.63, train_auc=0.95).never_learned == 0.0
+    assert premise_facts(curves, chance=0.63).never_learned == 0.0  # nothing recorded: as before

@@ -59,7 +59,22 @@ class Context:
         """Did the run train at all (diverged / never learned)? Read before any gap story."""
         counts = label_counts(self.run, "val")
         chance = float(counts.max() / counts.sum()) if counts is not None and counts.sum() else float("nan")
-        return premise_facts(self.run.curves, chance, self.val_accuracy_series(), self.loss_scale)
+        return premise_facts(self.run.curves, chance, self.val_accuracy_series(), self.loss_scale,
+                             self.probe_auc)
+
+    @cached_property
+    def probe_auc(self) -> float:
+        """Macro one-vs-rest ROC AUC of the last epoch's eval-mode predictions on the
+        training probe (NaN without them): whether the model ranks what it trained on."""
+        a = self.run.arrays
+        if not (self.run.has("probe_proba_last") and self.run.has("probe_labels")):
+            return float("nan")
+        proba = np.asarray(a["probe_proba_last"], float)
+        if proba.ndim != 2 or len(proba) != len(a["probe_labels"]):
+            return float("nan")
+        if proba.shape[1] == 1:  # one sigmoid output: the probability of class 1
+            proba = np.column_stack([1 - proba[:, 0], proba[:, 0]])
+        return ovr_auc(a["probe_labels"], proba)
 
     @cached_property
     def n_classes(self) -> int:

@@ -40,6 +40,7 @@ class Premise:
     accuracy_range: float = float("nan")
     accuracy_above_chance: float = float("nan")
     level_match: str = ""
+    train_auc: float = float("nan")  # set when it, not the loss change, says "flat"
     never_learned: float = 0.0
     reasons: tuple[str, ...] = ()
 
@@ -75,7 +76,8 @@ def _constant_level(loss: float, accuracy: float) -> str:
 
 
 def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
-                  accuracy: pd.Series | None = None, loss_scale: float = float("nan")) -> Premise:
+                  accuracy: pd.Series | None = None, loss_scale: float = float("nan"),
+                  train_auc: float = float("nan")) -> Premise:
     """Check that training happened: divergence, and a loss that never left a constant level.
 
     Args:
@@ -85,6 +87,8 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
             logged ``val_accuracy`` or ``accuracy``).
         loss_scale: the loss of a constant prediction (ln K), against which a rebound of
             the loss is measured; the first epoch's loss when unknown.
+        train_auc: ROC AUC of the last epoch's eval-mode predictions on training samples
+            (NaN when not recorded).
     """
     p = Premise(n_epochs=len(curves.index))
     if "loss" not in curves.columns:
@@ -121,6 +125,13 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         p.loss_change = abs(float(loss.iloc[-1]) / float(loss.iloc[0]) - 1)
         # 2% is the epoch-to-epoch noise of a loss that does not move; 10% is real progress
         flat = _ramp_down(p.loss_change, 0.02, 0.10)
+        if math.isfinite(train_auc):
+            # or eval-mode predictions on training samples that rank no better than chance,
+            # whatever the loss did (a first epoch that blew up and fell back "drops" a lot);
+            # AUC, not the loss level: class weights move a model's losses, not its ranking
+            unranked = _ramp_down(train_auc, 0.53, 0.60)
+            if unranked > flat:  # the accuracy must be at chance too (below)
+                flat, p.train_auc = unranked, train_auc
         acc_last = float(accuracy.iloc[-3:].mean()) if len(accuracy) else float("nan")
         if len(accuracy) >= 4:
             p.accuracy_range = float(accuracy.max() - accuracy.min())
@@ -146,8 +157,10 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         sign = max(at_chance * max(still, 0.5), 1.0 if p.level_match else 0.0, frozen)
         p.never_learned = float(flat * sign)
         if p.never_learned > 0:
-            reasons.append(f"the training loss changed by {p.loss_change:.1%} over "
-                           f"{len(loss)} epochs" + (f" and sits at {p.level_match}"
+            moved = (f"the model ranks its own training samples no better than chance (ROC AUC "
+                     f"{p.train_auc:.2f} at the last epoch)" if math.isfinite(p.train_auc)
+                     else f"the training loss changed by {p.loss_change:.1%}")
+            reasons.append(f"{moved} over {len(loss)} epochs" + (f" and sits at {p.level_match}"
                                                     if p.level_match else "")
                            + (f"; the best accuracy is {p.accuracy_above_chance:.0%} of the "
                               "way from chance to perfect"
