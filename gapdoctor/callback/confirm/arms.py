@@ -191,7 +191,8 @@ def _with_validation_rows(train: tuple[Any, np.ndarray, np.ndarray | None],
     x, y, w = train
     vx, vy, vw = take(val[0], rows), val[1][rows], val[2]
     x = keras.tree.map_structure(lambda a, b: np.concatenate([np.asarray(a), b]), x, vx)
-    y = np.concatenate([np.asarray(y), np.asarray(vy).astype(np.asarray(y).dtype)])
+    y = np.asarray(y)   # validation labels in the training labels' shape ((n,) vs (n, 1))
+    y = np.concatenate([y, np.asarray(vy).astype(y.dtype).reshape((-1, *y.shape[1:]))])
     if w is not None or vw is not None:
         w = np.concatenate([w if w is not None else np.ones(len(y) - len(rows)),
                             vw[rows] if vw is not None else np.ones(len(rows))])

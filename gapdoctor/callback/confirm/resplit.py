@@ -14,6 +14,7 @@ would read as a shift.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -61,6 +62,25 @@ def choose_rows(train_labels: np.ndarray, half_a: np.ndarray, half_b: np.ndarray
     mixed_val = np.sort(rng.choice(half_a, k, replace=False))
     return ResplitRows(held, control, np.setdiff1d(control, swapped_out), mixed_val,
                        np.asarray(half_b))
+
+
+def train_pair(plan: Any, seed: int, first: bool) -> bool:
+    """Train ``original_split`` and ``resplit`` for one seed in ``plan`` (a
+    :class:`~gapdoctor.callback.confirm.schedule.RetrainPlan`), both validated on the
+    scored validation half that neither trains on (which gives their curves). False when the
+    pair does not fit the budget: a control without its re-split would measure nothing."""
+    r, c = plan.resplit_rows, plan.c
+    common = {"validation": plan.val_b, "score_rows": r.held_train}
+    one = (float(np.mean(plan.arm_seconds)) if plan.arm_seconds else
+           (c.original_seconds or 0.0) * plan.epochs / c.original_epochs)
+    if 2 * one * len(r.control) / max(plan.n_train, 1) > c._left():
+        return False
+    if plan._train("original_split", plan._recipe("original_split", seed, rows=r.control,
+                                                  **common), first=first) is None:
+        return False
+    plan._train("resplit", plan._recipe("resplit", seed, rows=r.mixed_train,
+                                        val_rows=r.mixed_val, **common))
+    return True
 
 
 def read(control: list[ArmResult], mixed: list[ArmResult], rows: ResplitRows,

@@ -80,6 +80,14 @@ class RetrainPlan:
         shared = any(k not in OWN_CONTROL for k in causes)
         return shared + sum(ARMS_PER_CAUSE[k] for k in causes)
 
+    def _rows_share(self, recipe: Recipe) -> float:
+        """The arm's training rows as a share of the training set: its cost in trainings
+        (``arm_seconds`` holds seconds per full training, so a half-data arm does not make
+        the next full arm look cheap)."""
+        n = len(recipe.rows) if recipe.rows is not None else self.n_train
+        n += len(recipe.val_rows) if recipe.val_rows is not None else 0
+        return max(n / max(self.n_train, 1), 0.01)
+
     def _recipe(self, name: str, seed: int, **kw: Any) -> Recipe:
         return Recipe(name, seed=seed, epochs=self.epochs, batch_size=self.c.batch_size,
                       **{"validation": self.val_a, **kw})
@@ -87,13 +95,14 @@ class RetrainPlan:
     def _train(self, key: str, recipe: Recipe, first: bool = False) -> ArmResult | None:
         """Train one arm; None when over budget (``first``: seed 0's first arm always runs)."""
         c = self.c
-        expected = float(np.mean(self.arm_seconds)) if self.arm_seconds else 0.0
+        share = self._rows_share(recipe)
+        expected = float(np.mean(self.arm_seconds)) * share if self.arm_seconds else 0.0
         if expected > c._left() and not first:
             return None   # over budget: the cause is reported as not tested
         progress(c.verbose, f"retraining {key} (seed {recipe.seed}, {recipe.epochs} epochs)")
         start = time.perf_counter()
         result = train_arm(c.model, c.model_fn, recipe, c.train, c.val)
-        self.arm_seconds.append(time.perf_counter() - start)
+        self.arm_seconds.append((time.perf_counter() - start) / share)
         self.arms.setdefault(key, []).append(result)
         return result
 
@@ -124,7 +133,8 @@ class RetrainPlan:
                 self._train("half_data", self._recipe("half_data", seed, rows=self.half_rows,
                                                       score_rows=self.half_scored))
             elif cause == "distribution_shift":
-                if not self._shift_arms(seed, first=seed == 0 and not shared) and not shared:
+                if not resplit.train_pair(self, seed, first=seed == 0 and not shared) \
+                        and not shared:
                     return False
             elif cause == "subgroup_underfitting":
                 self._train("class_weights", self._recipe(
@@ -133,18 +143,6 @@ class RetrainPlan:
                 names = list(OPTIMIZATION_VARIANTS) if seed == 0 else [self.chosen_variant()]
                 for name in names:
                     self._train(name, self._recipe(name, seed, **OPTIMIZATION_VARIANTS[name]))
-        return True
-
-    def _shift_arms(self, seed: int, first: bool) -> bool:
-        """The re-split and its own control (scored on the validation half nothing trains
-        on, which also gives their curves); False when the control was over budget."""
-        r = self.resplit_rows
-        common = {"validation": self.val_b, "score_rows": r.held_train}
-        if self._train("original_split", self._recipe("original_split", seed, rows=r.control,
-                                                      **common), first=first) is None:
-            return False
-        self._train("resplit", self._recipe("resplit", seed, rows=r.mixed_train,
-                                            val_rows=r.mixed_val, **common))
         return True
 
     # -- choices made on the control of seed 0 (never on the scored half) ---------------
