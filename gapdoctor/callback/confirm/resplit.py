@@ -46,12 +46,11 @@ class ResplitRows:
     scored_val: np.ndarray
 
 
-def choose_rows(train_labels: np.ndarray, half_a: np.ndarray, half_b: np.ndarray,
-                seed: int = 12345) -> ResplitRows:
+def choose_rows(train_labels: np.ndarray, val_labels: np.ndarray, half_a: np.ndarray,
+                half_b: np.ndarray, seed: int = 12345) -> ResplitRows:
     """Hold back as many training rows as validation rows are scored (``half_b``), drawn
     with the training split's class shares; swap validation rows of ``half_a`` for as many
-    training rows, drawn the same way (a stratified re-split: the classes stay balanced as
-    they were in each split)."""
+    training rows, each drawn with its split's class shares (a stratified re-split)."""
     rng = np.random.default_rng(seed)
     everything = np.arange(len(train_labels))
     n_held = min(len(half_b), int(MAX_HELD_SHARE * len(everything)))
@@ -59,7 +58,7 @@ def choose_rows(train_labels: np.ndarray, half_a: np.ndarray, half_b: np.ndarray
     control = np.setdiff1d(everything, held)
     k = min(len(half_a), int(MAX_MIXED_SHARE * len(control)))
     swapped_out = stratified_sample(train_labels, control, k, rng)
-    mixed_val = np.sort(rng.choice(half_a, k, replace=False))
+    mixed_val = stratified_sample(val_labels, np.asarray(half_a), k, rng)
     return ResplitRows(held, control, np.setdiff1d(control, swapped_out), mixed_val,
                        np.asarray(half_b))
 

@@ -52,7 +52,8 @@ class RetrainPlan:
                                            self.n_train // 2, rng)
         self.half_scored = np.sort(rng.choice(self.half_rows, min(
             len(self.half_rows), MAX_SCORED_TRAIN), replace=False))
-        self.resplit_rows = resplit.choose_rows(c.train_labels, self.half_a, self.half_b)
+        self.resplit_rows = resplit.choose_rows(c.train_labels, c.labels, self.half_a,
+                                                self.half_b)
         self.epochs = c.epochs
         if c.original_seconds and math.isfinite(c.budget_seconds):
             # Below half the epochs a retraining no longer shows what the run showed: test
