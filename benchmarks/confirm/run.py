@@ -2,6 +2,10 @@
 
     python benchmarks/confirm/run.py --part heldout --per-cause 4 --jobs 2 [--budget 3]
     python benchmarks/confirm/run.py --part dev --causes distribution_shift,overfitting,healthy
+    python benchmarks/confirm/run.py --part dev --causes healthy --test overfitting
+
+``--test`` runs those experiments whatever the diagnosis (``doctor.confirm(causes=...)``):
+how they behave on runs where the default plan would not have run them.
 
 Each case of the corpus (benchmarks/corpus) is trained again with GapDoctor attached, then
 ``doctor.confirm(budget=...)`` runs. Prints, on the chosen part (held-out by default: the
@@ -46,9 +50,9 @@ def heldout(plan: Plan) -> bool:
     return plan.source in HELD_OUT_SOURCES or plan.implementation in HELD_OUT_IMPLEMENTATIONS
 
 
-def run_one(args: tuple[Plan, str, float]) -> dict[str, Any]:
-    """Train one case, diagnose it, confirm; never raises."""
-    plan, out, budget = args
+def run_one(args: tuple[Plan, str, float, list[str] | None]) -> dict[str, Any]:
+    """Train one case, diagnose it, confirm (``test``: these causes); never raises."""
+    plan, out, budget, test = args
     row: dict[str, Any] = {"case_id": plan.case_id, "implementation": plan.implementation,
                            "source": plan.source, "heldout": heldout(plan)}
     try:
@@ -63,7 +67,7 @@ def run_one(args: tuple[Plan, str, float]) -> dict[str, Any]:
                    ranking_before=";".join(f.cause for f in before.findings[:3]),
                    top_score_before=round(before.findings[0].score, 3) if before.findings else 0)
         start = time.perf_counter()
-        after = doctor.confirm(budget=budget, verbose=0)
+        after = doctor.confirm(budget=budget, verbose=0, causes=test)
         row["confirm_seconds"] = round(time.perf_counter() - start, 2)
         row.update(verdict_after=after.verdict,
                    ranking_after=";".join(f.cause for f in after.findings[:3]),
@@ -93,11 +97,11 @@ def choose(part: str, per_cause: int, seed: int = 0,
 
 
 def true_cause_outcomes(ok: pd.DataFrame) -> dict[str, dict[str, int]]:
-    """Per true cause, how its own experiments came out (``healthy``: every outcome on a
-    healthy run); a cause nobody tested counts as ``untested``."""
+    """Per true cause, how its own experiments came out (``healthy``: every experiment on a
+    healthy run), as ``cause/experiment=outcome`` counts; ``untested`` when none ran."""
     counts: dict[str, dict[str, int]] = {}
     for cause, outcomes in zip(ok["cause"], ok["outcomes"].fillna("{}"), strict=True):
-        found = [r for k, r in json.loads(outcomes).items()
+        found = [f"{k}={r}" for k, r in json.loads(outcomes).items()
                  if cause == "healthy" or k.startswith(cause + "/")] or ["untested"]
         for r in found:
             counts.setdefault(cause, {}).setdefault(r, 0)
@@ -127,6 +131,8 @@ def summarise(table: pd.DataFrame) -> dict[str, Any]:
             "wrong_leads": int(wrong_lead.sum()),
             "wrong_leads_refuted": int((wrong_lead & refuted).sum()),
             "median_cost": float(np.nanmedian(ok["cost"].astype(float))),
+            "median_cost_when_tested": float(np.nanmedian(
+                ok.loc[ok["outcomes"].fillna("{}") != "{}", "cost"].astype(float))),
             "true_cause_outcomes": true_cause_outcomes(ok),
             "n_healthy": int(healthy.sum()), "n_faulty": int(faulty.sum())}
 
@@ -139,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--causes", help="comma-separated true causes to run (default: all)")
+    parser.add_argument("--test", help="comma-separated causes to test whatever the diagnosis")
     args = parser.parse_args(argv)
     plans = choose(args.part, args.per_cause,
                    causes=args.causes.split(",") if args.causes else None)
@@ -146,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     with get_context("spawn").Pool(args.jobs, initializer=_init_worker, maxtasksperchild=8) as pool:
-        for row in pool.imap_unordered(run_one, [(p, str(args.out), args.budget) for p in plans]):
+        test = args.test.split(",") if args.test else None
+        for row in pool.imap_unordered(run_one, [(p, str(args.out), args.budget, test)
+                                                 for p in plans]):
             rows.append(row)
             print(f"{row['case_id']}: {row.get('verdict_before')} -> {row.get('verdict_after')}"
                   f" ({row.get('acceptable')}) {row.get('error', '')}", flush=True)
