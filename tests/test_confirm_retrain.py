@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
 
 from gapdoctor import GapDoctor  # noqa: E402
 
@@ -50,7 +51,7 @@ def test_resplit_confirms_a_covariate_shift_and_refutes_a_random_split(tmp_path,
     x_tr, x_va, y_tr, y_va = _xor_data(shifted)
     model = _mlp()
     doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
-                       output_dir=tmp_path, verbose=0, report=False, background=False)
+                       output_dir=tmp_path, verbose=0, report=shifted, background=False)
     model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=12, batch_size=64,
               callbacks=[doctor], verbose=0)
     d = doctor.confirm(causes=["distribution_shift"], seeds=1, max_seconds=120, verbose=0)
@@ -64,6 +65,8 @@ def test_resplit_confirms_a_covariate_shift_and_refutes_a_random_split(tmp_path,
     if shifted:   # the control shows the gap, the re-split closes most of it
         assert result["before"] > 0.1 and result["after"] < result["before"] / 2
         assert "pipeline bug" in result["text"]
+        pages = PdfReader(doctor.run_dir / "report.pdf").pages
+        assert "resplit training" in "".join(p.extract_text() for p in pages)
 
 
 def _memorising_run(tmp_path) -> GapDoctor:
