@@ -1,6 +1,7 @@
 """The retraining arms of one confirmation, seed by seed, inside the time budget.
 
-Per seed: a control (the user's recipe, unchanged) and one arm per intervention. Seed 0 of
+Per seed: a control (the user's recipe, unchanged) and one arm per intervention (the
+re-split of distribution_shift brings its own control: see ``resplit``). Seed 0 of
 every cause runs before any seed 1, and the epochs are shortened when even one seed of
 every arm would not fit the budget.
 """
