@@ -1,8 +1,10 @@
 """Sums of squares and dead-unit fractions in ``keras.ops``: traced by ``jax.jit``, run
-eagerly by torch (the TensorFlow module keeps its own graph-friendly version)."""
+eagerly by torch (the TensorFlow module keeps its own graph-friendly version); and the one
+background thread on which the JAX and TensorFlow modules prepare their functions."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from keras import ops
@@ -27,3 +29,14 @@ def summarize(weights: list[Any], prev: Any, grads: list[Any], acts: list[Any],
     per_var = ops.segment_sum(squares, segments, num_segments=n_vars)
     dead = [dead_fraction(a) for a in acts]
     return per_var, (ops.stack(dead) if dead else ops.zeros((0,))), w
+
+
+_EXECUTOR: list[ThreadPoolExecutor] = []
+
+
+def background() -> ThreadPoolExecutor:
+    """The process's single thread for preparing compiled functions while training goes on
+    (not a daemon: a preparation still running at exit is waited for, not killed mid-call)."""
+    if not _EXECUTOR:
+        _EXECUTOR.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="gapdoctor-warm"))
+    return _EXECUTOR[0]

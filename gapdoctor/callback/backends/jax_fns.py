@@ -16,7 +16,7 @@ per call), which leaves the user's own jitted training untouched.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 import jax
@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from gapdoctor.callback.backends.common import flat, summarize
+from gapdoctor.callback.backends.common import background, flat, summarize
 
 FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
 
@@ -58,7 +58,7 @@ def _jit(fn: Any) -> Any:
     def warm(*args: Any) -> None:
         key = key_of(args)
         if key not in cache:
-            cache[key] = _background().submit(compiler(args))
+            cache[key] = background().submit(compiler(args))
 
     def call(*args: Any) -> Any:
         key = key_of(args)
@@ -71,15 +71,6 @@ def _jit(fn: Any) -> Any:
 
     call.warm = warm
     return call
-
-
-_EXECUTOR: list[ThreadPoolExecutor] = []
-
-
-def _background() -> ThreadPoolExecutor:
-    if not _EXECUTOR:
-        _EXECUTOR.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="gapdoctor-xla"))
-    return _EXECUTOR[0]
 
 
 def _values(variables: list[Any]) -> list[Any]:

@@ -21,15 +21,32 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gapdoctor.callback.backends.common import background
+
 
 def to_tensor(array: np.ndarray) -> Any:
     return tf.constant(array)
 
 
+def _warm(function: Any, *args: Any) -> None:
+    """Trace ``function`` for ``args`` now, on this thread (tracing runs the Keras layers,
+    under the caller's distribution strategy), and make its first call, which builds and
+    optimises the graph (TensorFlow releases the GIL there), on the background thread while
+    the first epoch trains. The result is dropped: the function reads or takes weights, it
+    changes nothing."""
+    concrete = function.get_concrete_function(*args)
+    background().submit(concrete, *args)
+
+
 def eval_function(model: Any, fn: Any) -> Any:
     # traced per input shape: a fixed batch size runs about twice as fast as a free one
     compiled = tf.function(fn, autograph=False)
-    return lambda x: keras.tree.map_structure(np.asarray, compiled(x))
+
+    def call(x: Any) -> Any:
+        return keras.tree.map_structure(np.asarray, compiled(x))
+
+    call.warm = lambda x: _warm(compiled, x)
+    return call
 
 
 def _flat(tensors: list[Any]) -> Any:
@@ -80,6 +97,7 @@ def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.
         out, dead, state["prev"] = fn(_read(variables), _read(other), state["prev"], x, y)
         return np.asarray(out, dtype=np.float64), np.asarray(dead, dtype=np.float64)
 
+    call.warm = lambda: _warm(fn, _read(variables), _read(other), state["prev"], x, y)
     return call
 
 
