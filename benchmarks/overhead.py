@@ -5,7 +5,10 @@ repetitions, and prints the median ratio of ``fit`` wall times. GapDoctor's trai
 analysis (diagnosis + PDF report, which run once after the last epoch) is timed separately:
 "recording only" leaves it out, "incl." counts everything ``fit`` took. Ratios are given for
 wall time and for process CPU time; on a machine shared with other jobs the CPU-time ratio
-is the steadier of the two.
+is the steadier of the two. "hooks" is 1 + the time GapDoctor's own hooks took during
+training (``doctor.timings``: train begin and every epoch end) over the plain fit of the same
+repetition: the steadiest figure under load, though it leaves out work GapDoctor hands to a
+background thread (JAX compiles its probe functions there) and any slowdown of Keras itself.
 
 Run:  .venv/bin/python benchmarks/overhead.py [--reps 5] [--epochs 20] [--arch mlp]
       [--backend tensorflow|jax|torch]   (sets KERAS_BACKEND before Keras is imported)
@@ -83,17 +86,19 @@ class _Clock(keras.callbacks.Callback):
 
 
 def one_fit(arch: str, data: tuple[np.ndarray, ...], epochs: int, out: str | None,
-            dynamics: bool = True) -> tuple[float, float, float, float]:
-    """(fit wall s, fit CPU s, wall s and CPU s of GapDoctor's train-end analysis in it)."""
+            dynamics: bool = True) -> tuple[float, float, float, float, float]:
+    """(fit wall s, fit CPU s, wall s and CPU s of GapDoctor's train-end analysis in it,
+    wall s of GapDoctor's hooks before train end)."""
     x_tr, x_va, y_tr, y_va = data
     model = build(arch)
     before, after = _Clock(), _Clock()
-    callbacks = [before]
+    callbacks, doctor = [before], None
     if out is not None:
         # background=False: the train-end analysis is timed inside fit (below), and no
         # analysis process of one repetition competes with the next training
-        callbacks.append(GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
-                                   output_dir=out, background=False, dynamics=dynamics))
+        doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                           output_dir=out, background=False, dynamics=dynamics)
+        callbacks.append(doctor)
     callbacks.append(after)
     wall, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
@@ -101,7 +106,9 @@ def one_fit(arch: str, data: tuple[np.ndarray, ...], epochs: int, out: str | Non
         model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=epochs, batch_size=32,
                   verbose=0, callbacks=callbacks)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return wall, cpu, after.at[0] - before.at[0], after.at[1] - before.at[1]
+    hooks = 0.0 if doctor is None else \
+        doctor.timings.get("train_begin", 0.0) + doctor.timings.get("epochs", 0.0)
+    return wall, cpu, after.at[0] - before.at[0], after.at[1] - before.at[1], hooks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,18 +141,20 @@ def main(argv: list[str] | None = None) -> int:
                 order = (None, out) if rep % 2 == 0 else (out, None)
                 times = {target is not None: one_fit(arch, data, args.epochs, target)
                          for target in order}
-                (w0, c0, aw0, ac0), (w1, c1, aw1, ac1) = times[False], times[True]
+                (w0, c0, aw0, ac0, _), (w1, c1, aw1, ac1, hooks) = times[False], times[True]
                 rows.append({"wall": w1 / w0, "wall_rec": (w1 - aw1) / (w0 - aw0),
                              "cpu": c1 / c0, "cpu_rec": (c1 - ac1) / (c0 - ac0),
-                             "base": w0, "analysis": aw1})
+                             "hooks": 1 + hooks / w0, "base": w0, "analysis": aw1})
             med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
             print(f"{arch}: fit without GapDoctor {med['base']:.2f}s wall | median ratio "
-                  f"recording only: wall {med['wall_rec']:.3f}, CPU {med['cpu_rec']:.3f} | "
+                  f"recording only: wall {med['wall_rec']:.3f}, CPU {med['cpu_rec']:.3f}, "
+                  f"hooks {med['hooks']:.3f} | "
                   f"incl. train-end diagnosis+report ({med['analysis']:.2f}s): wall "
                   f"{med['wall']:.3f}, CPU {med['cpu']:.3f}")
             walls = ", ".join(f"{r['wall_rec']:.3f}" for r in rows)
             cpus = ", ".join(f"{r['cpu_rec']:.3f}" for r in rows)
-            print(f"    per repetition, recording only: wall {walls}; CPU {cpus}")
+            hooks = ", ".join(f"{r['hooks']:.3f}" for r in rows)
+            print(f"    per repetition, recording only: wall {walls}; CPU {cpus}; hooks {hooks}")
             sys.stdout.flush()
     return 0
 
@@ -164,7 +173,7 @@ def _dynamics_cost(archs: list[str], epochs: int, reps: int) -> int:
                 order = (None, out) if rep % 2 == 0 else (out, None)
                 t = {}
                 for target in order:
-                    wall, _, aw, _ = one_fit(arch, data, epochs, target)
+                    wall, _, aw, _, _ = one_fit(arch, data, epochs, target)
                     t[target is not None] = wall - aw
                 probe = _last_probe_seconds(out)
                 rows.append({"dyn": 1 + probe.get("dynamics", float("nan")) / t[False],
