@@ -49,6 +49,9 @@ DEAD = Ramp(E + "dead", "dead ReLU units in the worst layer (mean over epochs)",
             "over half the units of a layer never firing: capacity lost, usually after large steps")
 ALL_DEAD = Ramp(E + "all_dead", "dead ReLU units in the worst layer, nearly all", 0.9, 0.99, 1.5,
                 "a layer that passes no signal at all")
+NO_SIGNAL = Ramp(E + "no_signal", "ROC AUC of reference models on the training labels (linear and "
+                 "nearest-neighbour, CV), the better", 0.6, 0.55, -3.0,
+                 "labels that no simple model predicts from the inputs: the labels, not the optimiser")
 NAN_INPUTS = Ramp(E + "nan_inputs", "NaN or inf in the inputs", 1, 1, -4.0,
                   "the data, not the optimiser, explains these symptoms")
 
@@ -83,6 +86,9 @@ class OptimizationRule(Rule):
         self._learned_nothing(w, run, ctx)
         if w.variant in ("diverged", "not_learning"):
             w.facts["fix_tags"] = [w.variant]
+        f = ctx.features
+        if f is not None and p.never_learned > 0:
+            w.use(NO_SIGNAL, f.ref_cv_auc)
         if ctx.nonfinite_inputs:
             w.use(NAN_INPUTS, 1.0, shown="yes")
             # explained away: below the pipeline finding whatever else was seen

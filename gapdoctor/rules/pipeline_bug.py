@@ -16,7 +16,7 @@ NONFINITE = Ramp(E + "nonfinite", "rows with NaN or inf inputs", 1, 1, 7.0,
                  "one bad row poisons every weight it reaches; nothing else needs to be wrong")
 VAL_AT_CHANCE = Ramp(E + "val_at_chance", "validation above chance (best accuracy or ROC AUC, the further), while training fits (share of the possible)",
                      0.25, 0.1, 3.5, "validation within 10% of the way from chance to perfect while training fits")
-NO_SIGNAL = Ramp(E + "no_signal", "ROC AUC of a reference model (CV, training labels) and of the network (validation), the larger",
+NO_SIGNAL = Ramp(E + "no_signal", "ROC AUC of reference models (linear and nearest-neighbour, CV, training labels) and of the network (validation), the largest",
                  0.6, 0.55, 3.5, "neither ranks better than chance: the training labels do not line up with the inputs")
 REF_ONLY_TRAIN = Ramp(E + "ref_only_train", "reference model: validation accuracy as a share of its training CV accuracy (above chance)",
                       0.5, 0.2, 3.5, "inputs look alike, yet a simple model that predicts training labels "
