@@ -35,6 +35,7 @@ class Premise:
     n_epochs: int
     nonfinite_epoch: int | None = None
     explosion: float = float("nan")
+    rise: float = float("nan")  # mean loss of the last 3 epochs / the first epoch's loss
     rebound: float = float("nan")  # share of the drop undone after the minimum
     loss_change: float = float("nan")
     accuracy_range: float = float("nan")
@@ -46,9 +47,12 @@ class Premise:
 
     @property
     def diverged(self) -> bool:
-        """The training loss turned NaN/inf, or ended 10x above its minimum (exploded)."""
+        """The training loss turned NaN/inf, ended 10x above its minimum (exploded), or ended
+        and stayed 25% above its first epoch's."""
         # NaN compares False; an overflowing ratio (inf) is an explosion too
-        return self.nonfinite_epoch is not None or self.explosion > 10.0
+        # Or it ends, and stays, a quarter above the first epoch's average loss, which
+        # already includes the descent from initialisation: the optimiser made the fit worse.
+        return self.nonfinite_epoch is not None or self.explosion > 10.0 or self.rise >= 1.25
 
 
 def _ramp_down(value: float, full: float, none: float) -> float:
@@ -100,6 +104,8 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
     loss = series(curves, "loss")
     if len(loss) >= 2 and float(loss.min()) > 0:
         # Python floats throughout: an extreme ratio of fuzzed losses is inf, not a numpy warning
+        if len(loss) >= 4:
+            p.rise = float(loss.iloc[-3:].mean()) / float(loss.iloc[0])
         p.explosion = (float(loss.iloc[-1]) / float(loss.min()) if loss.iloc[-1] > loss.iloc[0]
                        else 1.0)
         # the share of the run's progress undone after the minimum: a ratio to a minimum
@@ -113,7 +119,9 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
     if p.diverged:
         reasons.append("the training loss turned NaN/inf at epoch "
                        f"{p.nonfinite_epoch}" if p.nonfinite_epoch is not None else
-                       f"the training loss ended {p.explosion:.0f}x above its minimum")
+                       f"the training loss ended {p.explosion:.0f}x above its minimum"
+                       if p.explosion > 10.0 else
+                       f"the training loss ended {p.rise - 1:.0%} above its first epoch's and stayed there")
     if accuracy is None or not len(accuracy):
         for name in ("val_accuracy", "val_acc", "accuracy", "acc"):
             accuracy = series(curves, name)
