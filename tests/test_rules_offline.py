@@ -243,3 +243,12 @@ def test_a_loss_that_blew_up_then_settled_at_chance_never_learned_by_its_ranking
     # hold its accuracy at the majority rate): the first-epoch drop stands
     assert premise_facts(curves, chance=0.63, train_auc=0.95).never_learned == 0.0
     assert premise_facts(curves, chance=0.63).never_learned == 0.0  # nothing recorded: as before
+
+
+def test_a_loss_that_ends_and_stays_a_quarter_above_its_start_diverged() -> None:
+    rising = pd.DataFrame({"loss": [932.0, 1034.0, 1200.0, 1380.0, 1430.0, 1437.0, 1438.0]})
+    p = premise_facts(rising)
+    assert p.diverged and "above its first epoch's" in p.reasons[0]
+    # a bump that comes back down, or a rise of a tenth, is not divergence
+    assert not premise_facts(pd.DataFrame({"loss": [1.0, 1.3, 1.4, 0.9, 0.8, 0.8]})).diverged
+    assert not premise_facts(pd.DataFrame({"loss": [1.0, 1.05, 1.1, 1.1, 1.1]})).diverged
