@@ -62,19 +62,25 @@ class Context:
         return premise_facts(self.run.curves, chance, self.val_accuracy_series(), self.loss_scale,
                              self.probe_auc)
 
+    def last_proba(self, prefix: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(probabilities as (n, classes), labels) of the last epoch for ``"val"`` or
+        ``"probe"`` (the training probe), or None when not recorded or inconsistent."""
+        a = self.run.arrays
+        if not (self.run.has(f"{prefix}_proba_last") and self.run.has(f"{prefix}_labels")):
+            return None
+        proba = np.asarray(a[f"{prefix}_proba_last"], float)
+        if proba.ndim != 2 or len(proba) != len(a[f"{prefix}_labels"]):
+            return None
+        if proba.shape[1] == 1:  # one sigmoid output: the probability of class 1
+            proba = np.column_stack([1 - proba[:, 0], proba[:, 0]])
+        return proba, np.asarray(a[f"{prefix}_labels"])
+
     @cached_property
     def probe_auc(self) -> float:
         """Macro one-vs-rest ROC AUC of the last epoch's eval-mode predictions on the
         training probe (NaN without them): whether the model ranks what it trained on."""
-        a = self.run.arrays
-        if not (self.run.has("probe_proba_last") and self.run.has("probe_labels")):
-            return float("nan")
-        proba = np.asarray(a["probe_proba_last"], float)
-        if proba.ndim != 2 or len(proba) != len(a["probe_labels"]):
-            return float("nan")
-        if proba.shape[1] == 1:  # one sigmoid output: the probability of class 1
-            proba = np.column_stack([1 - proba[:, 0], proba[:, 0]])
-        return ovr_auc(a["probe_labels"], proba)
+        found = self.last_proba("probe")
+        return ovr_auc(found[1], found[0]) if found is not None else float("nan")
 
     @cached_property
     def n_classes(self) -> int:
@@ -164,27 +170,18 @@ class Context:
     @cached_property
     def val_auc(self) -> float:
         """Macro one-vs-rest ROC AUC of the network on validation at the last epoch."""
-        a = self.run.arrays
-        if not (self.run.has("val_proba_last") and self.run.has("val_labels")):
-            return float("nan")
-        proba = np.asarray(a["val_proba_last"], float)
-        if proba.ndim != 2 or len(proba) != len(a["val_labels"]):
-            return float("nan")
-        return ovr_auc(a["val_labels"], proba)
+        found = self.last_proba("val")
+        return ovr_auc(found[1], found[0]) if found is not None else float("nan")
 
     @cached_property
     def row_offset(self) -> RowOffset | None:
         """Validation labels shifted against their inputs from some row on (last epoch's
         predictions against their own and their neighbours' labels), or None."""
-        a = self.run.arrays
-        if not (self.run.has("val_proba_last") and self.run.has("val_labels")):
+        found = self.last_proba("val")
+        if found is None or not np.isfinite(found[0]).all():
             return None
-        proba = np.asarray(a["val_proba_last"], float)
-        if proba.ndim != 2 or len(proba) != len(a["val_labels"]) or not np.isfinite(proba).all():
-            return None
-        pred = proba.argmax(1) if proba.shape[1] > 1 else (proba[:, 0] >= 0.5).astype(int)
-        index = a["val_index"] if self.run.has("val_index") else None
-        return row_offset(a["val_labels"], pred, index)
+        index = self.run.arrays["val_index"] if self.run.has("val_index") else None
+        return row_offset(found[1], found[0].argmax(1), index)
 
     @cached_property
     def chance(self) -> float:
