@@ -67,3 +67,14 @@ def test_the_same_training_with_aligned_labels_has_no_offset_evidence(tmp_path) 
     finding = d.finding("pipeline_bug")
     assert not any(e.key == "pipeline_bug.row_offset" and e.weight > 0 for e in finding.evidence)
     assert d.verdict != "pipeline_bug"
+
+
+def test_malformed_inputs_give_no_finding_rather_than_an_error() -> None:
+    labels = np.arange(50) % 4
+    assert row_offset(labels, labels[:40]) is None            # lengths disagree
+    assert row_offset(labels, labels, np.arange(30)) is None  # an index of another length
+    assert row_offset(labels[:10], labels[:10]) is None        # too few rows to say anything
+    # an index with gaps and repeats (a damaged record): compared where rows are neighbours
+    index = np.r_[np.arange(25), np.arange(20, 45)]
+    found = row_offset(labels, labels, index)
+    assert found is None or found.z < 5.0

@@ -91,8 +91,8 @@ def chunk_bounds(n: int, size: int) -> list[tuple[int, int]]:
 
 def padded(x: Any, start: int, stop: int, rows: int) -> Any:
     """Rows ``start:stop`` of ``x`` (a nest of arrays) with the last row repeated up to
-    ``rows``: every call of a compiled function then sees one shape (TensorFlow runs a fixed
-    shape about twice as fast as a free batch dimension; ``jax.jit`` compiles once)."""
+    ``rows``: every call of a compiled function then sees one shape, so ``jax.jit`` compiles
+    once per fit (on TensorFlow, re-measured, a fixed shape costs the same per call)."""
     def cut(a: Any) -> np.ndarray:
         part = np.asarray(a[start:stop])
         if len(part) < rows:

@@ -1,8 +1,8 @@
 """TensorFlow: the probes' functions as ``tf.function`` graphs.
 
 - Predictions: one direct ``model(x, training=False)`` per chunk inside a ``tf.function``
-  traced once for the fixed chunk shape the callers keep (a free batch dimension costs about
-  twice as much per call), several times cheaper than ``model.predict`` or eager calls.
+  traced once for the fixed chunk shape the callers keep, several times cheaper than
+  ``model.predict`` or eager calls.
 - Layer statistics: ONE ``tf.function`` per epoch holds the forward pass, the loss via
   ``model.compute_loss``, the ``tf.GradientTape`` gradient, the norms and the flat weights
   kept for the next update ratio. The variables' values are passed in as tensors and mapped
@@ -39,7 +39,7 @@ def _warm(function: Any, *args: Any) -> None:
 
 
 def eval_function(model: Any, fn: Any) -> Any:
-    # traced per input shape: a fixed batch size runs about twice as fast as a free one
+    # traced per input shape; the callers keep one chunk shape, so once per fit
     compiled = tf.function(fn, autograph=False)
 
     def call(x: Any) -> Any:
