@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -68,6 +69,7 @@ def _fork_diagnosis(run: RunRecord) -> tuple[int, int] | None:
         return pid, read
     try:  # the child: never returns, never runs the parent's exit handlers
         os.close(read)
+        gc.disable()  # a short-lived process: its cycles die with it (see run_analyze)
         try:
             one_blas_thread()  # the parent draws on the other core
             data = pickle.dumps(diagnose(run), protocol=pickle.HIGHEST_PROTOCOL)
@@ -104,6 +106,7 @@ def _diagnose_while_drawing(run: RunRecord) -> tuple[Diagnosis, dict[str, Any] |
     try:
         from gapdoctor.report import prebuild_sections
 
+        gc.freeze()  # matplotlib's and reportlab's objects too (see run_analyze)
         prebuilt = prebuild_sections(run)
     except Exception:  # noqa: BLE001 - write_report draws (and reports) it all again
         prebuilt = None
@@ -129,22 +132,37 @@ def run_analyze(paths: list[str], pdf: str | None = None, json_out: str | None =
     names = unique_names([run.name for _, run in runs])
     failed: list[str] = []
     for (path, run), name in zip(runs, names, strict=True):
-        diagnosis, prebuilt = _diagnose_while_drawing(run) if pdf else (diagnose(run), None)
-        print(format_summary(path, run, diagnosis), flush=True)
-        if json_out:
-            _write("diagnosis JSON", output_path(json_out, name, len(runs), ".json"),
-                   diagnosis.to_json)
-        if pdf:
-            from gapdoctor.report import write_report
-
-            _write("PDF report", output_path(pdf, name, len(runs), ".pdf"),
-                   lambda p, run=run, d=diagnosis, pre=prebuilt: write_report(run, d, p, pre))
-        if fail_on is not None:
-            failed += [f"{name}: {f.cause} scored {f.score:.2f}" for f in diagnosis.findings
-                       if f.score >= fail_on]
+        try:
+            failed += _analyze_one(path, run, name, len(runs), pdf, json_out, fail_on)
+        finally:
+            # Importing pandas, matplotlib, scikit-learn and reportlab creates about a
+            # million objects that live as long as the process; frozen (gc.freeze, before
+            # the fork as its documentation suggests), no collection walks them again while
+            # a run is drawn and diagnosed, and the forked child does not touch their pages.
+            # Unfrozen after each run, so that its cyclic garbage can be freed.
+            gc.unfreeze()
     if bad:
         return EXIT_BAD_INPUT
     if failed:
         print(f"FAIL (--fail-on {fail_on:g}): " + "; ".join(failed))
         return EXIT_FAIL_ON
     return EXIT_OK
+
+
+def _analyze_one(path: str, run: RunRecord, name: str, n_runs: int, pdf: str | None,
+                 json_out: str | None, fail_on: float | None) -> list[str]:
+    """Diagnose one run, print its summary, write its outputs; returns its --fail-on hits."""
+    gc.freeze()  # see run_analyze
+    diagnosis, prebuilt = _diagnose_while_drawing(run) if pdf else (diagnose(run), None)
+    print(format_summary(path, run, diagnosis), flush=True)
+    if json_out:
+        _write("diagnosis JSON", output_path(json_out, name, n_runs, ".json"), diagnosis.to_json)
+    if pdf:
+        from gapdoctor.report import write_report
+
+        _write("PDF report", output_path(pdf, name, n_runs, ".pdf"),
+               lambda p: write_report(run, diagnosis, p, prebuilt))
+    if fail_on is None:
+        return []
+    return [f"{name}: {f.cause} scored {f.score:.2f}" for f in diagnosis.findings
+            if f.score >= fail_on]

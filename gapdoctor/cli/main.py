@@ -10,6 +10,8 @@ Example:
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import sys
 import traceback
 from collections.abc import Sequence
@@ -131,6 +133,10 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    # skip the interpreter's last collections at exit, which walk every object of pandas,
+    # matplotlib, scipy, ... only to free memory the OS takes back anyway (0.1-0.3 s)
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     quiet_library_warnings()
     try:
         return _run(args)
