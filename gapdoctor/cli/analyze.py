@@ -22,11 +22,18 @@ from gapdoctor.cli.common import (
     unique_names,
 )
 from gapdoctor.diagnosis import Diagnosis
-from gapdoctor.engine import diagnose
 from gapdoctor.errors import RecordError
 from gapdoctor.importers import load_run
 from gapdoctor.record.atomic import atomic_path
 from gapdoctor.record.schema import RunRecord
+
+
+def diagnose(run: RunRecord) -> Diagnosis:
+    """``gapdoctor.diagnose``, imported on first use: with --pdf only the forked child
+    needs the rules, and the process that draws never loads them."""
+    from gapdoctor.engine import diagnose as run_rules
+
+    return run_rules(run)
 
 
 def _write(kind: str, path: Path, write: Callable[[Path], object]) -> None:
