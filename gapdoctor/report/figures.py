@@ -68,11 +68,24 @@ def adjust(fig: Figure, nrows: int, ncols: int, left: float = 1.3, right: float 
 
 
 def to_image(fig: Figure, theme: Theme) -> Image:
-    """Render ``fig`` to a PNG in memory and return it as a flowable at its design size."""
+    """Render ``fig`` and return it as a flowable at its design size.
+
+    The pixels go to reportlab as a binary PPM (RGB, uncompressed). reportlab decodes any
+    image it is given and deflates the RGB samples itself, so compressing a PNG first was
+    wasted work, and a PNG's alpha channel became a soft mask in the PDF, a second image
+    to split off, digest and deflate while the report is assembled (after the diagnosis,
+    so on the critical path). The figures are opaque (white face): the same pixels show.
+    """
+    from PIL import Image as Pixels  # matplotlib's own dependency, loaded with it
+
+    dpi = int(fig_cfg(theme).get("dpi", 120))
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=dpi)  # the Agg buffer that PNG would encode
+    renderer = fig.canvas.get_renderer()
+    size = (int(renderer.width), int(renderer.height))
     buffer = io.BytesIO()
-    # fast zlib: reportlab decodes the PNG and compresses the pixels again anyway
-    fig.savefig(buffer, format="png", dpi=int(fig_cfg(theme).get("dpi", 120)),
-                pil_kwargs={"compress_level": 1})
+    Pixels.frombuffer("RGBA", size, raw.getbuffer(), "raw", "RGBA", 0, 1) \
+        .convert("RGB").save(buffer, format="PPM")
     width, height = fig.get_size_inches()
     buffer.seek(0)
     return Image(buffer, width=width * 2.54 * cm, height=height * 2.54 * cm)

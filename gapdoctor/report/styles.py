@@ -16,7 +16,6 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,8 +36,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def esc(value: Any) -> str:
-    """``value`` as text that a reportlab ``Paragraph`` shows literally."""
-    return escape(_CONTROL.sub("?", str(value)))
+    """``value`` as text that a reportlab ``Paragraph`` shows literally (what
+    ``xml.sax.saxutils.escape`` does, without its import of urllib, http and email)."""
+    return _CONTROL.sub("?", str(value)).replace("&", "&amp;").replace(">", "&gt;") \
+        .replace("<", "&lt;")
 
 
 def fmt(value: Any, digits: int = 3) -> str:
