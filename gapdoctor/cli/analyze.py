@@ -61,37 +61,6 @@ def one_blas_thread() -> None:
         pass
 
 
-class _Unparsed:
-    """Stands in for scipy's numpydoc parser: a docstring kept as it is, notes dropped."""
-
-    def __init__(self, func: Any) -> None:
-        self.doc, self.sections = func.__doc__ or "", {}
-
-    def __getitem__(self, key: str) -> list[str]:
-        return self.sections.setdefault(key, [])
-
-    def __str__(self) -> str:
-        return "\n" + self.doc  # (the caller drops the first line, a signature)
-
-
-def plain_scipy_docstrings() -> None:
-    """Let this process import scipy.stats without rewriting ~500 docstrings.
-
-    scipy >= 1.15 decorates its array-API functions with ``xp_capabilities``, which parses
-    each docstring with numpydoc at import time to append a table of supported backends:
-    about 0.15 s of CPU, a quarter of importing scipy.stats, which scikit-learn imports
-    and the diagnosis uses. Only docstrings change (they lack that table); the forked
-    child that diagnoses calls this and exits when done. Where scipy's internals differ
-    (another version), nothing is changed.
-    """
-    try:
-        from scipy._lib import _array_api
-    except Exception:  # noqa: BLE001 - only a speed-up
-        return
-    if hasattr(_array_api, "FunctionDoc") and hasattr(_array_api, "xp_capabilities"):
-        _array_api.FunctionDoc = _Unparsed
-
-
 def _fork_diagnosis(run: RunRecord) -> tuple[int, int] | None:
     """Start ``diagnose(run)`` in a forked child (which inherits the loaded record, so
     nothing is pickled to it); returns (pid, read end of its result pipe), or None."""
@@ -110,7 +79,6 @@ def _fork_diagnosis(run: RunRecord) -> tuple[int, int] | None:
         gc.disable()  # a short-lived process: its cycles die with it (see run_analyze)
         try:
             one_blas_thread()  # the parent draws on the other core
-            plain_scipy_docstrings()
             data = pickle.dumps(diagnose(run), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:  # noqa: BLE001 - the parent diagnoses again and sees it
             data = b""
