@@ -291,7 +291,7 @@ def test_suspects_table_absent_when_nothing_is_flagged(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("values", "says"), [
     ([-0.3, -0.1], "validation ahead of training"), ([0.2, 0.05], "behind training"),
-    ([0.2, -0.1], "or ahead of it")])
+    ([0.2, -0.1], "or ahead (< 0)")])
 def test_gap_title_follows_the_sign(values: list[float], says: str) -> None:
     assert says in gap_title([pd.Series(values)])
 

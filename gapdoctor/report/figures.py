@@ -175,7 +175,7 @@ def gap_title(series: list[pd.Series]) -> str:
     if below and not above:
         return "gap: validation ahead of training\n(every value below 0)"
     if above and below:
-        return "gap: validation behind training (> 0)\nor ahead of it (< 0)"
+        return "gap: validation behind\ntraining (> 0) or ahead (< 0)"
     return "gap: how far validation is\nbehind training"
 
 
