@@ -161,7 +161,8 @@ class Context:
             return None
         from gapdoctor.analysis.features import column_reorder
 
-        return column_reorder(x_tr, x_va)
+        return column_reorder(x_tr, x_va, _class_ids(a.get("probe_labels")),
+                              _class_ids(a.get("y_val_features")))
 
     @cached_property
     def classes(self) -> ClassFacts | None:
@@ -382,3 +383,15 @@ class Context:
         out["nonfinite_loss"] = bool("loss" in run.curves and not np.isfinite(
             pd.to_numeric(run.curves["loss"], errors="coerce")).all())
         return out
+
+
+def _class_ids(labels: object) -> np.ndarray | None:
+    """Integer class ids of recorded labels (one-hot rows become their argmax), or None."""
+    if not isinstance(labels, np.ndarray) or labels.size == 0:
+        return None
+    if labels.ndim == 2 and labels.shape[1] > 1:
+        return labels.argmax(1)
+    flat = labels.reshape(len(labels), -1)
+    if flat.shape[1] != 1 or not np.isfinite(flat).all():
+        return None
+    return np.rint(flat[:, 0]).astype(int)

@@ -185,14 +185,40 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
                         *ref[:3], chance=1.0 / max(2, n_classes), ref_cv_auc=ref[3])
 
 
-def _pairing(a_x: np.ndarray, b_x: np.ndarray) -> tuple[float, int]:
+def _fingerprints(x: np.ndarray, y: np.ndarray | None,
+                  classes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per column: its quantiles (5..95 %) and, with labels, its class means sorted by size
+    (sorted, so that labels remapped between splits still match)."""
+    x = np.nan_to_num(np.asarray(x, float))
+    quantiles = np.percentile(x, (5, 25, 50, 75, 95), axis=0).T
+    if y is None or len(classes) < 2:
+        return quantiles, None
+    means = np.stack([x[y == c].mean(0) for c in classes], axis=1)
+    return quantiles, np.sort(means, axis=1)
+
+
+def _pairing(a_x: np.ndarray, b_x: np.ndarray,
+             a_y: np.ndarray | None = None, b_y: np.ndarray | None = None) -> tuple[float, int]:
+    """(optimal / identity cost, columns moved) of pairing ``a``'s columns with ``b``'s; the
+    cost of a pair is in units of the two columns' mean standard deviation (a near-constant
+    column paired with itself costs little, paired with a varying one a lot)."""
     from scipy.optimize import linear_sum_assignment
 
-    qs = (5, 25, 50, 75, 95)
-    a = np.nanpercentile(np.asarray(a_x, float), qs, axis=0).T
-    b = np.nanpercentile(np.asarray(b_x, float), qs, axis=0).T
-    scale = np.where(a[:, 3] - a[:, 1] > 0, a[:, 3] - a[:, 1], 1.0)[:, None]
-    cost = np.abs((a[:, None, :] - b[None, :, :]) / scale[:, :, None]).mean(axis=2)
+    classes = np.array([])
+    if a_y is not None and b_y is not None:
+        # only classes with a few rows on both sides: a class mean of 1-2 rows is noise
+        ca, na = np.unique(a_y, return_counts=True)
+        cb, nb = np.unique(b_y, return_counts=True)
+        classes = np.intersect1d(ca[na >= 3], cb[nb >= 3])
+    qa, ma = _fingerprints(a_x, a_y, classes)
+    qb, mb = _fingerprints(b_x, b_y, classes)
+    sd_a, sd_b = np.nan_to_num(a_x).std(0), np.nan_to_num(b_x).std(0)
+    unit = (sd_a[:, None] + sd_b[None, :])[:, :, None] / 2 + 1e-12
+    cost = np.abs((qa[:, None, :] - qb[None, :, :]) / unit).mean(axis=2)
+    if ma is not None and mb is not None:
+        cost = cost + np.abs((ma[:, None, :] - mb[None, :, :]) / unit).mean(axis=2)
+    if not np.isfinite(cost).all():
+        return 1.0, 0
     rows, cols = linear_sum_assignment(cost)
     identity = float(np.trace(cost))
     if identity <= 1e-9:
@@ -200,15 +226,18 @@ def _pairing(a_x: np.ndarray, b_x: np.ndarray) -> tuple[float, int]:
     return float(cost[rows, cols].sum() / identity), int((rows != cols).sum())
 
 
-def column_reorder(x_train: np.ndarray, x_val: np.ndarray) -> tuple[float, int]:
+def column_reorder(x_train: np.ndarray, x_val: np.ndarray, y_train: np.ndarray | None = None,
+                   y_val: np.ndarray | None = None) -> tuple[float, int]:
     """How much better validation columns match *other* training columns than their own.
 
-    Each column is summarised by its quantiles (5..95%); the cost of pairing train column i
-    with validation column j is the distance between those summaries, in training units.
-    Returns (optimal pairing cost / identity pairing cost, columns the optimal pairing
-    moves), relative to the same ratio between two halves of the training data (columns
-    that are exchangeable, like time steps of a signal, pair up well with others anyway):
-    near 0 with several columns moved means the validation columns were reordered.
+    Each column is summarised by its quantiles (5..95 %) and, when labels are given, by its
+    per-class means (sorted), in the two columns' standard deviations. The cost of pairing train
+    column i with validation column j is the distance between those summaries. Class means
+    tell standardised columns apart, whose quantiles alone look alike. Returns (optimal
+    pairing cost / identity pairing cost, columns the optimal pairing moves), relative to
+    the same ratio between two halves of the training data (columns that are exchangeable,
+    like time steps of a signal, pair up well with others anyway): near 0 with several
+    columns moved means the validation columns were reordered.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -217,7 +246,16 @@ def column_reorder(x_train: np.ndarray, x_val: np.ndarray) -> tuple[float, int]:
         >>> ratio < 0.2, moved
         (True, 4)
     """
-    ratio, moved = _pairing(x_train, x_val)
+    x_train, x_val = np.asarray(x_train, float), np.asarray(x_val, float)
+    labelled = (y_train is not None and y_val is not None
+                and len(y_train) == len(x_train) and len(y_val) == len(x_val))
+    y_tr = np.asarray(y_train).astype(int) if labelled else None
+    y_va = np.asarray(y_val).astype(int) if labelled else None
+    ratio, moved = _pairing(x_train, x_val, y_tr, y_va)
     half = len(x_train) // 2
-    base, _ = _pairing(x_train[:half], x_train[half:]) if half >= 10 else (1.0, 0)
+    base = 1.0
+    if half >= 10:
+        base, _ = _pairing(x_train[:half], x_train[half:],
+                           None if y_tr is None else y_tr[:half],
+                           None if y_tr is None else y_tr[half:])
     return min(1.0, ratio / max(base, 1e-9)), moved
