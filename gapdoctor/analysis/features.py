@@ -83,16 +83,25 @@ def _second_order(x: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def _domain_auc(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
+    """Out-of-fold ROC AUC of telling ``a``'s rows from ``b``'s: the better of a linear model
+    on second-order features and a 15-nearest-neighbour vote. A region of the input space
+    that only one split covers, or noise in a few directions of many, can defeat either
+    model alone; two samples of one distribution give 0.5 +- 0.03 to both."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.neighbors import KNeighborsClassifier
 
-    x = _second_order(np.concatenate([a, b]), seed)
     y = np.r_[np.zeros(len(a)), np.ones(len(b))]
     folds = StratifiedKFold(3, shuffle=True, random_state=seed)
-    proba = cross_val_predict(LogisticRegression(C=0.5, max_iter=200), x, y, cv=folds,
-                              method="predict_proba")[:, 1]
-    return float(roc_auc_score(y, proba))
+    x = _second_order(np.concatenate([a, b]), seed)
+    linear = cross_val_predict(LogisticRegression(C=0.5, max_iter=200), x, y, cv=folds,
+                               method="predict_proba")[:, 1]
+    z = np.concatenate([a, b])
+    z = _standardize(z, z)
+    knn = KNeighborsClassifier(n_neighbors=min(15, len(y) // 2))
+    near = cross_val_predict(knn, z, y, cv=folds, method="predict_proba")[:, 1]
+    return float(max(roc_auc_score(y, linear), roc_auc_score(y, near)))
 
 
 def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray,
