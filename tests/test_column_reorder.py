@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from gapdoctor import load_run  # noqa: E402
-from gapdoctor.analysis.features import column_reorder  # noqa: E402
+from gapdoctor.analysis.reorder import column_reorder  # noqa: E402
 from gapdoctor.callback import GapDoctor  # noqa: E402
 from gapdoctor.engine import diagnose  # noqa: E402
 
@@ -40,29 +40,31 @@ def _standardised_classes(seed: int, n: int = 900, d: int = 8, k: int = 3):
 def test_splits_of_one_distribution_stay_above_the_ramp() -> None:
     for seed in range(6):
         x_tr, y_tr, x_va, y_va = _standardised_classes(seed)
-        assert column_reorder(x_tr, x_va, y_tr, y_va)[0] > RAMP_START, seed
+        found = column_reorder(x_tr, x_va, y_tr, y_va)
+        assert found.ratio > RAMP_START and not found.regained > 0.05, (seed, found)
 
 
 def test_permuted_standardised_columns_are_found_with_labels() -> None:
     x_tr, y_tr, x_va, y_va = _standardised_classes(0)
     order = np.r_[1, 0, 3, 2, 4, 5, 7, 6]
-    with_labels, moved = column_reorder(x_tr, x_va[:, order], y_tr, y_va)
-    without_labels, _ = column_reorder(x_tr, x_va[:, order])
-    assert with_labels < RAMP_FULL and moved >= 4
-    assert with_labels < without_labels  # the quantiles alone see less
+    found = column_reorder(x_tr, x_va[:, order], y_tr, y_va)
+    without_labels = column_reorder(x_tr, x_va[:, order])
+    assert found.ratio < RAMP_START and found.moved >= 4
+    assert found.ratio < without_labels.ratio  # the quantiles alone see less
+    assert found.regained > 0.2  # putting the columns back restores a reference model
 
 
 def test_labels_remapped_between_splits_do_not_read_as_reordered_columns() -> None:
     # class means are compared sorted: renaming classes in one split moves no column
     x_tr, y_tr, x_va, y_va = _standardised_classes(1)
-    assert column_reorder(x_tr, x_va, y_tr, (y_va + 1) % 3)[0] > RAMP_START
+    assert column_reorder(x_tr, x_va, y_tr, (y_va + 1) % 3).ratio > RAMP_START
 
 
 def test_mismatched_or_missing_labels_fall_back_to_quantiles() -> None:
     x_tr, y_tr, x_va, y_va = _standardised_classes(2)
-    plain = column_reorder(x_tr, x_va)
-    assert column_reorder(x_tr, x_va, y_tr, y_va[:10]) == plain   # lengths disagree
-    assert column_reorder(x_tr, x_va, None, y_va) == plain
+    plain = column_reorder(x_tr, x_va)[:2]
+    assert column_reorder(x_tr, x_va, y_tr, y_va[:10])[:2] == plain   # lengths disagree
+    assert column_reorder(x_tr, x_va, None, y_va)[:2] == plain
 
 
 def _breast_cancer(tmp_path, reversed_columns: bool):
@@ -81,13 +83,13 @@ def _breast_cancer(tmp_path, reversed_columns: bool):
 def test_a_real_training_on_reversed_columns_is_a_pipeline_bug(tmp_path) -> None:
     d = _breast_cancer(tmp_path / "reversed", reversed_columns=True)
     assert d.verdict == "pipeline_bug", [(f.cause, round(f.score, 2)) for f in d.findings]
-    evidence = next(e for e in d.finding("pipeline_bug").evidence
-                    if e.key == "pipeline_bug.reordered")
-    assert evidence.weight > 2.0 and "columns would move" in str(evidence.value)
+    evidence = {e.key: e for e in d.finding("pipeline_bug").evidence}
+    assert "columns would move" in str(evidence["pipeline_bug.reordered"].value)
+    assert evidence["pipeline_bug.reorder_regained"].weight > 0  # the columns put back score better
 
 
 def test_the_same_training_with_columns_in_order_has_no_reorder_evidence(tmp_path) -> None:
     d = _breast_cancer(tmp_path / "aligned", reversed_columns=False)
-    assert not any(e.key == "pipeline_bug.reordered" and e.weight > 0
-                   for e in d.finding("pipeline_bug").evidence)
+    assert not any(e.key in ("pipeline_bug.reordered", "pipeline_bug.reorder_regained")
+                   and e.weight > 0 for e in d.finding("pipeline_bug").evidence)
     assert d.verdict != "pipeline_bug"

@@ -16,6 +16,7 @@ from gapdoctor.analysis.features import FeatureFacts, feature_facts, ovr_auc
 from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.premise import Premise, premise_facts
+from gapdoctor.analysis.reorder import Reorder, column_reorder
 from gapdoctor.record.schema import RunRecord, metric_mode
 
 
@@ -149,9 +150,10 @@ class Context:
         return feature_facts(a["x_train"], labels, a["x_val"], a.get("y_val_features"))
 
     @cached_property
-    def column_reorder(self) -> tuple[float, int] | None:
-        """(best-pairing / own-pairing cost, columns moved) of train vs validation features,
-        when the recorded features are the raw columns (not a random projection)."""
+    def column_reorder(self) -> Reorder | None:
+        """Whether validation's columns are training's in another order (see
+        :mod:`gapdoctor.analysis.reorder`), when the recorded features are the raw columns
+        (not a random projection)."""
         a, data = self.run.arrays, self.run.meta.get("data") or {}
         x_tr, x_va = a.get("x_train"), a.get("x_val")
         if (data.get("feature_projection") or not isinstance(x_tr, np.ndarray)
@@ -159,8 +161,6 @@ class Context:
                 or x_tr.shape[1] != x_va.shape[1] or not 2 <= x_tr.shape[1] <= 256
                 or min(len(x_tr), len(x_va)) < 20):
             return None
-        from gapdoctor.analysis.features import column_reorder
-
         return column_reorder(x_tr, x_va, _class_ids(a.get("probe_labels")),
                               _class_ids(a.get("y_val_features")))
 

@@ -28,6 +28,9 @@ REORDERED = Ramp(E + "reordered", "cost of pairing validation columns with their
                  "best pairing / own pairing, over the same for two halves of training", 0.7, 0.4, -3.0,
                  "columns reordered between splits are a pipeline bug, not new data (1: no better "
                  "than two halves of training; the lowest development run without reordering: 0.76)")
+REORDER_REGAINED = Ramp(E + "reorder_regained", "reference accuracy regained by putting validation columns "
+                        "in the order that matches training", 0.05, 0.2, -2.0,
+                        "new data does not get better by moving its columns: a reordering does")
 REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.1, 0.3, -2.0,
                 "undoing a per-split scale restores validation: a preprocessing mismatch")
 
@@ -65,8 +68,10 @@ class DistributionShiftRule(Rule):
                 w.use(REF_DROP, f.ref_cv_accuracy - f.ref_val_accuracy)
             self._against_affine(w, f)
             found = ctx.column_reorder
-            if found is not None and found[1] >= 2:
-                w.use(REORDERED, found[0], shown=f"{found[0]:.2f} ({found[1]} columns would move)")
+            if found is not None and found.moved >= 2:
+                w.use(REORDERED, found.ratio, shown=f"{found.ratio:.2f} ({found.moved} columns would move)")
+                w.use(REORDER_REGAINED, found.regained, shown=f"{found.regained:+.2f}",
+                      gate=found.trust, gate_reason=found.trust_reason)
         w.use(LABEL_TVD, tvd)
         return w
 

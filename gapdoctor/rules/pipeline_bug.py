@@ -34,6 +34,9 @@ REORDERED = Ramp(E + "reordered", "cost of pairing validation columns with their
                  "validation columns match other training columns far better than their own: "
                  "the columns were reordered between splits (1: no better than two halves of training; "
                  "the lowest development run without reordering: 0.76)")
+REORDER_REGAINED = Ramp(E + "reorder_regained", "reference accuracy regained by putting validation columns "
+                        "in the order that matches training", 0.05, 0.2, 3.0,
+                        "the practitioner's check: the same model scores better once the columns are put back")
 LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplicates), share", 0.02, 0.1, 5.0,
                "counted, not inferred: natural datasets repeat a handful of samples; 10% of validation is a split bug")
 EVAL_MODE = Ramp(E + "eval_mode", "eval-mode loss on training samples / logged training loss", 2.0, 4.0, 3.0,
@@ -121,8 +124,10 @@ class PipelineBugRule(Rule):
         found = ctx.column_reorder
         if found is None or found[1] < 2:
             return
-        ratio, moved = found
-        if w.use(REORDERED, ratio, shown=f"{ratio:.2f} ({moved} columns would move)"):
+        ratio, moved = found.ratio, found.moved
+        seen = w.use(REORDERED, ratio, shown=f"{ratio:.2f} ({moved} columns would move)")
+        if w.use(REORDER_REGAINED, found.regained, shown=f"{found.regained:+.2f}",
+                 gate=found.trust, gate_reason=found.trust_reason) or seen:
             tags.append("reordered")
             w.facts["columns_moved"] = moved
 
