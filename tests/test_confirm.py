@@ -4,6 +4,7 @@ and refuted on its clean control, results in diagnosis.json and the PDF."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 
@@ -44,7 +45,12 @@ def _train(tmp_path, rate: float, report: bool) -> tuple[GapDoctor, keras.Model]
     model = _model()
     doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
                        output_dir=tmp_path, verbose=0, report=report, background=False)
-    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=40, batch_size=64,
+    # 20 epochs: the noisy run has fitted its wrong labels (about 390 of the 1437 samples
+    # keep a negative margin) and the clean run has not started memorising; measured over
+    # three splits, dropping the flagged samples gained 0.10 (interval low end >= 0.055) on
+    # the noisy run and at most +0.003 at the interval's high end on the clean one (40
+    # epochs: 0.056 with low end 0.014, and 0.014 high end; 15: the clean run inconclusive)
+    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=20, batch_size=64,
               callbacks=[doctor], verbose=0)
     return doctor, model
 
@@ -53,7 +59,8 @@ def _train(tmp_path, rate: float, report: bool) -> tuple[GapDoctor, keras.Model]
 def test_label_noise_is_confirmed_on_noise_and_refuted_on_the_clean_control(tmp_path, rate,
                                                                             expected):
     doctor, _ = _train(tmp_path, rate, report=rate > 0)
-    d = doctor.confirm(causes=["label_noise"], seeds=1, max_seconds=120, verbose=0)
+    # no time budget: the outcome must not depend on how busy the machine is
+    d = doctor.confirm(causes=["label_noise"], seeds=1, max_seconds=math.inf, verbose=0)
     result = d.finding("label_noise").confirmation[0]
     assert result["outcome"] == expected, result["text"]
     low, high = result["interval"]
