@@ -4,6 +4,7 @@ the same data split at random is refuted; the half-data arm's numbers reach the 
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -54,7 +55,8 @@ def test_resplit_confirms_a_covariate_shift_and_refutes_a_random_split(tmp_path,
                        output_dir=tmp_path, verbose=0, report=shifted, background=False)
     model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=12, batch_size=64,
               callbacks=[doctor], verbose=0)
-    d = doctor.confirm(causes=["distribution_shift"], seeds=1, max_seconds=120, verbose=0)
+    # no time budget: on a busy machine a budget in seconds left the re-split untested
+    d = doctor.confirm(causes=["distribution_shift"], seeds=1, max_seconds=math.inf, verbose=0)
     tested = {c["experiment"]: c for c in d.finding("distribution_shift").confirmation}
     assert set(tested) == {"domain_classifier", "resplit_training"}
     result = tested["resplit_training"]
@@ -95,8 +97,9 @@ def _memorising_run(tmp_path) -> GapDoctor:
 
 
 def test_half_data_arm_is_recorded_with_the_overfitting_outcome(tmp_path):
-    d = _memorising_run(tmp_path).confirm(causes=["overfitting"], seeds=1, max_seconds=120,
-                                          verbose=0)
+    # no time budget: the outcome must not depend on how busy the machine is
+    d = _memorising_run(tmp_path).confirm(causes=["overfitting"], seeds=1,
+                                          max_seconds=math.inf, verbose=0)
     result = d.finding("overfitting").confirmation[0]
     half = result["details"]["half_data"]
     assert half["rows"] == 100 and half["seeds"] == 1
