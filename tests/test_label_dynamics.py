@@ -53,7 +53,9 @@ def noisy_run(request, tmp_path_factory):
     doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, noisy),
                        output_dir=tmp_path_factory.mktemp("runs"), diagnose=False,
                        report=False, verbose=0)
-    _mlp().fit(x_tr, noisy, validation_data=(x_va, y_va), epochs=30, batch_size=32,
+    # 20 epochs: over noise seeds 0-2, precision 0.91-0.92 (uniform) and 0.78-0.85 (pairs),
+    # recall >= 0.876, flagged share within 0.017 of the noise rate: as at 30 epochs
+    _mlp().fit(x_tr, noisy, validation_data=(x_va, y_va), epochs=20, batch_size=32,
                verbose=0, callbacks=[doctor])
     return request.param, doctor, noisy != clean
 
