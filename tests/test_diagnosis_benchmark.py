@@ -7,6 +7,8 @@ its own fault and stay quiet on the healthy runs.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +16,7 @@ import pytest
 
 from benchmarks.diagnosis.run import run_benchmark, score
 from gapdoctor import CAUSES, diagnose, load_run
+from gapdoctor.diagnosis import Diagnosis
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +30,13 @@ def _record(records: Path, row: pd.Series) -> Path:
     return records / f"{row.fault}-{row.dataset}-{row.arch}-s{row.severity}-r{row.seed}"
 
 
+@pytest.fixture(scope="module")
+def diagnosed() -> Callable[[Path], Diagnosis]:
+    """The diagnosis of a saved record, read from disk once per module: every cause's test
+    reads the two healthy runs, and diagnosing a record takes about two seconds."""
+    return functools.cache(lambda path: diagnose(load_run(path)))
+
+
 def test_fast_subset_meets_the_build_threshold(fast: tuple[pd.DataFrame, Path]) -> None:
     results, _ = fast
     s = score(results)
@@ -38,25 +48,26 @@ def test_fast_subset_meets_the_build_threshold(fast: tuple[pd.DataFrame, Path]) 
 
 @pytest.mark.parametrize("cause", CAUSES)
 def test_rule_fires_on_its_fault_and_not_on_healthy_runs(fast: tuple[pd.DataFrame, Path],
+                                                          diagnosed: Callable[[Path], Diagnosis],
                                                           cause: str) -> None:
     results, records = fast
     faulty = results[(results["fault"] == cause) & (results["severity"] == 2)].iloc[0]
-    d = diagnose(load_run(_record(records, faulty)))
+    d = diagnosed(_record(records, faulty))
     assert d.score_of(cause) >= 0.5, [(f.cause, round(f.score, 2)) for f in d.findings]
     finding = d.finding(cause)
     assert finding.evidence and finding.fixes and finding.summary and "?" not in finding.summary
     for _, row in results[results["fault"] == "healthy"].iterrows():
-        control = diagnose(load_run(_record(records, row)))
+        control = diagnosed(_record(records, row))
         assert control.score_of(cause) < 0.5, (row.dataset, cause, control.score_of(cause))
 
 
-def test_label_noise_names_the_flipped_samples(fast: tuple[pd.DataFrame, Path]) -> None:
+def test_label_noise_names_the_flipped_samples(fast: tuple[pd.DataFrame, Path],
+                                               diagnosed: Callable[[Path], Diagnosis]) -> None:
     from gapdoctor.faults import build_case
 
     results, records = fast
     row = results[(results["fault"] == "label_noise") & (results["severity"] == 2)].iloc[0]
-    run = load_run(_record(records, row))
-    finding = diagnose(run).finding("label_noise")
+    finding = diagnosed(_record(records, row)).finding("label_noise")
     suspects = [s["index"] for s in finding.details["suspects"]]
     # the case is deterministic: rebuild it to know which training labels were flipped
     case = build_case("label_noise", row.dataset, row.arch, int(row.severity), int(row.seed))
