@@ -25,8 +25,9 @@ _MAX_ROWS = 512  # enough for AUC ±0.03 and a stable reference model, cheap to 
 AUC_SAME, AUC_DIFFERENT = 0.6, 0.8
 # A per-feature scale/offset (median |log scale ratio| + median offset in s.d.) from which a
 # difference that vanishes under per-split standardisation reads as a transform applied to
-# one split: 0.2 is sampling noise of a 512-row sample, 0.6 a factor of ~1.8 or a 0.6 s.d. move.
-AFFINE_SIZE = (0.3, 1.0)
+# one split: 0.2 is sampling noise of a 512-row sample (none below), 0.6 a factor of ~1.8 or a
+# 0.6 s.d. move (full from there; the ramp ran to 1.0 until 2026-11-26, past its own reason).
+AFFINE_SIZE = (0.2, 0.6)
 # After undoing a per-feature scale/offset the splits must be as alike as two samples of one
 # distribution (AUC 0.5 +- 0.03): full at 0.55 (2 s.e.), none from AUC_SAME.
 AUC_VANISHED = 0.55
