@@ -19,6 +19,7 @@ import numpy as np
 from gapdoctor.callback.confirm.arms import ArmResult, Recipe, train_arm
 from gapdoctor.callback.confirm.arms import progress as _progress
 from gapdoctor.callback.confirm.data import as_arrays, class_ids, n_rows
+from gapdoctor.callback.confirm.quiet import quiet_retracing
 from gapdoctor.confirm import checks
 from gapdoctor.confirm.domain import domain_classifier, restandardized
 from gapdoctor.confirm.outcome import Confirmation, paired_effect
@@ -95,12 +96,13 @@ class Confirmer:
                   f"{self.budget_seconds:.0f} s)" if math.isfinite(self.budget_seconds)
                   else f"testing {', '.join(causes)}")
         try:
-            self.base_probs = np.asarray(self.model.predict(
-                self.val[0], batch_size=max(self.batch_size, 256), verbose=0))
-            for cause in cheap:
-                self._guarded(cause, "check", lambda c=cause: self._cheap(c))
-            if retrain:
-                self._guarded(retrain[0], "retraining", lambda: self._retrain(retrain))
+            with quiet_retracing():
+                self.base_probs = np.asarray(self.model.predict(
+                    self.val[0], batch_size=max(self.batch_size, 256), verbose=0))
+                for cause in cheap:
+                    self._guarded(cause, "check", lambda c=cause: self._cheap(c))
+                if retrain:
+                    self._guarded(retrain[0], "retraining", lambda: self._retrain(retrain))
         except KeyboardInterrupt:
             planned = [(c, "check") for c in cheap] + [(c, "retraining") for c in retrain]
             self.results += [Confirmation(c, "interrupted", "skipped",
