@@ -65,6 +65,10 @@ def test_mismatched_or_missing_labels_fall_back_to_quantiles() -> None:
     plain = column_reorder(x_tr, x_va)[:2]
     assert column_reorder(x_tr, x_va, y_tr, y_va[:10])[:2] == plain   # lengths disagree
     assert column_reorder(x_tr, x_va, None, y_va)[:2] == plain
+    # a damaged record: names instead of ids, a second column, a NaN label
+    assert column_reorder(x_tr, x_va, y_tr.astype(str), y_va.astype(str))[:2] == plain
+    assert column_reorder(x_tr, x_va, np.c_[y_tr, y_tr], y_va)[:2] == plain
+    assert column_reorder(x_tr, x_va, y_tr, np.where(y_va == 0, np.nan, y_va))[:2] == plain
 
 
 def _breast_cancer(tmp_path, reversed_columns: bool):

@@ -161,8 +161,7 @@ class Context:
                 or x_tr.shape[1] != x_va.shape[1] or not 2 <= x_tr.shape[1] <= 256
                 or min(len(x_tr), len(x_va)) < 20):
             return None
-        return column_reorder(x_tr, x_va, _class_ids(a.get("probe_labels")),
-                              _class_ids(a.get("y_val_features")))
+        return column_reorder(x_tr, x_va, a.get("probe_labels"), a.get("y_val_features"))
 
     @cached_property
     def classes(self) -> ClassFacts | None:
@@ -384,14 +383,3 @@ class Context:
             pd.to_numeric(run.curves["loss"], errors="coerce")).all())
         return out
 
-
-def _class_ids(labels: object) -> np.ndarray | None:
-    """Integer class ids of recorded labels (one-hot rows become their argmax), or None."""
-    if not isinstance(labels, np.ndarray) or labels.size == 0:
-        return None
-    if labels.ndim == 2 and labels.shape[1] > 1:
-        return labels.argmax(1)
-    flat = labels.reshape(len(labels), -1)
-    if flat.shape[1] != 1 or not np.isfinite(flat).all():
-        return None
-    return np.rint(flat[:, 0]).astype(int)

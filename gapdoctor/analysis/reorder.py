@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gapdoctor.analysis.features import _standardize
+
 # A best pairing this much cheaper than two halves of training is beyond sampling noise
 # (the lowest of 136 development runs without reordering: 0.76); from 0.9 it is noise.
 TRUSTED, UNTRUSTED = 0.7, 0.9
@@ -43,7 +45,6 @@ def _fingerprints(x: np.ndarray, y: np.ndarray | None,
                   classes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Per column: its quantiles (5..95 %) and, with labels, its class means sorted by size
     (sorted, so that labels remapped between splits still match)."""
-    x = np.nan_to_num(np.asarray(x, float))
     quantiles = np.percentile(x, (5, 25, 50, 75, 95), axis=0).T
     if y is None or len(classes) < 2:
         return quantiles, None
@@ -67,8 +68,7 @@ def _pairing(a_x: np.ndarray, b_x: np.ndarray, a_y: np.ndarray | None = None,
         classes = np.intersect1d(ca[na >= 3], cb[nb >= 3])
     qa, ma = _fingerprints(a_x, a_y, classes)
     qb, mb = _fingerprints(b_x, b_y, classes)
-    sd_a, sd_b = np.nan_to_num(a_x).std(0), np.nan_to_num(b_x).std(0)
-    unit = (sd_a[:, None] + sd_b[None, :])[:, :, None] / 2 + 1e-12
+    unit = (a_x.std(0)[:, None] + b_x.std(0)[None, :])[:, :, None] / 2 + 1e-12
     cost = np.abs((qa[:, None, :] - qb[None, :, :]) / unit).mean(axis=2)
     if ma is not None and mb is not None:
         cost = cost + np.abs((ma[:, None, :] - mb[None, :, :]) / unit).mean(axis=2)
@@ -81,6 +81,16 @@ def _pairing(a_x: np.ndarray, b_x: np.ndarray, a_y: np.ndarray | None = None,
     return float(cost[rows, cols].sum() / identity), cols
 
 
+def _class_ids(labels: object, n: int) -> np.ndarray | None:
+    """``labels`` as ``n`` integer class ids, or None when they are not (a damaged record:
+    another length, strings, non-finite values, more than one column)."""
+    y = np.asarray(labels) if labels is not None else None
+    if (y is None or y.ndim != 1 or len(y) != n or not np.issubdtype(y.dtype, np.number)
+            or not np.isfinite(y).all()):
+        return None
+    return np.rint(y).astype(int)
+
+
 def _regained(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray,
               order: np.ndarray) -> float:
     """Validation accuracy of a logistic regression fitted on training, with validation's
@@ -89,10 +99,9 @@ def _regained(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nda
 
     if len(np.unique(y_tr)) < 2:
         return float("nan")
-    mean, sd = x_tr.mean(0), np.where(x_tr.std(0) > 0, x_tr.std(0), 1.0)
-    model = LogisticRegression(C=0.5, max_iter=200).fit((x_tr - mean) / sd, y_tr)
-    as_given = np.mean(model.predict((x_va - mean) / sd) == y_va)
-    put_back = np.mean(model.predict((x_va[:, order] - mean) / sd) == y_va)
+    model = LogisticRegression(C=0.5, max_iter=200).fit(_standardize(x_tr, x_tr), y_tr)
+    as_given = np.mean(model.predict(_standardize(x_va, x_tr)) == y_va)
+    put_back = np.mean(model.predict(_standardize(x_va[:, order], x_tr)) == y_va)
     return float(put_back - as_given)
 
 
@@ -116,10 +125,9 @@ def column_reorder(x_train: np.ndarray, x_val: np.ndarray, y_train: np.ndarray |
     """
     x_train = np.nan_to_num(np.asarray(x_train, float))
     x_val = np.nan_to_num(np.asarray(x_val, float))
-    labelled = (y_train is not None and y_val is not None
-                and len(y_train) == len(x_train) and len(y_val) == len(x_val))
-    y_tr = np.asarray(y_train).astype(int) if labelled else None
-    y_va = np.asarray(y_val).astype(int) if labelled else None
+    y_tr, y_va = _class_ids(y_train, len(x_train)), _class_ids(y_val, len(x_val))
+    if y_tr is None or y_va is None:
+        y_tr = y_va = None
     ratio, order = _pairing(x_train, x_val, y_tr, y_va)
     moved = int((order != np.arange(len(order))).sum())
     half = len(x_train) // 2
