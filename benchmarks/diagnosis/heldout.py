@@ -30,14 +30,8 @@ if __package__ in (None, ""):
 import numpy as np
 import pandas as pd
 
-from benchmarks.diagnosis.scoring import (
-    cross_validate,
-    figures,
-    fit_platt,
-    fit_softmax,
-    fit_weights,
-    print_figures,
-)
+from benchmarks.diagnosis.fitting import CANDIDATES, STORED_METHOD, choose
+from benchmarks.diagnosis.scoring import figures, print_figures
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "out"
 
@@ -137,22 +131,20 @@ def main(argv: list[str] | None = None) -> int:
         print("development misses:\n  " + "\n  ".join(dev_misses))
     print_figures("as shipped (current calibration)", result["raw"])
     if args.fit:
-        # choose the method by leave-one-source-out inside the development part only
-        cv = cross_validate(dev)
-        for name, f in cv.items():
-            print(f"dev leave-one-source-out, {name}: top-1 {f['top1']:.3f} top-3 {f['top3']:.3f} "
-                  f"false alarms {f['false_alarms']:.3f} ECE {f['ece']:.3f}")
-        best = max(cv, key=lambda k: cv[k]["top1"] - cv[k]["false_alarms"] - cv[k]["ece"])
+        # choose the method by cross-validation inside the development part only
+        best, cv = choose(dev)
+        for by, figs in cv.items():
+            for name, f in figs.items():
+                print(f"dev leave-one-{by}-out, {name}: top-1 {f['top1']:.3f} top-3 {f['top3']:.3f} "
+                      f"false alarms {f['false_alarms']:.3f} ECE {f['ece']:.3f}")
         print(f"chosen: {best}")
-        fit = {"hand weights": dict, "platt": lambda: fit_platt(dev),
-               "refit weights": lambda: fit_weights(dev), "softmax": lambda: fit_softmax(dev)}
-        params = fit[best]()
-        method = {"hand weights": "none", "platt": "platt", "refit weights": "weights",
-                  "softmax": "softmax"}[best]
+        params = CANDIDATES[best](dev) or {}
+        method = STORED_METHOD.get(best, "platt")
         calibrated = {"dev": figures(dev, params), "test": figures(test, params)}
         print_figures("recalibrated on the development part", calibrated)
         CALIBRATION_FILE.write_text(json.dumps({
-            "method": method, "fitted_on": f"{len(dev)} development runs of the fault corpus",
+            "method": method, "candidate": best,
+            "fitted_on": f"{len(dev)} development runs of the fault corpus",
             "held_out": {k: calibrated["test"][k] for k in ("top1", "top3", "false_alarms", "ece", "brier", "n_faulty", "n_healthy")},
             "causes": {k: v for k, v in params.items() if not k.startswith("_")}}, indent=2) + "\n")
         print(f"wrote {CALIBRATION_FILE}")

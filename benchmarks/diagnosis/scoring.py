@@ -115,33 +115,6 @@ def figures(table: pd.DataFrame, params: dict[str, dict[str, float]] | None = No
     return out
 
 
-def fit_platt(table: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Per cause, ``a, b`` of logistic(a * logit + b) fitted to 'this run has this cause'.
-
-    Lightly regularised (C=1) so that a cause with few positives keeps a slope near the
-    hand-set one rather than a perfect-separation extreme.
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    ok = _acceptable(table)
-    params = {}
-    for cause in CAUSES:
-        logit = table.get(f"logit_{cause}")
-        if logit is None:
-            continue
-        keep = [not (cause in a and cause != lab) for a, lab in zip(ok, table["cause"], strict=True)]
-        x = logit[keep].to_numpy(float)
-        y = (table["cause"][keep] == cause).to_numpy()
-        finite = np.isfinite(x)
-        if y[finite].sum() < 3 or (~y[finite]).sum() < 3:
-            params[cause] = {"a": 1.0, "b": 0.0}
-            continue
-        model = LogisticRegression(C=1.0).fit(x[finite, None], y[finite])
-        params[cause] = {"a": round(float(model.coef_[0, 0]), 4),
-                         "b": round(float(model.intercept_[0]), 4)}
-    return params
-
-
 def _joint_logits(table: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(runs x causes+1) competing log-odds; column 0 is "healthy" at 0, a cause whose rule
     did not run is out of the competition (-inf)."""
@@ -162,74 +135,6 @@ def _joint_scores(table: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     for cause in CAUSES:
         out[cause] = np.minimum(out[cause], table.get(f"cap_{cause}", 1.0)).fillna(0.0)
     return out
-
-
-def fit_softmax(table: pd.DataFrame, l2: float = 1.0) -> dict[str, Any]:
-    """Per cause ``a, b`` of the competing-causes map (gapdoctor/rules/calibration.py,
-    ``joint_scores``), by maximum likelihood of the accepted verdicts: a run whose case
-    accepts several verdicts counts their summed probability. The L2 pull toward a = 1,
-    b = 0 (the declared weights) keeps a cause with few runs near its hand-set scale."""
-    from scipy.optimize import minimize
-    from scipy.special import logsumexp
-
-    ok = _acceptable(table)
-    names = ["healthy", *CAUSES]
-    accept = np.array([[n in a for n in names] for a in ok])
-    k = len(CAUSES)
-
-    def loss(theta: np.ndarray) -> float:
-        z = _joint_logits(table, theta[:k], theta[k:])
-        hit = logsumexp(np.where(accept, z, -np.inf), axis=1) - logsumexp(z, axis=1)
-        return float(-hit.mean() + l2 / len(table) * (((theta[:k] - 1) ** 2).sum()
-                                                        + (theta[k:] ** 2).sum()))
-
-    start = np.concatenate([np.ones(k), np.zeros(k)])
-    bounds = [(0.05, 5.0)] * k + [(-10.0, 10.0)] * k
-    theta = minimize(loss, start, method="L-BFGS-B", bounds=bounds).x
-    return {"_joint": True, **{c: {"a": round(float(theta[i]), 4), "b": round(float(theta[k + i]), 4)}
-                               for i, c in enumerate(CAUSES)}}
-
-
-def fit_weights(table: pd.DataFrame, c: float = 0.3) -> dict[str, dict[str, Any]]:
-    """Per cause, refit the evidence weights (L2-regularised logistic regression over each
-    declared piece's strength), keeping every weight on the side its reason argues for: a
-    weight whose fit flips sign is set to 0 (the reason would no longer be true)."""
-    from scipy.optimize import minimize_scalar
-    from sklearn.linear_model import LogisticRegression
-
-    ok = _acceptable(table)
-    params: dict[str, dict[str, Any]] = {}
-    for cause in CAUSES:
-        keys = sorted(col[3:] for col in table.columns if col.startswith(f"ev_{cause}."))
-        logit = table.get(f"logit_{cause}")
-        if logit is None or not keys:
-            continue
-        keep = np.array([not (cause in a and cause != lab) for a, lab in zip(ok, table["cause"], strict=True)])
-        keep &= logit.notna().to_numpy()
-        x = table.loc[keep, [f"ev_{k}" for k in keys]].fillna(0.0).to_numpy(float)
-        y = (table["cause"][keep] == cause).to_numpy()
-        if y.sum() < 3 or (~y).sum() < 3:
-            continue
-        from gapdoctor.rules import RULES
-
-        declared = {}
-        for rule in RULES:
-            import importlib
-
-            module = importlib.import_module(rule.__module__)
-            declared.update({v.key: v.weight for v in vars(module).values() if hasattr(v, "key") and hasattr(v, "lo")})
-        w = LogisticRegression(C=c, max_iter=2000).fit(x, y).coef_[0]
-        w = np.array([wi if np.sign(wi) == np.sign(declared.get(k, wi)) else 0.0 for wi, k in zip(w, keys, strict=True)])
-        z0 = x @ w
-
-        def loss(b: float, z0: np.ndarray = z0, y: np.ndarray = y) -> float:
-            p = 1 / (1 + np.exp(-np.clip(z0 + b, -30, 30)))
-            return float(-np.mean(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)))
-
-        b = float(minimize_scalar(loss, bounds=(-15, 15), method="bounded").x)
-        params[cause] = {"prior": round(b, 4),
-                         "weights": {k: round(float(v), 4) for k, v in zip(keys, w, strict=True)}}
-    return params
 
 
 def print_figures(title: str, parts: dict[str, dict[str, Any]]) -> None:
@@ -253,17 +158,3 @@ def print_figures(title: str, parts: dict[str, dict[str, Any]]) -> None:
         print(f"{which} reliability (score bin: n, mean score, observed):")
         for r in test["reliability"]:
             print(f"  {r['bin']}: {r['n']:5d}  {r['mean_score']:.2f}  {r['observed']:.2f}")
-
-
-def cross_validate(dev: pd.DataFrame, by: str = "source") -> dict[str, dict[str, Any]]:
-    """Leave-one-group-out inside the development part, for choosing the calibration method
-    without touching the held-out part: each group is scored by a map fitted on the others."""
-    parts: dict[str, list[pd.DataFrame]] = {"hand weights": [], "platt": [], "refit weights": [],
-                                            "softmax": []}
-    for group in sorted(dev[by].unique()):
-        train, held = dev[dev[by] != group], dev[dev[by] == group]
-        for name, params in (("hand weights", None), ("platt", fit_platt(train)),
-                             ("refit weights", fit_weights(train)), ("softmax", fit_softmax(train))):
-            s = scores(held, params)
-            parts[name].append(held.assign(**{f"score_{c}": s[c] for c in CAUSES}))
-    return {name: figures(pd.concat(frames)) for name, frames in parts.items()}
