@@ -121,6 +121,27 @@ def test_history_wrappers(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(load_run(path).curves, run.curves)
 
 
+def test_several_outputs_are_watched_by_the_total_loss(tmp_path: Path) -> None:
+    """One output at its ceiling says nothing of the others: no saturation story."""
+    from gapdoctor import diagnose
+
+    rng = np.random.default_rng(0)
+    epochs = 30
+    hist = {"loss": list(np.linspace(3.0, 1.0, epochs)), "val_loss": list(np.linspace(3.1, 1.6, epochs))}
+    for k, (start, end) in enumerate([(0.9, 1.0), (0.4, 0.6)], start=1):
+        acc = np.minimum(np.linspace(start, end + 0.05, epochs), end)
+        hist[f"output_{k}_acc"] = list(acc)
+        hist[f"val_output_{k}_acc"] = list(np.minimum(acc - rng.uniform(0, 0.02, epochs) * (end < 1), 1.0))
+        hist[f"output_{k}_loss"] = list(np.linspace(1.5, 0.5, epochs))
+        hist[f"val_output_{k}_loss"] = list(np.linspace(1.6, 0.8, epochs))
+    path = tmp_path / "two_outputs.json"
+    path.write_text(json.dumps(hist))
+    run = load_run(path)
+    assert run.monitor == "val_loss"
+    # with output 1's accuracy as the monitor this read as saturated (1.0 for 25 epochs)
+    assert diagnose(run).verdict != "metric_saturation"
+
+
 def test_unaligned_val_lists_and_nan_kept(tmp_path: Path) -> None:
     path = tmp_path / "odd.json"
     path.write_text('{"loss": [1, 0.9, NaN, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1], '

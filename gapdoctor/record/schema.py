@@ -212,11 +212,14 @@ class RunRecord:
 
 
 def pick_monitor(columns: Any) -> str | None:
-    """The validation metric a user most likely watches: the first non-loss ``val_*`` metric.
+    """The validation metric a user most likely watches: the first non-loss ``val_*`` metric
+    (the total ``val_loss`` for a model with several outputs).
 
     Example:
         >>> pick_monitor(["loss", "accuracy", "val_loss", "val_accuracy"])
         'val_accuracy'
+        >>> pick_monitor(["val_loss", "val_a_acc", "val_a_loss", "val_b_acc", "val_b_loss"])
+        'val_loss'
     """
     cols = [str(c) for c in columns]
     val_metrics = [c for c in cols if c.startswith("val_") and c != "val_loss"]
@@ -224,6 +227,11 @@ def pick_monitor(columns: Any) -> str | None:
                       "val_categorical_accuracy", "val_binary_accuracy"):
         if preferred in val_metrics:
             return preferred
+    # A model with several outputs logs a loss per output ("val_<output>_loss"): one output's
+    # metric says nothing of the others, and the total the optimiser minimises is val_loss.
+    output_losses = [c for c in val_metrics if c.endswith("_loss")]
+    if len(output_losses) >= 2 and "val_loss" in cols:
+        return "val_loss"
     if val_metrics:
         return val_metrics[0]
     return "val_loss" if "val_loss" in cols else None
