@@ -85,28 +85,38 @@ def _optimizer(compile_config: dict[str, Any], recipe: Recipe) -> Any:
     return keras.optimizers.deserialize(config)
 
 
-def build(model: keras.Model, model_fn: Callable[[], keras.Model] | None,
+def fresh(model: keras.Model, model_fn: Callable[[], keras.Model] | None,
           recipe: Recipe) -> keras.Model:
-    """A freshly initialised copy of ``model`` (or ``model_fn()``), compiled as ``model``.
+    """A freshly initialised, uncompiled copy of ``model`` (or ``model_fn()``) from
+    ``recipe.seed``, with ``recipe.l2`` on its kernels.
 
     Raises:
         GapDoctorError: the model cannot be cloned (a subclassed model) and no ``model_fn``.
     """
     keras.utils.set_random_seed(recipe.seed)
+    if model_fn is not None:
+        return model_fn()
+    try:
+        clone_fn = (lambda layer: _with_l2(layer, recipe.l2)) if recipe.l2 else None
+        return keras.models.clone_model(model, clone_function=clone_fn)
+    except Exception as exc:  # noqa: BLE001 - say what to do instead
+        raise GapDoctorError(
+            f"cannot clone {type(model).__name__} ({type(exc).__name__}: {exc}); pass "
+            "model_fn=, a function returning a new model of the same architecture") from exc
+
+
+def build(model: keras.Model, model_fn: Callable[[], keras.Model] | None,
+          recipe: Recipe) -> keras.Model:
+    """:func:`fresh`, compiled as ``model``.
+
+    Raises:
+        GapDoctorError: the model cannot be cloned (a subclassed model) and no ``model_fn``.
+    """
     try:
         compile_config = model.get_compile_config()
     except Exception:  # noqa: BLE001 - a model compiled with objects Keras cannot serialise
         compile_config = None
-    if model_fn is not None:
-        new = model_fn()
-    else:
-        try:
-            clone_fn = (lambda layer: _with_l2(layer, recipe.l2)) if recipe.l2 else None
-            new = keras.models.clone_model(model, clone_function=clone_fn)
-        except Exception as exc:  # noqa: BLE001 - say what to do instead
-            raise GapDoctorError(
-                f"cannot clone {type(model).__name__} ({type(exc).__name__}: {exc}); pass "
-                "model_fn=, a function returning a new model of the same architecture") from exc
+    new = fresh(model, model_fn, recipe)
     # the user's live loss object; no metrics: the arms are scored from their predictions
     if compile_config is not None and compile_config.get("optimizer") is not None:
         try:
@@ -151,8 +161,10 @@ class _Dynamics(keras.callbacks.Callback):
 
 def train_arm(model: keras.Model, model_fn: Callable[[], keras.Model] | None, recipe: Recipe,
               train: tuple[Any, np.ndarray, np.ndarray | None],
-              val: tuple[Any, np.ndarray, np.ndarray | None]) -> ArmResult:
-    """Build, train and predict the validation set for one arm."""
+              val: tuple[Any, np.ndarray, np.ndarray | None],
+              models: Any | None = None) -> ArmResult:
+    """Build (or take from ``models``, a :class:`~gapdoctor.callback.confirm.reuse.ArmModels`),
+    train and predict the validation set for one arm."""
     start = time.perf_counter()
     x, y, w = train
     if recipe.rows is not None:
@@ -160,7 +172,7 @@ def train_arm(model: keras.Model, model_fn: Callable[[], keras.Model] | None, re
         w = w[recipe.rows] if w is not None else None
     if recipe.val_rows is not None:
         x, y, w = _with_validation_rows((x, y, w), val, recipe.val_rows)
-    new = build(model, model_fn, recipe)
+    new = models.get(recipe) if models is not None else build(model, model_fn, recipe)
     callbacks: list[Any] = []
     dynamics = None
     if recipe.dynamics_epochs:

@@ -18,6 +18,7 @@ from gapdoctor.callback.confirm import experiments as exp
 from gapdoctor.callback.confirm import resplit
 from gapdoctor.callback.confirm.arms import STRONG_L2, ArmResult, Recipe, progress, train_arm
 from gapdoctor.callback.confirm.data import n_rows, stratified_sample, take
+from gapdoctor.callback.confirm.reuse import ArmModels
 from gapdoctor.confirm.outcome import Confirmation
 
 # The arms' cost per seed in trainings on every row: the half-data arm of overfitting trains
@@ -69,6 +70,8 @@ class RetrainPlan:
                 self.epochs = max(1, int(c.epochs * share))
         self.arms: dict[str, list[ArmResult]] = {}
         self.arm_seconds: list[float] = []
+        self.models = ArmModels(c.model, c.model_fn, (take(c.train[0], np.arange(1)),
+                                                      c.train[1][:1]))
 
     def _share(self, causes: list[str]) -> float:
         """The share of the original epochs that one seed of every arm can afford."""
@@ -103,7 +106,7 @@ class RetrainPlan:
             return None   # over budget: the cause is reported as not tested
         progress(c.verbose, f"retraining {key} (seed {recipe.seed}, {recipe.epochs} epochs)")
         start = time.perf_counter()
-        result = train_arm(c.model, c.model_fn, recipe, c.train, c.val)
+        result = train_arm(c.model, c.model_fn, recipe, c.train, c.val, self.models)
         self.arm_seconds.append((time.perf_counter() - start) / share)
         self.arms.setdefault(key, []).append(result)
         return result
