@@ -17,6 +17,7 @@ from gapdoctor.cli.common import (
     UsageError,
     ensure_dir,
     format_summary,
+    no_collections,
     output_path,
     print_error,
     unique_names,
@@ -132,22 +133,27 @@ def run_analyze(paths: list[str], pdf: str | None = None, json_out: str | None =
     runs, bad = [], 0
     for path in paths:
         try:
-            runs.append((path, load_run(path)))
+            with no_collections():  # the importers a path needs load on first use
+                runs.append((path, load_run(path)))
         except RecordError as exc:
             print_error(exc)
             bad += 1
     names = unique_names([run.name for _, run in runs])
     failed: list[str] = []
-    for (path, run), name in zip(runs, names, strict=True):
+    for i, ((path, run), name) in enumerate(zip(runs, names, strict=True)):
         try:
-            failed += _analyze_one(path, run, name, len(runs), pdf, json_out, fail_on)
+            # No collections while a run is diagnosed and drawn (see no_collections); the
+            # libraries it imports (matplotlib, reportlab) are frozen before the fork, as
+            # gc.freeze's documentation suggests, so the forked child does not touch their
+            # pages either. Unfrozen after each run, so that its garbage can be freed.
+            with no_collections():
+                failed += _analyze_one(path, run, name, len(runs), pdf, json_out, fail_on)
+                if i < len(runs) - 1:
+                    gc.collect(0)  # the run's cycles (its figures): young, none collected
         finally:
-            # Importing pandas, matplotlib, scikit-learn and reportlab creates about a
-            # million objects that live as long as the process; frozen (gc.freeze, before
-            # the fork as its documentation suggests), no collection walks them again while
-            # a run is drawn and diagnosed, and the forked child does not touch their pages.
-            # Unfrozen after each run, so that its cyclic garbage can be freed.
             gc.unfreeze()
+    if not runs:
+        gc.unfreeze()  # what loading froze
     if bad:
         return EXIT_BAD_INPUT
     if failed:

@@ -22,6 +22,7 @@ from gapdoctor.cli.common import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    no_collections,
     print_error,
     quiet_library_warnings,
 )
@@ -117,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     if args.func == "analyze":
-        from gapdoctor.cli.analyze import run_analyze
+        with no_collections():  # numpy, pandas, the importers: nothing to collect there
+            from gapdoctor.cli.analyze import run_analyze
 
         return run_analyze(args.paths, pdf=args.pdf, json_out=args.json, fail_on=args.fail_on)
     if args.func == "batch":
