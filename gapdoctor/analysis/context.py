@@ -17,6 +17,7 @@ from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.premise import Premise, premise_facts
 from gapdoctor.analysis.reorder import Reorder, column_reorder
+from gapdoctor.analysis.tokens import are_ids, embeds_ids, token_views
 from gapdoctor.record.schema import RunRecord, metric_mode
 
 
@@ -147,16 +148,27 @@ class Context:
         labels = a["probe_labels"]
         if len(labels) != len(a["x_train"]):
             return None
-        return feature_facts(a["x_train"], labels, a["x_val"], a.get("y_val_features"))
+        x_train, x_val = a["x_train"], a["x_val"]
+        if self.token_inputs:
+            x_train, x_val = token_views(x_train, x_val)
+        return feature_facts(x_train, labels, x_val, a.get("y_val_features"))
+
+    @cached_property
+    def token_inputs(self) -> bool:
+        """Whether the recorded inputs are token ids that the model embeds (see
+        :mod:`gapdoctor.analysis.tokens`): compared as bags of tokens, not as numbers."""
+        a = self.run.arrays
+        return (embeds_ids(self.run.meta) and self.run.has("x_train") and self.run.has("x_val")
+                and are_ids(a["x_train"], a["x_val"]))
 
     @cached_property
     def column_reorder(self) -> Reorder | None:
         """Whether validation's columns are training's in another order (see
         :mod:`gapdoctor.analysis.reorder`), when the recorded features are the raw columns
-        (not a random projection)."""
+        (not a random projection, not token ids: positions in a sequence are no columns)."""
         a, data = self.run.arrays, self.run.meta.get("data") or {}
         x_tr, x_va = a.get("x_train"), a.get("x_val")
-        if (data.get("feature_projection") or not isinstance(x_tr, np.ndarray)
+        if (data.get("feature_projection") or self.token_inputs or not isinstance(x_tr, np.ndarray)
                 or not isinstance(x_va, np.ndarray) or x_tr.ndim != 2 or x_va.ndim != 2
                 or x_tr.shape[1] != x_va.shape[1] or not 2 <= x_tr.shape[1] <= 256
                 or min(len(x_tr), len(x_va)) < 20):
