@@ -90,18 +90,22 @@ def _fork_diagnosis(run: RunRecord) -> tuple[int, int] | None:
 
 
 def _result(child: tuple[int, int]) -> Diagnosis | None:
-    pid, read = child
+    """The child's diagnosis, or None if it failed. The child is not waited for here: its
+    exit (unmapping its copy of this process) takes 10-20 ms that the outputs need not
+    wait for; ``_analyze_one`` reaps it after writing them."""
+    _, read = child
     with os.fdopen(read, "rb") as pipe:
         data = pipe.read()
-    os.waitpid(pid, 0)
     try:
         return pickle.loads(data) if data else None
     except Exception:  # noqa: BLE001 - a truncated result: diagnose here instead
         return None
 
 
-def _diagnose_while_drawing(run: RunRecord) -> tuple[Diagnosis, dict[str, Any] | None]:
-    """Diagnose in a forked process while this one draws what needs only the record.
+def _diagnose_while_drawing(run: RunRecord) -> tuple[Diagnosis, dict[str, Any] | None,
+                                                     int | None]:
+    """Diagnose in a forked process while this one draws what needs only the record;
+    returns the diagnosis, the prebuilt sections and the child's pid (to reap), if any.
 
     The two halves are independent and about equally long (the diagnosis mostly imports
     scikit-learn and scipy; the drawing imports matplotlib and reportlab and rasterises
@@ -120,7 +124,13 @@ def _diagnose_while_drawing(run: RunRecord) -> tuple[Diagnosis, dict[str, Any] |
         prebuilt = None
     finally:
         diagnosis = _result(child) if child is not None else None
-    return (diagnosis if diagnosis is not None else diagnose(run)), prebuilt
+    pid = child[0] if child is not None else None
+    try:
+        return (diagnosis if diagnosis is not None else diagnose(run)), prebuilt, pid
+    except BaseException:
+        if pid is not None:
+            os.waitpid(pid, 0)
+        raise
 
 
 def run_analyze(paths: list[str], pdf: str | None = None, json_out: str | None = None,
@@ -166,15 +176,21 @@ def _analyze_one(path: str, run: RunRecord, name: str, n_runs: int, pdf: str | N
                  json_out: str | None, fail_on: float | None) -> list[str]:
     """Diagnose one run, print its summary, write its outputs; returns its --fail-on hits."""
     gc.freeze()  # see run_analyze
-    diagnosis, prebuilt = _diagnose_while_drawing(run) if pdf else (diagnose(run), None)
-    print(format_summary(path, run, diagnosis), flush=True)
-    if json_out:
-        _write("diagnosis JSON", output_path(json_out, name, n_runs, ".json"), diagnosis.to_json)
-    if pdf:
-        from gapdoctor.report import write_report
+    diagnosis, prebuilt, child = (_diagnose_while_drawing(run) if pdf
+                                  else (diagnose(run), None, None))
+    try:
+        print(format_summary(path, run, diagnosis), flush=True)
+        if json_out:
+            _write("diagnosis JSON", output_path(json_out, name, n_runs, ".json"),
+                   diagnosis.to_json)
+        if pdf:
+            from gapdoctor.report import write_report
 
-        _write("PDF report", output_path(pdf, name, n_runs, ".pdf"),
-               lambda p: write_report(run, diagnosis, p, prebuilt))
+            _write("PDF report", output_path(pdf, name, n_runs, ".pdf"),
+                   lambda p: write_report(run, diagnosis, p, prebuilt))
+    finally:
+        if child is not None:
+            os.waitpid(child, 0)  # reaped once the outputs are written (see _result)
     if fail_on is None:
         return []
     return [f"{name}: {f.cause} scored {f.score:.2f}" for f in diagnosis.findings
