@@ -22,6 +22,7 @@ from gapdoctor.cli.common import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    blas_without_threads,
     no_collections,
     print_error,
     quiet_library_warnings,
@@ -118,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     if args.func == "analyze":
-        with no_collections():  # numpy, pandas, the importers: nothing to collect there
+        with no_collections(), blas_without_threads():  # numpy, pandas, the importers
             from gapdoctor.cli.analyze import run_analyze
 
         return run_analyze(args.paths, pdf=args.pdf, json_out=args.json, fail_on=args.fail_on)
