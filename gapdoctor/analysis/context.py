@@ -17,6 +17,7 @@ from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.premise import Premise, premise_facts
 from gapdoctor.analysis.reorder import Reorder, column_reorder
+from gapdoctor.analysis.spectra import spectral_view
 from gapdoctor.analysis.tokens import are_ids, embeds_ids, token_views
 from gapdoctor.record.schema import RunRecord, metric_mode
 
@@ -149,9 +150,15 @@ class Context:
         if len(labels) != len(a["x_train"]):
             return None
         x_train, x_val = a["x_train"], a["x_val"]
+        views = {}
         if self.token_inputs:
             x_train, x_val = token_views(x_train, x_val)
-        return feature_facts(x_train, labels, x_val, a.get("y_val_features"))
+        elif not (self.run.meta.get("data") or {}).get("feature_projection"):
+            shape = (self.run.meta.get("data") or {}).get("input_shape")
+            spectra = (spectral_view(x_train, shape), spectral_view(x_val, shape))
+            if spectra[0] is not None and spectra[1] is not None:
+                views["spectrum"] = spectra
+        return feature_facts(x_train, labels, x_val, a.get("y_val_features"), views=views)
 
     @cached_property
     def token_inputs(self) -> bool:
