@@ -17,6 +17,24 @@ from benchmarks.diagnosis.scoring import _acceptable, _joint_logits, figures, sc
 from gapdoctor.diagnosis import CAUSES
 
 
+def _cause_data(table: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per cause, the finite logits and whether each run has the cause. A run whose case also
+    accepts this cause as a verdict, without it being the injected one, is left out: it is
+    neither a clean positive nor a clean negative."""
+    ok = _acceptable(table)
+    out = {}
+    for cause in CAUSES:
+        logit = table.get(f"logit_{cause}")
+        if logit is None:
+            continue
+        keep = np.array([not (cause in a and cause != lab) for a, lab in zip(ok, table["cause"], strict=True)])
+        x = logit.to_numpy(float)[keep]
+        y = (table["cause"] == cause).to_numpy()[keep]
+        finite = np.isfinite(x)
+        out[cause] = (x[finite], y[finite])
+    return out
+
+
 def fit_platt(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Per cause, ``a, b`` of logistic(a * logit + b) fitted to 'this run has this cause'.
 
@@ -25,20 +43,12 @@ def fit_platt(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     """
     from sklearn.linear_model import LogisticRegression
 
-    ok = _acceptable(table)
     params = {}
-    for cause in CAUSES:
-        logit = table.get(f"logit_{cause}")
-        if logit is None:
-            continue
-        keep = [not (cause in a and cause != lab) for a, lab in zip(ok, table["cause"], strict=True)]
-        x = logit[keep].to_numpy(float)
-        y = (table["cause"][keep] == cause).to_numpy()
-        finite = np.isfinite(x)
-        if y[finite].sum() < 3 or (~y[finite]).sum() < 3:
+    for cause, (x, y) in _cause_data(table).items():
+        if y.sum() < 3 or (~y).sum() < 3:
             params[cause] = {"a": 1.0, "b": 0.0}
             continue
-        model = LogisticRegression(C=1.0).fit(x[finite, None], y[finite])
+        model = LogisticRegression(C=1.0).fit(x[:, None], y)
         params[cause] = {"a": round(float(model.coef_[0, 0]), 4),
                          "b": round(float(model.intercept_[0]), 4)}
     return params
@@ -123,17 +133,9 @@ def fit_platt_shrunk(table: pd.DataFrame, strength: float = 1.0) -> dict[str, di
     """
     from scipy.optimize import minimize
 
-    ok = _acceptable(table)
     params = {}
-    for cause in CAUSES:
-        logit = table.get(f"logit_{cause}")
-        if logit is None:
-            continue
-        keep = np.array([not (cause in a and cause != lab) for a, lab in zip(ok, table["cause"], strict=True)])
-        x = logit.to_numpy(float)[keep]
-        y = (table["cause"] == cause).to_numpy()[keep]
-        finite = np.isfinite(x)
-        x, y = np.clip(x[finite], -30, 30), y[finite]
+    for cause, (x, y) in _cause_data(table).items():
+        x = np.clip(x, -30, 30)
 
         def loss(theta: np.ndarray, x: np.ndarray = x, y: np.ndarray = y) -> float:
             z = theta[0] * x + theta[1]
