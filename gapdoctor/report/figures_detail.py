@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 from reportlab.platypus import Image
 
-from gapdoctor.report.figures import (
+from gapdoctor.report.canvas import (
     adjust,
     fig_cfg,
     log_y,

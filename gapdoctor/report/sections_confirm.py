@@ -7,8 +7,8 @@ from typing import Any
 
 from reportlab.lib.units import cm
 
+from gapdoctor.report.canvas import new_figure, styled, to_image
 from gapdoctor.report.context import Page
-from gapdoctor.report.figures import new_figure, styled, to_image
 from gapdoctor.report.styles import Theme
 
 OUTCOME_WORDS = {"confirmed": "confirmed", "refuted": "refuted", "inconclusive": "inconclusive",

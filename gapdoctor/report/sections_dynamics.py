@@ -13,18 +13,18 @@ from reportlab.lib.units import cm
 from reportlab.platypus import KeepTogether, Spacer
 
 from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
-from gapdoctor.report import figures
+from gapdoctor.report import canvas
 from gapdoctor.report.context import Page
 from gapdoctor.report.styles import Theme, esc, fmt
 
 MAX_POINTS = 6000  # points drawn in the data map (a fixed random subset beyond)
 
 
-@figures.styled
+@canvas.styled
 def data_map_figure(d: DynamicsFacts, theme: Theme) -> Any:
     """Confidence against variability per sample (Swayamdipta et al., 2020), and the AUM of
     flagged vs other samples."""
-    fig = figures.new_figure(theme, 6.8)
+    fig = canvas.new_figure(theme, 6.8)
     left, right = fig.subplots(1, 2, width_ratios=[1.25, 1])
     rows = np.arange(d.n)
     if d.n > MAX_POINTS:
@@ -52,7 +52,7 @@ def data_map_figure(d: DynamicsFacts, theme: Theme) -> Any:
     right.set_ylabel("samples")
     right.set_title("AUM, flagged vs not")
     right.legend(loc="upper left")
-    return figures.to_image(fig, theme)
+    return canvas.to_image(fig, theme)
 
 
 def labels_section(page: Page) -> list[Any]:
