@@ -34,6 +34,7 @@ import pandas as pd
 
 from benchmarks.corpus.cases import Plan, design
 from benchmarks.diagnosis.heldout import HELD_OUT_IMPLEMENTATIONS, HELD_OUT_SOURCES
+from benchmarks.diagnosis.scoring import _acceptable
 
 DEFAULT_OUT = Path(__file__).parent / "out"
 
@@ -63,6 +64,11 @@ def run_one(args: tuple[Plan, str, float, list[str] | None]) -> dict[str, Any]:
         row.update(cause=case.cause, acceptable=case.acceptable,
                    train_seconds=round(seconds, 2))
         before = doctor.diagnosis
+        data = (doctor.record.meta.get("data") or {}) if doctor.record is not None else {}
+        # what the held-out benchmark's scoring reads (scoring._acceptable): a tiny validation
+        # set accepts small_validation_set, a healthy run at the ceiling metric_saturation
+        row.update(n_val=data.get("n_val"), best_value=before.summary.get("best_value"),
+                   diagnosed_monitor=before.summary.get("monitor"))
         row.update(verdict_before=before.verdict,
                    ranking_before=";".join(f.cause for f in before.findings[:3]),
                    top_score_before=round(before.findings[0].score, 3) if before.findings else 0)
@@ -111,7 +117,10 @@ def true_cause_outcomes(ok: pd.DataFrame) -> dict[str, dict[str, int]]:
 
 def summarise(table: pd.DataFrame) -> dict[str, Any]:
     ok = table[table["error"].isna()] if "error" in table else table
-    accept = [set(str(a).split(";")) for a in ok["acceptable"]]
+    if {"n_val", "best_value", "diagnosed_monitor"} <= set(ok.columns):
+        accept = _acceptable(ok)  # the same credit as the held-out figures in README
+    else:  # rows written before those columns were kept: the cases' own lists only
+        accept = [set(str(a).split(";")) for a in ok["acceptable"]]
     healthy = ok["cause"] == "healthy"
     faulty = ~healthy
 
@@ -126,8 +135,8 @@ def summarise(table: pd.DataFrame) -> dict[str, Any]:
     return {"runs": int(len(ok)), "errors": int(len(table) - len(ok)),
             "top1_before": float(before[faulty.to_numpy()].mean()),
             "top1_after": float(after[faulty.to_numpy()].mean()),
-            "false_alarms_before": float((ok.loc[healthy, "verdict_before"] != "healthy").mean()),
-            "false_alarms_after": float((ok.loc[healthy, "verdict_after"] != "healthy").mean()),
+            "false_alarms_before": float((~before[healthy.to_numpy()]).mean()),
+            "false_alarms_after": float((~after[healthy.to_numpy()]).mean()),
             "wrong_leads": int(wrong_lead.sum()),
             "wrong_leads_refuted": int((wrong_lead & refuted).sum()),
             "median_cost": float(np.nanmedian(ok["cost"].astype(float))),
