@@ -26,7 +26,7 @@ def _waves(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 def _facts(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray):
     shape = [LENGTH, 1]
-    views = {"spectrum": (spectral_view(x_tr, shape), spectral_view(x_va, shape))}
+    views = {"spectra": (spectral_view(x_tr, shape), spectral_view(x_va, shape))}
     return feature_facts(x_tr, y_tr, x_va, y_va, views=views)
 
 
@@ -38,7 +38,8 @@ def test_waveforms_at_random_phase(seed: int) -> None:
     raw = feature_facts(x_tr, y_tr, x_va, y_va)
     facts = _facts(x_tr, y_tr, x_va, y_va)
     assert raw.ref_cv_accuracy < 0.5  # chance is 1/3: positions carry no class
-    assert facts.ref_view == "spectrum" and facts.ref_cv_accuracy > 0.9
+    assert facts.ref_view == "spectra" and facts.ref_cv_accuracy > 0.9
+    assert facts.reference_read("0.9") == "0.9 (inputs read as spectra)"  # what the user sees
     assert facts.ref_val_accuracy > 0.9
     # validation labels permuted among classes: only the spectral reference can tell
     remapped = _facts(x_tr, y_tr, x_va, (y_va + 1) % 3)
@@ -71,6 +72,6 @@ def test_context_uses_the_recorded_input_shape() -> None:
     run.arrays.update(x_train=x_tr.astype(np.float32), x_val=x_va.astype(np.float32),
                       probe_labels=y_tr, y_val_features=y_va)
     run.meta["data"] = {"input_shape": [LENGTH, 1]}
-    assert Context(run).features.ref_view == "spectrum"
+    assert Context(run).features.ref_view == "spectra"
     run.meta["data"] = {"input_shape": [LENGTH, 1], "feature_projection": "random"}
     assert Context(run).features.ref_view == "raw"  # projected features have no axis

@@ -83,7 +83,7 @@ def test_context_reads_embedded_ids_as_bags() -> None:
     run.meta["model"] = {"layers": [{"class_name": "InputLayer"}, {"class_name": "Embedding"}]}
     ctx = Context(run)
     assert ctx.token_inputs and ctx.column_reorder is None
-    assert ctx.features.domain_auc > 0.75
+    assert ctx.features.domain_auc > 0.75 and ctx.features.ref_view == "bags of tokens"
     run.meta["model"] = {"layers": [{"class_name": "Dense"}]}
     dense = Context(run)
     assert not dense.token_inputs and dense.features.domain_auc < 0.6

@@ -150,15 +150,17 @@ class Context:
         if len(labels) != len(a["x_train"]):
             return None
         x_train, x_val = a["x_train"], a["x_val"]
-        views = {}
+        views, raw_name = {}, "raw"
         if self.token_inputs:
             x_train, x_val = token_views(x_train, x_val)
+            raw_name = "bags of tokens"
         elif not (self.run.meta.get("data") or {}).get("feature_projection"):
             shape = (self.run.meta.get("data") or {}).get("input_shape")
             spectra = (spectral_view(x_train, shape), spectral_view(x_val, shape))
             if spectra[0] is not None and spectra[1] is not None:
-                views["spectrum"] = spectra
-        return feature_facts(x_train, labels, x_val, a.get("y_val_features"), views=views)
+                views["spectra"] = spectra
+        return feature_facts(x_train, labels, x_val, a.get("y_val_features"), views=views,
+                             raw_name=raw_name)
 
     @cached_property
     def token_inputs(self) -> bool:

@@ -55,6 +55,11 @@ class FeatureFacts:
     ref_cv_auc: float = float("nan")
     ref_view: str = "raw"  # the inputs the reference model read ("raw" or a named view)
 
+    def reference_read(self, value: str) -> str:
+        """``value`` as shown to the user, saying what the reference model read when it was
+        not the raw inputs, e.g. ``"0.930 vs 0.210 (inputs read as spectra)"``."""
+        return value if self.ref_view == "raw" else f"{value} (inputs read as {self.ref_view})"
+
 
 def _standardize(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return (x - ref.mean(0)) / np.where(ref.std(0) > 0, ref.std(0), 1.0)
@@ -163,13 +168,15 @@ def ovr_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None = None)
 
 def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
                   y_val: np.ndarray | None, seed: int = 0,
-                  views: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> FeatureFacts:
+                  views: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                  raw_name: str = "raw") -> FeatureFacts:
     """Measure shift and label alignment between the train probe and validation inputs.
 
-    ``views`` names other representations of the same rows (train, validation), e.g. a
-    spectrum (:mod:`gapdoctor.analysis.spectra`); the reference model reads the one that
+    ``views`` names other representations of the same rows (train, validation), e.g. their
+    spectra (:mod:`gapdoctor.analysis.spectra`); the reference model reads the one that
     predicts the training labels best, the raw inputs unless another beats them by
-    ``VIEW_MARGIN``. Shift tests always read the raw inputs."""
+    ``VIEW_MARGIN``. Shift tests always read the raw inputs; ``raw_name`` says what those
+    are when they are themselves a view (e.g. bags of tokens)."""
     from sklearn.exceptions import ConvergenceWarning  # scikit-learn loads on first use only
 
     rng = np.random.default_rng(seed)
@@ -196,7 +203,7 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
         shifted = _ks_shifted(x_tr, x_va)
         auc = _domain_auc(x_tr, x_va, seed)
         auc_std = _domain_auc(_standardize(x_tr, x_tr), _standardize(x_va, x_va), seed)
-        ref, ref_view = (nan, nan, nan, nan), "raw"
+        ref, ref_view = (nan, nan, nan, nan), raw_name
         if y_va is not None and len(np.unique(y_tr)) >= 2:
             ref = _reference(x_tr, y_tr, x_va, y_va, seed)
             for name, (v_tr, v_va) in views.items():

@@ -65,7 +65,8 @@ class DistributionShiftRule(Rule):
             w.use(SAME, f.domain_auc)
             w.use(KS, f.shifted_fraction)
             if finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
-                w.use(REF_DROP, f.ref_cv_accuracy - f.ref_val_accuracy)
+                drop = f.ref_cv_accuracy - f.ref_val_accuracy
+                w.use(REF_DROP, drop, shown=f.reference_read(f"{drop:.3f}"))
             self._against_affine(w, f)
             found = ctx.column_reorder
             if found is not None and found.moved >= 2:

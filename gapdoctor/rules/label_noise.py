@@ -99,7 +99,7 @@ class LabelNoiseRule(Rule):
             lead = f.ref_val_accuracy - f.ref_cv_accuracy
             se = ctx.proportion_se(f.ref_cv_accuracy, f.n_train, f.n_val)
             if finite(se) and se > 0:
-                w.use(REF_LEAD, lead / se, shown=f"{lead:.3f} ({lead / se:.1f} s.e.)")
+                w.use(REF_LEAD, lead / se, shown=f.reference_read(f"{lead:.3f} ({lead / se:.1f} s.e.)"))
         if ctx.n_classes >= 2 and (m is not None or d is not None):
             rate = d.noise_rate if d is not None else m.flagged_fraction
             w.use(SHUFFLED, rate / (1 - 1 / ctx.n_classes))

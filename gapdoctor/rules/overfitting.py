@@ -114,7 +114,8 @@ class OverfittingRule(Rule):
         if f is not None:
             w.use(DOMAIN, f.domain_auc)
             if finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
-                w.use(REF_DROP, f.ref_cv_accuracy - f.ref_val_accuracy)
+                drop = f.ref_cv_accuracy - f.ref_val_accuracy
+                w.use(REF_DROP, drop, shown=f.reference_read(f"{drop:.3f}"))
         interval = ctx.val_interval
         if interval is not None and finite(c.gap) and c.gap > 0 and c.mode == "max":
             half = max((interval[3] - interval[2]) / 2, 1e-6)

@@ -100,7 +100,7 @@ class PipelineBugRule(Rule):
             w.facts.update(ref_cv=f.ref_cv_accuracy, ref_val=f.ref_val_accuracy)
             if ref_span > 0.3:
                 w.use(REF_ONLY_TRAIN, ref_val / ref_span, gate=1 - differ,
-                      shown=f"{f.ref_cv_accuracy:.3f} vs {f.ref_val_accuracy:.3f}",
+                      shown=f.reference_read(f"{f.ref_cv_accuracy:.3f} vs {f.ref_val_accuracy:.3f}"),
                       gate_reason="only when the inputs look alike")
 
     def _preprocessing(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
