@@ -157,6 +157,31 @@ def test_a_refuted_partial_experiment_does_not_move_the_cause():
     assert d.finding("metric_mismatch").score == 0.7 and d.verdict == "metric_mismatch"
 
 
+def test_a_confirmed_premise_does_not_outweigh_a_refuted_causal_test():
+    def shift_after(*resplit: str) -> float:
+        d = Diagnosis(findings=[Finding("distribution_shift", 0.8, ""),
+                                Finding("metric_saturation", 0.6, "")])
+        tested = [Confirmation("distribution_shift", "domain_classifier", "confirmed",
+                               partial=True, premise=True)]
+        tested += [Confirmation("distribution_shift", "resplit_training", r) for r in resplit]
+        apply_confirmations(d, tested)
+        return d.finding("distribution_shift").score
+
+    alone = shift_after()
+    assert alone > 0.8  # the inputs differ: some support for a shift
+    # mixing the splits did not close the gap: the difference does not explain it
+    refuted = shift_after("refuted")
+    assert refuted < 0.5 and refuted == pytest.approx(_refuted_only(), abs=1e-4)
+    assert shift_after("inconclusive") == pytest.approx(alone, abs=1e-4)
+    assert shift_after("confirmed") > alone
+
+
+def _refuted_only() -> float:
+    d = Diagnosis(findings=[Finding("distribution_shift", 0.8, "")])
+    apply_confirmations(d, [Confirmation("distribution_shift", "resplit_training", "refuted")])
+    return d.finding("distribution_shift").score
+
+
 def test_plan_tests_cheap_causes_first_and_nothing_after_divergence():
     d = Diagnosis(findings=[Finding("label_noise", 0.9, ""), Finding("overfitting", 0.6, ""),
                             Finding("optimization", 0.5, ""), Finding("metric_mismatch", 0.3, "")])

@@ -76,7 +76,7 @@ def domain_classifier(x_train: np.ndarray, x_val: np.ndarray, seed: int = 0) -> 
              "inconclusive": "a slight difference at most."}[outcome]
     # partial: a shift of the labels (prior shift) or of p(y|x) leaves the inputs alike
     return Confirmation("distribution_shift", "domain_classifier", outcome, metric="domain AUC",
-                        partial=True,
+                        partial=True, premise=True,
                         before=0.5, after=auc, effect=auc - 0.5,
                         interval=(low - 0.5, high - 0.5), min_effect=margin, text=text,
                         details={"rows_per_split": m})

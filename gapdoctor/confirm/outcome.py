@@ -60,6 +60,9 @@ class Confirmation:
     # the experiment tests one way the cause happens (e.g. a threshold, not every metric
     # mismatch): it can confirm the cause, but a refutation rules out that way only
     partial: bool = False
+    # the experiment checks a condition the cause needs (the splits differ), not that it
+    # explains the gap: its confirmation stops counting once a causal test was refuted
+    premise: bool = False
     seconds: float = 0.0
     text: str = ""
     curves: dict[str, list[float]] = field(default_factory=dict)
@@ -74,7 +77,7 @@ class Confirmation:
             "effect": _r(self.effect),
             "interval": [_r(v) for v in self.interval] if self.interval else None,
             "min_effect": self.min_effect, "specific": self.specific,
-            "partial": self.partial,
+            "partial": self.partial, "premise": self.premise,
             "seconds": round(self.seconds, 2), "text": self.text, "curves": self.curves,
             "details": self.details})
 

@@ -24,6 +24,9 @@ from gapdoctor.rules.calibration import MAX_SCORE
 # weights) helps under several causes: x4.5 odds. A refuted prediction counts x7 against,
 # whatever its kind: the cause predicted an effect that reliably did not come. A refuted
 # *partial* experiment moves nothing: it ruled out one way the cause happens, not the cause.
+# A confirmed *premise* (the inputs of the two splits differ) stops counting once a causal
+# test of the same cause was refuted (mixing the splits did not close the gap): the
+# condition holds, but it does not explain the gap.
 CONFIRMED_SPECIFIC = 3.0
 CONFIRMED_GENERIC = 1.5
 REFUTED = -2.0
@@ -62,7 +65,8 @@ def apply_confirmations(diagnosis: Diagnosis, confirmations: list[Confirmation])
             continue
         finding.details.setdefault("score_before_confirmation", round(finding.score, 4))
         before = float(finding.details["score_before_confirmation"])
-        shift = sum(shift_for(c) for c in tested)
+        causal_refuted = any(c.outcome == "refuted" and not (c.partial or c.premise) for c in tested)
+        shift = sum(0.0 if c.premise and causal_refuted else shift_for(c) for c in tested)
         finding.score = round(_score(_logit(before) + shift), 4) if shift else before
         finding.confirmation = [c.to_dict() for c in tested]
     diagnosis.findings.sort(key=lambda f: f.score, reverse=True)
