@@ -54,7 +54,7 @@ def test_raw_view_kept_when_it_predicts_as_well() -> None:
     assert facts.ref_view == "raw" and facts.ref_cv_accuracy > 0.95
 
 
-@pytest.mark.parametrize("shape", [[64], [4, 16], [64, 2], None, "abc"])
+@pytest.mark.parametrize("shape", [[64], [4, 16], [64, 2], None, "abc", [None, 1], [64, "x"]])
 def test_no_spectrum_for_tabular_short_or_mismatched_shapes(shape: object) -> None:
     assert spectral_view(np.zeros((5, 64)), shape) is None
 
