@@ -44,6 +44,7 @@ class RunState:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     epoch_time: float | None = None
     probe_seconds: dict[str, float] = field(default_factory=dict)
+    compiled: dict[str, Any] = field(default_factory=dict)  # functions probes share
 
     @property
     def meta(self) -> dict[str, Any]:

@@ -70,10 +70,12 @@ def implementation() -> ModuleType:
     return importlib.import_module(f"gapdoctor.callback.backends.{module}")
 
 
-def eval_function(model: Any, fn: Any) -> Any:
+def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
     """``fn(x)`` (which calls ``model`` or views sharing its variables with
-    ``training=False``) compiled per input shape; returns its outputs as numpy arrays."""
-    return implementation().eval_function(model, fn)
+    ``training=False``) compiled per input shape; returns its outputs as numpy arrays.
+    ``any_rows``: TensorFlow traces it once for any number of rows (callers with chunks of
+    different lengths share one graph); JAX still compiles per shape."""
+    return implementation().eval_function(model, fn, any_rows=any_rows)
 
 
 def eval_forward(model: Any) -> Any:

@@ -77,7 +77,7 @@ def _values(variables: list[Any]) -> list[Any]:
     return [v.value for v in variables]
 
 
-def eval_function(model: Any, fn: Any) -> Any:
+def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
     variables = list(model.variables)  # views of the model share these
 
     def traced(values: list[Any], x: Any) -> Any:

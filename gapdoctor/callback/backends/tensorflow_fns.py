@@ -38,15 +38,33 @@ def _warm(function: Any, *args: Any) -> None:
     background().submit(concrete, *args)
 
 
-def eval_function(model: Any, fn: Any) -> Any:
-    # traced per input shape; the callers keep one chunk shape, so once per fit
+def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
+    # traced per input shape, the callers keeping one chunk shape; with ``any_rows`` traced
+    # once with the first axis unknown, which later calls of every length find (TF matches
+    # a call to a traced function whose inputs are more general); per call no slower
     compiled = tf.function(fn, autograph=False)
+    relaxed: list[bool] = []
+
+    def relax(x: Any) -> None:
+        if any_rows and not relaxed:
+            compiled.get_concrete_function(keras.tree.map_structure(_any_rows, x))
+            relaxed.append(True)
 
     def call(x: Any) -> Any:
+        relax(x)
         return keras.tree.map_structure(np.asarray, compiled(x))
 
-    call.warm = lambda x: _warm(compiled, x)
+    def warm(x: Any) -> None:
+        relax(x)
+        _warm(compiled, x)
+
+    call.warm = warm
     return call
+
+
+def _any_rows(array: Any) -> Any:
+    shape = tuple(array.shape)
+    return tf.TensorSpec((None, *shape[1:]) if shape else (), tf.as_dtype(array.dtype))
 
 
 def _replicas() -> int:

@@ -18,7 +18,7 @@ def to_tensor(array: np.ndarray) -> Any:
     return keras.ops.convert_to_tensor(array)
 
 
-def eval_function(model: Any, fn: Any) -> Any:
+def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
     def call(x: Any) -> Any:
         with torch.no_grad():
             return keras.tree.map_structure(keras.ops.convert_to_numpy, fn(x))

@@ -29,6 +29,7 @@ import numpy as np
 
 from gapdoctor.callback.data_sampling import label_ints, read_source, source_kind
 from gapdoctor.callback.probes.base import Probe
+from gapdoctor.callback.probes.features import feature_forward
 from gapdoctor.callback.probes.model_info import loss_info, output_activation
 from gapdoctor.callback.state import RunState
 
@@ -138,30 +139,12 @@ class DynamicsProbe(Probe):
 
     # -- the compiled forward pass -------------------------------------------------------
     def _build(self, state: RunState) -> None:
-        model = state.model
-        try:  # the output layer's input: the model's representation of a sample
-            head = model.layers[-1]
-            feat = keras.Model(model.inputs, [head.input, model.outputs[0]])
-            self.has_embedding = True
-        except Exception:  # noqa: BLE001 - subclassed models: outputs only
-            feat, self.has_embedding = model, False
+        from gapdoctor.callback.backends import chunk_bounds, padded, warm
 
-        single = len(getattr(feat, "inputs", None) or []) == 1
-
-        def forward(x: Any) -> Any:
-            # a one-input functional model wants its input as a list of one (else Keras warns)
-            out = feat([x] if single and not isinstance(x, (list, tuple, dict)) else x,
-                       training=False)
-            if self.has_embedding:
-                emb, raw = out
-                return keras.ops.reshape(emb, (keras.ops.shape(emb)[0], -1)), raw
-            return keras.tree.flatten(out)[0], keras.tree.flatten(out)[0]
-
-        from gapdoctor.callback.backends import chunk_bounds, eval_function, padded, warm
-
-        # compiled per backend (tf.function / jax.jit / torch.no_grad), numpy out; one
-        # chunk shape (the last chunk padded) so that it is traced or compiled once
-        self.forward = eval_function(model, forward)
+        # compiled per backend (tf.function / jax.jit / torch.no_grad), numpy out, shared
+        # with the predictions; one chunk shape (the last chunk padded) of its own
+        shared = feature_forward(state)
+        self.forward, self.has_embedding = shared.fn, shared.has_embedding
         self.bounds = chunk_bounds(self.n, CHUNK)
         start, stop = self.bounds[-1]
         warm(self.forward, padded(self.x, start, stop, self.bounds[0][1] - self.bounds[0][0]))

@@ -8,7 +8,8 @@ Fills ``split_metrics``, ``per_class`` and ``groups`` rows, and the arrays ``mar
 Keras details:
     - Predictions come from one direct ``model(x, training=False)`` call per chunk inside a
       function compiled the backend's way (:func:`gapdoctor.callback.backends.eval_forward`:
-      ``tf.function``, ``jax.jit``, ``torch.no_grad``). That is several times cheaper than
+      ``tf.function``, ``jax.jit``, ``torch.no_grad``); for a built model with one output,
+      the forward pass the dynamics use too (:mod:`.features`: one trace on TensorFlow). That is several times cheaper than
       ``model.predict`` (which builds a data adapter, callbacks and its own function on every
       call) or eager TensorFlow calls.
     - The train probe and the validation sample are concatenated once into constant chunks
@@ -34,6 +35,7 @@ from gapdoctor.callback.metrics import (
     to_probabilities,
 )
 from gapdoctor.callback.probes.base import Probe
+from gapdoctor.callback.probes.features import feature_forward
 from gapdoctor.callback.probes.model_info import loss_info, output_activation
 from gapdoctor.callback.state import RunState
 
@@ -63,9 +65,14 @@ class PredictionsProbe(Probe):
         x = (keras.tree.map_structure(lambda *a: np.concatenate(a), *[s.x for s in samples])
              if len(samples) > 1 else samples[0].x)
         self.chunks, self.n_rows = backends.to_batches(x, CHUNK)
-        self.forward = backends.eval_forward(state.model)
-        if state.model_built():
-            backends.warm(self.forward, self.chunks[0])
+        shared = feature_forward(state) if state.model_built() else None
+        if shared is not None and shared.single_output:  # its output is the model's
+            self.forward = lambda chunk, fn=shared.fn: fn(chunk)[1]
+            backends.warm(shared.fn, self.chunks[0])
+        else:
+            self.forward = backends.eval_forward(state.model)
+            if state.model_built():
+                backends.warm(self.forward, self.chunks[0])
         self.n_train = state.train.n_rows if state.train is not None else 0
         self.y_train = label_ints(state.train.y) if state.train is not None else None
         self.y_val = label_ints(state.val.y) if state.val is not None else None
