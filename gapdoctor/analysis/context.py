@@ -12,10 +12,17 @@ import pandas as pd
 from gapdoctor.analysis.alignment import RowOffset, row_offset
 from gapdoctor.analysis.classes import ClassFacts, class_facts, label_counts
 from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
-from gapdoctor.analysis.features import FeatureFacts, feature_facts, ovr_auc
+from gapdoctor.analysis.features import (
+    AUC_DIFFERENT,
+    AUC_SAME,
+    FeatureFacts,
+    feature_facts,
+    ovr_auc,
+)
 from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.premise import Premise, premise_facts
+from gapdoctor.analysis.ramps import ramp
 from gapdoctor.analysis.reorder import Reorder, column_reorder
 from gapdoctor.analysis.spectra import spectral_view
 from gapdoctor.analysis.tokens import are_ids, embeds_ids, token_views
@@ -376,6 +383,26 @@ class Context:
         se = float(np.sqrt(p1 * (1 - p1) / m.n + p2 * (1 - p2) / n_val))
         return self.noise_excess / se
 
+    @cached_property
+    def label_disagreement(self) -> tuple[float, float, float, str]:
+        """How much more a reference model fitted on validation data disagrees with the
+        training labels than with held-out validation labels: ``(excess, excess in standard
+        errors, trust 0..1, why the trust)``; NaNs without the reverse reference.
+
+        Trust fades as the domain classifier tells the inputs apart (a model extrapolating to
+        other inputs disagrees too) and below 200 samples a side (none below 60: a model
+        fitted on a few dozen validation samples is too unsteady)."""
+        f, nan = self.features, float("nan")
+        if f is None or not (finite_number(f.rev_cv_accuracy) and finite_number(f.rev_train_agreement)):
+            return nan, nan, 0.0, "no reverse reference"
+        excess = f.rev_cv_accuracy - f.rev_train_agreement
+        se = self.proportion_se(f.rev_cv_accuracy, f.n_train, f.n_val)
+        same = 1.0 - ramp(f.domain_auc, AUC_SAME, AUC_DIFFERENT) if finite_number(f.domain_auc) else 1.0
+        sizes = ramp(min(f.n_train, f.n_val), 60, 200)
+        why = (f"domain classifier AUC {f.domain_auc:.2f} (none from {AUC_DIFFERENT}); "
+               f"{min(f.n_train, f.n_val)} samples on the smaller side (full from 200)")
+        return excess, excess / se if finite_number(se) and se > 0 else nan, same * sizes, why
+
     def proportion_se(self, p: float, n_a: int | None, n_b: int | None) -> float:
         """Standard error of a difference of two accuracies near ``p`` measured on ``n_a``
         and ``n_b`` samples (NaN when a size is unknown)."""
@@ -403,4 +430,5 @@ class Context:
         out["nonfinite_loss"] = bool("loss" in run.curves and not np.isfinite(
             pd.to_numeric(run.curves["loss"], errors="coerce")).all())
         return out
+
 

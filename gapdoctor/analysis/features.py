@@ -54,6 +54,10 @@ class FeatureFacts:
     chance: float
     ref_cv_auc: float = float("nan")
     ref_view: str = "raw"  # the inputs the reference model read ("raw" or a named view)
+    # the reverse reference: fitted on validation folds, scored on the held-out validation
+    # fold and on the training labels (see _reverse_reference)
+    rev_cv_accuracy: float = float("nan")
+    rev_train_agreement: float = float("nan")
 
     def reference_read(self, value: str) -> str:
         """``value`` as shown to the user, saying what the reference model read when it was
@@ -116,10 +120,11 @@ def _domain_auc(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
 
 
 def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray,
-               seed: int = 0) -> tuple[float, float, float, float]:
+               seed: int = 0) -> tuple[float, ...]:
     """Cross-validated accuracy on the train probe, and the same fold models' accuracy on
     validation (raw, and with each split standardised on its own): equal footing, so the
-    difference is about the data, not about how much data each model saw."""
+    difference is about the data, not about how much data each model saw. Then the CV
+    accuracy and training-label agreement of the reverse reference (:func:`_reverse_reference`)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.neighbors import KNeighborsClassifier
@@ -128,7 +133,7 @@ def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nd
     n_folds = int(min(3, counts[counts > 0].min())) if len(counts) else 0
     nan = float("nan")
     if n_folds < 2:
-        return nan, nan, nan, nan
+        return (nan,) * 6
     xs, xv, xv_own = _standardize(x_tr, x_tr), _standardize(x_va, x_tr), _standardize(x_va, x_va)
     cv, raw, realigned, auc = [], [], [], []
     for fit, held in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(xs, y_tr):
@@ -141,7 +146,32 @@ def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nd
                        ovr_auc(y_tr[held], knn.predict_proba(xs[held]), knn.classes_)))
         raw.append(np.mean(model.predict(xv) == y_va))
         realigned.append(np.mean(model.predict(xv_own) == y_va))
-    return float(np.mean(cv)), float(np.mean(raw)), float(np.mean(realigned)), float(np.nanmean(auc))
+    return (float(np.mean(cv)), float(np.mean(raw)), float(np.mean(realigned)), float(np.nanmean(auc)),
+            *_reverse_reference(xs, y_tr, xv, y_va, seed))
+
+
+def _reverse_reference(xs: np.ndarray, y_tr: np.ndarray, xv: np.ndarray, y_va: np.ndarray,
+                       seed: int = 0) -> tuple[float, float]:
+    """The reference model the other way round: fitted on validation folds, its accuracy on
+    the held-out validation fold and its agreement with the training labels.
+
+    On one distribution the two match. Training labels that disagree with what the
+    validation labels teach about the same inputs are wrong labels, even when they are wrong
+    consistently (a region relabelled), which a model fitted on training data alone cannot
+    see: it learns the wrong region as readily as the right one."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    counts = np.bincount(y_va)
+    n_folds = int(min(3, counts[counts > 0].min())) if len(counts) else 0
+    if n_folds < 2 or len(np.unique(y_va)) < 2:
+        return float("nan"), float("nan")
+    cv, agree = [], []
+    for fit, held in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(xv, y_va):
+        model = LogisticRegression(C=0.5, max_iter=200).fit(xv[fit], y_va[fit])
+        cv.append(np.mean(model.predict(xv[held]) == y_va[held]))
+        agree.append(np.mean(model.predict(xs) == y_tr))
+    return float(np.mean(cv)), float(np.mean(agree))
 
 
 def ovr_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None = None) -> float:
@@ -203,7 +233,7 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
         shifted = _ks_shifted(x_tr, x_va)
         auc = _domain_auc(x_tr, x_va, seed)
         auc_std = _domain_auc(_standardize(x_tr, x_tr), _standardize(x_va, x_va), seed)
-        ref, ref_view = (nan, nan, nan, nan), raw_name
+        ref, ref_view = (nan,) * 6, raw_name
         if y_va is not None and len(np.unique(y_tr)) >= 2:
             ref = _reference(x_tr, y_tr, x_va, y_va, seed)
             for name, (v_tr, v_va) in views.items():
@@ -220,4 +250,4 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     return FeatureFacts(len(x_tr), len(x_va), int(x_tr.shape[1]), nonfinite, auc, auc_std,
                         float(shifted.mean()), scale, offset,
                         *ref[:3], chance=1.0 / max(2, n_classes), ref_cv_auc=ref[3],
-                        ref_view=ref_view)
+                        ref_view=ref_view, rev_cv_accuracy=ref[4], rev_train_agreement=ref[5])

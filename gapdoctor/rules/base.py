@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from gapdoctor.analysis.ramps import ramp  # noqa: F401  (re-exported: rules read it from here)
 from gapdoctor.diagnosis import CONTENTION, REPORT_THRESHOLD, Evidence, Finding, Fix
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.calibration import MAX_SCORE, calibrated, fitted_prior, fitted_weight
@@ -167,22 +168,6 @@ class Rule:
                        evidence=weighing.evidence, fixes=fixes, confirm=confirm,
                        title=template.get("title", self.cause),
                        details={**weighing.facts, "logit": weighing.logit, "cap": weighing.cap})
-
-
-def ramp(value: float, lo: float, hi: float) -> float:
-    """0 at or below ``lo``, 1 at or above ``hi``, linear between; 0 for NaN.
-
-    Evidence strength grows smoothly with a measurement instead of jumping at a cut-off.
-
-    Example:
-        >>> ramp(0.1, 0.0, 0.2), ramp(float("nan"), 0, 1)
-        (0.5, 0.0)
-    """
-    if value is None or not math.isfinite(value):
-        return 0.0
-    if hi == lo:
-        return float(value >= hi)
-    return min(1.0, max(0.0, (value - lo) / (hi - lo)))
 
 
 def finite(value: float | None) -> bool:

@@ -42,6 +42,11 @@ LOSS_LAG = Ramp(E + "loss_lag", "eval-mode loss on training samples / validation
 REF_LEAD = Ramp(E + "ref_lead", "reference model: validation accuracy minus training CV accuracy, in standard errors",
                 2.0, 4.0, 2.0, "a simple model agrees less with training labels than with validation ones, "
                 "beyond what the two sample sizes allow")
+DISAGREE = Ramp(E + "disagree", "reference model fitted on validation data: accuracy on held-out validation "
+                "minus agreement with the training labels, in standard errors", 4.0, 8.0, 2.5,
+                "training labels that contradict what validation teaches about the same inputs are wrong, "
+                "even when a whole region is relabelled consistently; the binomial standard error leaves "
+                "out the reference's own fitting noise (healthy development runs reach 3), hence from 4")
 CONCENTRATED = Ramp(E + "concentrated", "flagged samples concentrated in the classes that lag on validation",
                     0.5, 0.8, -2.5, "a slice the model cannot learn, not scattered wrong labels")
 SHUFFLED = Ramp(E + "shuffled", "estimated noise rate relative to shuffled labels", 0.7, 0.9, -5.0,
@@ -100,6 +105,10 @@ class LabelNoiseRule(Rule):
             se = ctx.proportion_se(f.ref_cv_accuracy, f.n_train, f.n_val)
             if finite(se) and se > 0:
                 w.use(REF_LEAD, lead / se, shown=f.reference_read(f"{lead:.3f} ({lead / se:.1f} s.e.)"))
+        excess, z, trust, why = ctx.label_disagreement
+        if finite(z):
+            w.use(DISAGREE, z, shown=f.reference_read(f"{excess:.3f} ({z:.1f} s.e.)"), gate=trust,
+                  gate_reason=why)
         if ctx.n_classes >= 2 and (m is not None or d is not None):
             rate = d.noise_rate if d is not None else m.flagged_fraction
             w.use(SHUFFLED, rate / (1 - 1 / ctx.n_classes))

@@ -47,6 +47,10 @@ STILL_IMPROVING = Ramp(E + "still_improving", "validation loss fall over the las
 LOSS_LAG = Ramp(E + "loss_lag", "eval-mode loss on training samples / validation loss, at the best validation epoch",
                 0.8, 1.2, -2.0, "a memorising model fits its own training labels better than held-out ones; "
                 "worse on them means the labels disagree with the inputs")
+DISAGREE = Ramp(E + "disagree", "reference model fitted on validation data: accuracy on held-out validation "
+                "minus agreement with the training labels, in standard errors", 4.0, 8.0, -2.0,
+                "memorisation does not change labels: training labels that contradict validation are "
+                "wrong labels (from 4: the binomial error leaves out the reference's own fitting noise)")
 NO_FIT = Ramp(E + "no_fit", "training loss drop over the run", 0.3, 0.25, -2.0,
               "the model barely fits the training set")
 
@@ -129,4 +133,8 @@ class OverfittingRule(Rule):
         w.use(NO_FIT, c.loss_drop)
         w.use(STILL_IMPROVING, c.val_loss_fall_last_third)
         w.use(LOSS_LAG, ctx.loss_lag_at_best)
+        excess, z, trust, why = ctx.label_disagreement
+        if finite(z):
+            w.use(DISAGREE, z, shown=f.reference_read(f"{excess:.3f} ({z:.1f} s.e.)"), gate=trust,
+                  gate_reason=why)
 
