@@ -59,3 +59,17 @@ def test_an_output_layer_with_several_inputs_keeps_its_predictions(tmp_path):
     np.testing.assert_allclose(val["accuracy"], history.history["val_accuracy"], atol=1e-6)
     assert run.arrays["dyn_margin"].shape == (2, 300)
     assert "dyn_embedding" not in run.arrays  # no single representation to record
+
+
+def test_a_function_needing_a_known_batch_size_is_traced_per_shape():
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    from gapdoctor.callback.backends import tensorflow_fns
+
+    call = tensorflow_fns.eval_function(None, lambda x: tf.reshape(x, (x.shape[0] * 2, -1)),
+                                        any_rows=True)
+    call.warm(np.ones((4, 6), np.float32))
+    assert call(np.ones((4, 6), np.float32)).shape == (8, 3)
+    assert call(np.ones((5, 6), np.float32)).shape == (10, 3)
