@@ -170,6 +170,15 @@ class Rule:
                        details={**weighing.facts, "logit": weighing.logit, "cap": weighing.cap})
 
 
+def use_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> None:
+    """Count ``spec`` on the reverse reference's disagreement with the training labels
+    (:attr:`Context.label_disagreement`), gated by how far it can be trusted."""
+    excess, z, trust, why = ctx.label_disagreement
+    if finite(z):
+        shown = ctx.features.reference_read(f"{excess:.3f} ({z:.1f} s.e.)")
+        w.use(spec, z, shown=shown, gate=trust, gate_reason=why)
+
+
 def finite(value: float | None) -> bool:
     """True for a real, finite number."""
     return value is not None and isinstance(value, (int, float)) and math.isfinite(value)

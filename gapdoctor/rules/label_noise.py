@@ -8,7 +8,7 @@ from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.analysis.label_dynamics import DynamicsFacts
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
 from gapdoctor.rules.evidence import Ramp
 
 E = "label_noise."
@@ -105,10 +105,7 @@ class LabelNoiseRule(Rule):
             se = ctx.proportion_se(f.ref_cv_accuracy, f.n_train, f.n_val)
             if finite(se) and se > 0:
                 w.use(REF_LEAD, lead / se, shown=f.reference_read(f"{lead:.3f} ({lead / se:.1f} s.e.)"))
-        excess, z, trust, why = ctx.label_disagreement
-        if finite(z):
-            w.use(DISAGREE, z, shown=f.reference_read(f"{excess:.3f} ({z:.1f} s.e.)"), gate=trust,
-                  gate_reason=why)
+        use_disagreement(w, DISAGREE, ctx)
         if ctx.n_classes >= 2 and (m is not None or d is not None):
             rate = d.noise_rate if d is not None else m.flagged_fraction
             w.use(SHUFFLED, rate / (1 - 1 / ctx.n_classes))

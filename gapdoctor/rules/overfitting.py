@@ -5,7 +5,7 @@ from __future__ import annotations
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
 from gapdoctor.rules.evidence import Ramp
 
 E = "overfitting."
@@ -133,8 +133,5 @@ class OverfittingRule(Rule):
         w.use(NO_FIT, c.loss_drop)
         w.use(STILL_IMPROVING, c.val_loss_fall_last_third)
         w.use(LOSS_LAG, ctx.loss_lag_at_best)
-        excess, z, trust, why = ctx.label_disagreement
-        if finite(z):
-            w.use(DISAGREE, z, shown=f.reference_read(f"{excess:.3f} ({z:.1f} s.e.)"), gate=trust,
-                  gate_reason=why)
+        use_disagreement(w, DISAGREE, ctx)
 

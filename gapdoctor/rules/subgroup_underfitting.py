@@ -8,7 +8,7 @@ from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
 from gapdoctor.rules.evidence import Ramp
 
 E = "subgroup_underfitting."
@@ -43,6 +43,11 @@ DOMAIN = Ramp(E + "domain", "domain classifier AUC (train vs validation inputs)"
               "shifted inputs hurt some classes more than others")
 SPREAD_NOISE = Ramp(E + "spread_noise", "flagged training share minus validation error, spread over classes",
                     0.04, 0.12, -2.5, "wrong labels everywhere, not one slice")
+DISAGREE = Ramp(E + "disagree", "reference model fitted on validation data: accuracy on held-out validation "
+                "minus agreement with the training labels, in standard errors", 4.0, 8.0, -2.0,
+                "classes that fail on validation because their training labels contradict it are "
+                "wrong labels, not a subgroup the model cannot learn (from 4: the binomial error "
+                "leaves out the reference's own fitting noise)")
 SLICE = Ramp(E + "slice", "accuracy gap of the worst user-given slice to the median slice", 0.1, 0.25, 2.5,
              "a slice 25 points below the median one is not learned")
 
@@ -93,6 +98,7 @@ class SubgroupUnderfittingRule(Rule):
             w.use(BINARY, 1.0, shown="binary")
         if f is not None:
             w.use(DOMAIN, f.domain_auc)
+        use_disagreement(w, DISAGREE, ctx)
         if m is not None and finite(m.flagged_class_concentration):
             spread = 1 - ramp(m.flagged_class_concentration, 0.45, 0.7)
             w.use(SPREAD_NOISE, ctx.noise_excess, gate=spread,
