@@ -29,8 +29,8 @@ import numpy as np
 
 from gapdoctor.callback.data_sampling import label_ints, read_source, source_kind
 from gapdoctor.callback.probes.base import Probe
-from gapdoctor.callback.probes.features import feature_forward
 from gapdoctor.callback.probes.model_info import loss_info, output_activation
+from gapdoctor.callback.probes.shared_forward import feature_forward
 from gapdoctor.callback.state import RunState
 
 CHUNK = 2048

@@ -35,8 +35,8 @@ from gapdoctor.callback.metrics import (
     to_probabilities,
 )
 from gapdoctor.callback.probes.base import Probe
-from gapdoctor.callback.probes.features import feature_forward
 from gapdoctor.callback.probes.model_info import loss_info, output_activation
+from gapdoctor.callback.probes.shared_forward import feature_forward
 from gapdoctor.callback.state import RunState
 
 CHUNK = 1024
