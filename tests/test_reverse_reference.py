@@ -48,3 +48,12 @@ def test_too_few_validation_labels_per_class_give_nan_not_an_error() -> None:
     y_va = np.array([0] * 11 + [1])  # one sample of class 1: no stratified folds
     f = feature_facts(x_tr, y_tr, x_va, y_va)
     assert np.isnan(f.rev_cv_accuracy) and np.isnan(f.rev_train_agreement)
+
+
+def test_labels_that_are_not_class_ids_give_nan_not_an_error() -> None:
+    x_tr, y_tr = _blobs(200, 0)
+    x_va, y_va = _blobs(100, 1)
+    f = feature_facts(x_tr, y_tr, x_va, y_va - 1)  # -1 among the validation labels
+    assert np.isnan(f.rev_cv_accuracy) and np.isnan(f.rev_train_agreement)
+    f = feature_facts(x_tr, y_tr - 1, x_va, y_va)  # and among the training labels
+    assert np.isnan(f.ref_cv_accuracy) and np.isnan(f.rev_cv_accuracy)

@@ -430,5 +430,3 @@ class Context:
         out["nonfinite_loss"] = bool("loss" in run.curves and not np.isfinite(
             pd.to_numeric(run.curves["loss"], errors="coerce")).all())
         return out
-
-

@@ -120,11 +120,10 @@ def _domain_auc(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
 
 
 def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray,
-               seed: int = 0) -> tuple[float, ...]:
+               seed: int = 0) -> tuple[float, float, float, float]:
     """Cross-validated accuracy on the train probe, and the same fold models' accuracy on
     validation (raw, and with each split standardised on its own): equal footing, so the
-    difference is about the data, not about how much data each model saw. Then the CV
-    accuracy and training-label agreement of the reverse reference (:func:`_reverse_reference`)."""
+    difference is about the data, not about how much data each model saw."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.neighbors import KNeighborsClassifier
@@ -133,7 +132,7 @@ def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nd
     n_folds = int(min(3, counts[counts > 0].min())) if len(counts) else 0
     nan = float("nan")
     if n_folds < 2:
-        return (nan,) * 6
+        return nan, nan, nan, nan
     xs, xv, xv_own = _standardize(x_tr, x_tr), _standardize(x_va, x_tr), _standardize(x_va, x_va)
     cv, raw, realigned, auc = [], [], [], []
     for fit, held in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(xs, y_tr):
@@ -146,14 +145,14 @@ def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nd
                        ovr_auc(y_tr[held], knn.predict_proba(xs[held]), knn.classes_)))
         raw.append(np.mean(model.predict(xv) == y_va))
         realigned.append(np.mean(model.predict(xv_own) == y_va))
-    return (float(np.mean(cv)), float(np.mean(raw)), float(np.mean(realigned)), float(np.nanmean(auc)),
-            *_reverse_reference(xs, y_tr, xv, y_va, seed))
+    return float(np.mean(cv)), float(np.mean(raw)), float(np.mean(realigned)), float(np.nanmean(auc))
 
 
-def _reverse_reference(xs: np.ndarray, y_tr: np.ndarray, xv: np.ndarray, y_va: np.ndarray,
+def _reverse_reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray,
                        seed: int = 0) -> tuple[float, float]:
     """The reference model the other way round: fitted on validation folds, its accuracy on
-    the held-out validation fold and its agreement with the training labels.
+    the held-out validation fold and its agreement with the training labels (both splits
+    standardised on the training statistics, as for the forward reference).
 
     On one distribution the two match. Training labels that disagree with what the
     validation labels teach about the same inputs are wrong labels, even when they are wrong
@@ -162,10 +161,13 @@ def _reverse_reference(xs: np.ndarray, y_tr: np.ndarray, xv: np.ndarray, y_va: n
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
+    if not len(y_va) or y_va.min() < 0:  # no labels, or not class ids
+        return float("nan"), float("nan")
     counts = np.bincount(y_va)
     n_folds = int(min(3, counts[counts > 0].min())) if len(counts) else 0
     if n_folds < 2 or len(np.unique(y_va)) < 2:
         return float("nan"), float("nan")
+    xs, xv = _standardize(x_tr, x_tr), _standardize(x_va, x_tr)
     cv, agree = [], []
     for fit, held in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(xv, y_va):
         model = LogisticRegression(C=0.5, max_iter=200).fit(xv[fit], y_va[fit])
@@ -233,15 +235,16 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
         shifted = _ks_shifted(x_tr, x_va)
         auc = _domain_auc(x_tr, x_va, seed)
         auc_std = _domain_auc(_standardize(x_tr, x_tr), _standardize(x_va, x_va), seed)
-        ref, ref_view = (nan,) * 6, raw_name
-        if y_va is not None and len(np.unique(y_tr)) >= 2:
-            ref = _reference(x_tr, y_tr, x_va, y_va, seed)
+        ref, ref_view, rev = (nan, nan, nan, nan), raw_name, (nan, nan)
+        if y_va is not None and len(np.unique(y_tr)) >= 2 and y_tr.min() >= 0:
+            ref, chosen = _reference(x_tr, y_tr, x_va, y_va, seed), (x_tr, x_va)
             for name, (v_tr, v_va) in views.items():
                 if np.isfinite(ref[0]) and ref[0] + VIEW_MARGIN > 1.0:
                     break  # no view can beat the raw one by the margin
                 other = _reference(v_tr, y_tr, v_va, y_va, seed)
                 if not np.isfinite(ref[0]) or other[0] >= ref[0] + VIEW_MARGIN:
-                    ref, ref_view = other, name
+                    ref, ref_view, chosen = other, name, (v_tr, v_va)
+            rev = _reverse_reference(chosen[0], y_tr, chosen[1], y_va, seed)
     sd_tr = np.where(x_tr.std(0) > 0, x_tr.std(0), np.nan)
     sd_va = np.where(x_va.std(0) > 0, x_va.std(0), np.nan)
     scale = float(np.nanmedian(np.abs(np.log(sd_va / sd_tr)))) if np.isfinite(sd_tr / sd_va).any() else nan
@@ -250,4 +253,4 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     return FeatureFacts(len(x_tr), len(x_va), int(x_tr.shape[1]), nonfinite, auc, auc_std,
                         float(shifted.mean()), scale, offset,
                         *ref[:3], chance=1.0 / max(2, n_classes), ref_cv_auc=ref[3],
-                        ref_view=ref_view, rev_cv_accuracy=ref[4], rev_train_agreement=ref[5])
+                        ref_view=ref_view, rev_cv_accuracy=rev[0], rev_train_agreement=rev[1])
