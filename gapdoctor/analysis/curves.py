@@ -156,7 +156,9 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None, mode: str | None = No
         f.metric_gain_second_half = _improvement(float(half.iloc[0]), tail_mean(half), mode)
         f.metric_jitter = float(np.std(np.diff(half.to_numpy()))) if len(half) >= 3 else np.nan
     if len(val) and len(train) and mode in ("max", "min"):
-        joint = pd.concat([train, val], axis=1, join="inner").to_numpy()
+        # the first epoch's logged training value averages over the untrained start (it
+        # trails validation in every run): it is no gap, and a one-epoch run has none
+        joint = pd.concat([train, val], axis=1, join="inner").to_numpy()[1:]
         if len(joint):
             gaps = (joint[:, 0] - joint[:, 1]) * (1 if mode == "max" else -1)
             f.gap = float(np.mean(gaps[-3:]))
