@@ -36,7 +36,7 @@ def _train(epochs: int) -> dict[str, list[float]]:
 
 @pytest.fixture(scope="module")
 def histories() -> dict[int, dict[str, list[float]]]:
-    return {1: _train(1)}
+    return {1: _train(1), 6: _train(6)}
 
 
 def test_one_epoch_history_is_no_label_noise(histories: dict[int, dict[str, list[float]]],
@@ -52,3 +52,29 @@ def test_one_epoch_history_is_no_label_noise(histories: dict[int, dict[str, list
     d = json.loads((tmp_path / "d.json").read_text())
     scores = {f["cause"]: f["score"] for f in d["findings"]}
     assert d["verdict"] != "label_noise" and scores.get("label_noise", 0) < 0.5, scores
+
+
+def test_pandas_json_lines_history(histories: dict[int, dict[str, list[float]]],
+                                   tmp_path: Path) -> None:
+    """README: "pandas to_json layouts" includes orient='records', lines=True (JSON Lines);
+    one cut off mid-line says so in one line, exit 2."""
+    import pandas as pd
+
+    history = histories[6]
+    path = tmp_path / "log.jsonl"
+    pd.DataFrame(history).to_json(path, orient="records", lines=True)
+    proc = gd("analyze", str(path), "--json", str(tmp_path / "d.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert "(keras_history, 6 epochs)" in proc.stdout, proc.stdout
+    best = max(history["val_accuracy"])
+    assert f"best {best:.4g} at epoch {history['val_accuracy'].index(best)}" in proc.stdout, \
+        proc.stdout
+
+    cut = tmp_path / "cut.jsonl"
+    text = path.read_text()
+    cut.write_text(text[: len(text) - 20])
+    proc = gd("analyze", str(cut))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "cut.jsonl" in lines[0] and "line 6 is not valid JSON" in lines[0], lines[0]

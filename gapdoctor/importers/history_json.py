@@ -199,11 +199,38 @@ def history_from_obj(path: Path, obj: Any) -> tuple[pd.DataFrame, dict[str, Any]
     return curves, meta, notes
 
 
+def _json_lines(path: Path, text: str) -> list[Any] | None:
+    """The objects of a JSON Lines text, one per non-blank line; None if it is not one.
+
+    Raises:
+        RecordError: its first line is an object but a later line is not.
+    """
+    rows: list[Any] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row, why = json.loads(line), "is not a JSON object"
+        except (json.JSONDecodeError, RecursionError):
+            row, why = None, "is not valid JSON (cut off while writing?)"
+        if not isinstance(row, dict):
+            if not rows:
+                return None
+            raise RecordError(f"{path}: JSON Lines (one object per epoch) whose line {number} "
+                              f"{why}")
+        rows.append(row)
+    return rows if len(rows) > 1 else None
+
+
 def parse_json(path: Path, text: str) -> Any:
     """``json.loads(text)``; RecordError naming truncated or invalid JSON."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":  # JSON Lines (to_json(orient="records", lines=True)):
+            rows = _json_lines(path, text)  # one object per epoch, read as orient "records"
+            if rows is not None:
+                return rows
         opens = text.count("{") + text.count("[") - text.count("}") - text.count("]")
         truncated = exc.pos >= len(text.rstrip()) - 2 or opens > 0
         what = "truncated JSON" if truncated else "invalid JSON"
