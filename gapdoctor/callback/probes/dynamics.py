@@ -183,8 +183,23 @@ class DynamicsProbe(Probe):
             dyn_p_given=np.stack(self.p_given), dyn_labels=self.labels, dyn_ids=self.ids,
             dyn_proba_mean=(self.proba_sum / len(self.done)).astype(np.float32))
 
+    def _not_classes(self, state: RunState) -> bool:
+        """Whether the task has no one class label per sample (regression, multilabel, as
+        the predictions resolved it): margins of a given label would be invented, so the
+        dynamics stop, keeping nothing."""
+        task = state.meta.get("task")
+        if task not in ("regression", "multilabel"):
+            return False
+        self.x = None
+        for name in [k for k in state.arrays if k.startswith("dyn_")]:
+            del state.arrays[name]
+        state.meta.pop("dynamics", None)
+        state.note(f"Training dynamics (per-sample margins, suspects.csv) were not recorded: "
+                   f"they need one class label per sample, and this is a {task} task.")
+        return True
+
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
-        if self.x is None:
+        if self.x is None or self._not_classes(state):
             return
         self.train_seconds += state.epoch_time or 0.0
         last = epoch + 1 >= int(state.meta.get("epochs_planned") or 0)
@@ -202,6 +217,8 @@ class DynamicsProbe(Probe):
         state.meta["dynamics"].update(epochs=list(self.done), seconds=round(self.seconds, 4))
 
     def on_train_end(self, state: RunState) -> None:
+        if self.x is not None and self._not_classes(state):
+            return
         if self.x is not None and not self.done and state.model_built():
             self._pass(state, int(state.meta.get("epochs_completed") or 1) - 1, {})
         self.x = None  # free the copy of the training set

@@ -93,6 +93,7 @@ class PredictionsProbe(Probe):
                 self.skip = True
                 state.note("The model has one output and labels other than 0/1: treated as "
                            "regression, so no classification probes were recorded.")
+                _no_class_counts(state)
                 return
             meta.update(task="binary", n_classes=2, label_format="binary")
         else:
@@ -102,6 +103,7 @@ class PredictionsProbe(Probe):
                 self.skip = True
                 state.note("Labels have several positive classes per sample (multilabel): "
                            "classification probes were not recorded.")
+                _no_class_counts(state)
                 return
             if labels.max(initial=0) >= out_dim or labels.min(initial=0) < 0:
                 raise ValueError(f"labels range over [{labels.min()}, {labels.max()}] but the "
@@ -179,3 +181,17 @@ class PredictionsProbe(Probe):
         for name, value in series.items():
             state.series[name].append(value)
         state.series_epochs.append(int(epoch))
+
+
+def _no_class_counts(state: RunState) -> None:
+    """Labels that are not one class per sample (regression values, multi-hot rows): the
+    per-class label counts taken from them at train begin (rounded values, argmaxes) would
+    be invented classes, so they are dropped."""
+    data = state.meta.get("data") or {}
+    dropped = [key for key in ("train_label_counts", "val_label_counts")
+               if data.get(key) is not None]
+    for key in dropped:
+        data[key] = None
+    if dropped:
+        state.note(f"No label counts per class were kept: the labels of this {state.meta['task']}"
+                   " task are not one class per sample.")
