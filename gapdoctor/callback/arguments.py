@@ -52,7 +52,7 @@ def check_probes(probes: Any) -> list[Probe]:
 
 
 def check_arguments(validation_data: Any, train_data: Any, output_dir: Any, run_name: Any,
-                    class_names: Any, verbose: Any) -> None:
+                    class_names: Any, verbose: Any, monitor: Any = None) -> None:
     """Raise TypeError/ValueError naming the received value of a malformed argument."""
     for name, data in (("validation_data", validation_data), ("train_data", train_data)):
         if data is not None and source_kind(data) is None:
@@ -69,5 +69,8 @@ def check_arguments(validation_data: Any, train_data: Any, output_dir: Any, run_
                                     or not hasattr(class_names, "__len__")):
         raise TypeError(f"`class_names` must be a list of names. Received: "
                         f"class_names={class_names!r}")
+    if monitor is not None and (not isinstance(monitor, str) or not monitor.strip()):
+        raise TypeError("`monitor` must be the name of a logged value, e.g. 'val_accuracy'. "
+                        f"Received: monitor={monitor!r}")
     if isinstance(verbose, bool) or not isinstance(verbose, int) or verbose < 0:
         raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from gapdoctor.callback.arguments import (
     check_arguments,
@@ -23,6 +24,7 @@ from gapdoctor.callback.arguments import (
     check_probes,
 )
 from gapdoctor.callback.diagnosing import DiagnosingMixin
+from gapdoctor.callback.fit_call import apply_fit_arguments
 from gapdoctor.callback.outputs import OnDisk, fit_warning, never_raises
 from gapdoctor.callback.probes import default_probes
 from gapdoctor.callback.recording import RecordingMixin
@@ -83,6 +85,14 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         background: diagnose and write the report in a spawned process, so that ``fit``
             returns when training ends; ``diagnosis`` waits for it when first read, and the
             summary is printed then (or at exit). Defaults to True (False: inside ``fit``).
+        monitor: the logged value the diagnosis follows, e.g. ``"val_f1_score"``; a name
+            the fit does not log is reported in the warning at the end of ``fit`` (with the
+            names it does log) and the default is used. Defaults to None: ``val_accuracy``
+            or the like when logged, else ``val_loss``.
+
+    With ``fit(validation_split=...)`` and no ``validation_data`` here, GapDoctor evaluates
+    the rows fit held out (a note in the record says so), and a ``train_data`` holding
+    those rows has them left out of its train probe.
 
     Example:
 
@@ -101,11 +111,13 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
                  class_names: list[str] | None = None, report: bool = True,
                  diagnose: bool = True, verbose: int = 1, probes: list[Any] | None = None,
                  background: bool = True, confirm: bool = False,
-                 model_fn: Any = None, dynamics: bool = True, sample_ids: Any = None) -> None:
+                 model_fn: Any = None, dynamics: bool = True, sample_ids: Any = None,
+                 monitor: str | None = None) -> None:
         super().__init__()
         check_arguments(validation_data=validation_data, train_data=train_data,
                         output_dir=output_dir, run_name=run_name, class_names=class_names,
-                        verbose=verbose)
+                        verbose=verbose, monitor=monitor)
+        self.monitor = monitor
         self.validation_data = validation_data
         self.train_data = train_data
         self.output_dir = Path(output_dir)
@@ -138,10 +150,17 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         self._probes = default_probes() + self.extra_probes
         self._open_run()
         state, begin = self._state, "train_begin"
+        state.settings["monitor"] = self.monitor
         self._guard("setup", begin, None, lambda: state.meta.update(self._base_meta()))
+        sources = {"validation": self.validation_data, "train": self.train_data}
+        self._guard("fit_arguments", begin, None, apply_fit_arguments, state, self.model,
+                    sources)
+        if sources["train"] is not self.train_data:  # validation_split rows left out
+            self._guard("fit_arguments", begin, None, self._trim_dynamics, state,
+                        sources["train"])
         self._guard("validation_data", begin, None, take_validation_sample, state,
-                    self.validation_data, self.max_val_samples)
-        self._guard("train_data", begin, None, take_train_probe, state, self.train_data,
+                    sources["validation"], self.max_val_samples)
+        self._guard("train_data", begin, None, take_train_probe, state, sources["train"],
                     self.max_probe_samples)
         self._guard("groups", begin, None, map_groups, state, self.groups)
         for probe in self._probes:
@@ -150,6 +169,14 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         self._write(seq=0, stage=begin, epoch=None)
         self._epoch_start = time.perf_counter()
         self.timings["train_begin"] = time.perf_counter() - start
+
+    def _trim_dynamics(self, state: RunState, train: Any) -> None:
+        """Dynamics on the trained-on rows only (and their ids, when given per row)."""
+        settings = state.settings["dynamics"]
+        settings["data"] = train
+        ids = settings.get("sample_ids")
+        if ids is not None and not isinstance(ids, str):
+            settings["sample_ids"] = np.asarray(ids)[:len(np.asarray(train[1]))]
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch_start = time.perf_counter()

@@ -132,6 +132,11 @@ META_DOC: dict[str, str] = {
     "versions": "{python, gapdoctor, keras, numpy, backend: name, <backend>: its version}",
     "dynamics": "{n, source, planned epochs, ...}: the whole-training-set dynamics probe "
                 "(probes/dynamics.py); absent when it did not run",
+    "fit": "arguments of the model.fit call (callback/fit_call.py): {validation_split, "
+           "initial_epoch, steps_per_epoch, validation_steps, validation_freq, batch_size, "
+           "shuffle, class_weight: {class: weight} | None, sample_weight: bool, "
+           "validation_given: bool}; absent when the fit call could not be read",
+    "first_epoch": "the first epoch recorded (fit's initial_epoch when resuming; 0 otherwise)",
 }
 
 

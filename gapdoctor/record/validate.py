@@ -55,7 +55,7 @@ META_FIELDS: Spec = {
     "monitor": "str?", "monitor_mode": "mode?", "metrics": "list?",
     "epochs_planned": "count?", "epochs_completed": "count?", "completed": "bool?",
     "val_proba_best_epoch": "count?", "settings": "object?", "probe_seconds": "object?",
-    "notes": "list[str]?", "versions": "object?",
+    "notes": "list[str]?", "versions": "object?", "fit": "object?", "first_epoch": "count?",
     "model": {"name": "str?", "n_params": "count?", "trainable_params": "count?",
               "output_activation": "str?", "layers": "list?"},
     "loss": {"name": "str?", "from_logits": "bool?", "config": "object?"},

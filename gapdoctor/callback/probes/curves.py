@@ -66,9 +66,19 @@ class CurvesProbe(Probe):
             row["lr"] = lr if lr is not None else math.nan
         if state.epoch_time is not None:
             row["epoch_time"] = state.epoch_time
+        if not state.curves and epoch > 0:  # a resumed fit (initial_epoch > 0)
+            state.meta["first_epoch"] = int(epoch)
+            state.note(f"This fit started at epoch {epoch} (initial_epoch={epoch}): epochs "
+                       f"0-{epoch - 1} were trained by an earlier fit and are not in this "
+                       "record.")
         state.curves.append(row)
         if not state.meta.get("monitor"):
-            monitor = pick_monitor(row)
+            wanted = state.settings.get("monitor")
+            monitor = wanted if wanted in row else pick_monitor(row)
             if monitor is not None:
                 state.meta.update(monitor=monitor, monitor_mode=metric_mode(
                     monitor, state.meta.get("metrics")))
+            if wanted is not None and wanted != monitor:
+                logged = ", ".join(sorted(k for k in row if k not in ("epoch", "epoch_time")))
+                raise ValueError(f"monitor={wanted!r} is not logged by this fit (it logs: "
+                                 f"{logged}); {monitor or 'nothing'} is monitored instead")
