@@ -4,7 +4,8 @@
 ``{"0": {"loss": v, ...}}``; ``records`` is ``[{"loss": v, ...}, ...]``; ``split`` is
 ``{"columns": [...], "index": [...], "data": [[...]]}``; ``table`` is
 ``{"schema": {"fields": [...], "primaryKey": [...]}, "data": [{...}]}``. ``values`` has no
-column names and is refused.
+column names and is refused. ``records`` with ``lines=True`` (JSON Lines, one object per
+epoch) reaches here as a list of objects (``history_json.parse_json``).
 """
 
 from __future__ import annotations
