@@ -147,6 +147,7 @@ def main() -> int:
         no_pdf = min(run_in(ROOT, command(ROOT, run_dir, outs["this tree"], pdf=False),
                             tmp)[0] for _ in range(2))
         pdf_kb = {label: (outs[label] / "r.pdf").stat().st_size / 1024 for label in trees}
+        load_end = os.getloadavg()[0]
     median = {label: statistics.median(t) for label, t in times.items()}
     for label in trees:
         print(f"gapdoctor analyze ({label}), {EPOCHS}-epoch record, JSON + PDF "
@@ -158,8 +159,8 @@ def main() -> int:
           + "".join(f"; {median[ref] / mine:.2f}x faster than {ref}" for ref in args.baseline))
     print(f"  of which: python + import gapdoctor {startup:.2f} s; analyze without PDF "
           f"{no_pdf:.2f} s")
-    print(f"  load average {load:.1f} on {os.cpu_count()} CPUs when started (wall times grow "
-          "with load)")
+    print(f"  load average {load:.1f} on {os.cpu_count()} CPUs when started, {load_end:.1f} "
+          "when done (wall times grow with load; CPU times much less)")
     print(f"  the run's{stdout.splitlines()[2] if stdout else ''}")
     return 0
 
