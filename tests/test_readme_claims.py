@@ -13,9 +13,9 @@ import pytest
 GAPDOCTOR = Path(sys.executable).parent / "gapdoctor"
 
 
-def gd(*args: str) -> subprocess.CompletedProcess[str]:
+def gd(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(GAPDOCTOR), *args], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, cwd=cwd)
 
 
 def _train(epochs: int) -> dict[str, list[float]]:
@@ -78,3 +78,21 @@ def test_pandas_json_lines_history(histories: dict[int, dict[str, list[float]]],
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "cut.jsonl" in lines[0] and "line 6 is not valid JSON" in lines[0], lines[0]
+
+
+def test_tensorboard_half_reads_the_whole_log(tmp_path: Path) -> None:
+    """TensorBoard lists a Keras log's train/ and validation/ as two runs; pointing at either
+    reads both (it read train/ alone and found "no validation metric")."""
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+    from keras_logs import keras_logs
+
+    tb = keras_logs(tmp_path)["tb"]
+    whole = gd("analyze", str(tb))
+    assert whole.returncode == 0, whole.stderr
+    best = next(line for line in whole.stdout.splitlines() if "val_accuracy: best" in line)
+    for half in ("train", "validation"):
+        proc = gd("analyze", f"tb/{half}", cwd=tb.parent)  # short: the note fits its line
+        assert proc.returncode == 0, proc.stderr
+        assert best in proc.stdout.splitlines(), proc.stdout
+        assert f"note: tb/{half} is one half of a Keras log: read tb" in proc.stdout, \
+            proc.stdout

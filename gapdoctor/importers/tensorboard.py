@@ -166,6 +166,20 @@ def read_tensorboard(path: str | os.PathLike[str]) -> RunRecord:
     from tensorboard.compat.proto import event_pb2
 
     path = Path(path)
+    half = path.name.lower()
+    other = _VAL_DIRS if half == "train" else ("train",) if half in _VAL_DIRS else ()
+    if path.is_dir() and any((path.parent / o).is_dir() and event_files(path.parent / o)
+                             for o in other) and not run_dirs(event_files(path.parent), path.parent):
+        # one half of a Keras log (TensorBoard lists each as a run), in a parent that holds
+        # that one run only: read both halves
+        try:
+            record = read_tensorboard(path.parent)
+        except RecordError:
+            pass  # an unreadable other half: this half alone
+        else:
+            record.meta["notes"].insert(0, f"{path} is one half of a Keras log: read "
+                                        f"{path.parent}, its training and validation curves")
+            return record
     files = event_files(path)
     if not files:
         raise RecordError(f"{path}: no TensorBoard event files (events.out.tfevents.*) "
