@@ -84,7 +84,9 @@ def build_model(spec: Spec, input_shape: tuple[int, ...], n_classes: int, vocab:
     keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=input_shape, dtype="int32" if spec.family in ("embed", "gru")
                          else "float32")
-    h = _body(spec, inputs, vocab)
+    # augmentation: noise on the training inputs only (Keras turns it off in evaluation)
+    noisy = keras.layers.GaussianNoise(spec.input_noise)(inputs) if spec.input_noise else inputs
+    h = _body(spec, noisy, vocab)
     if spec.always_dropout:  # a dropout that stays on in evaluation (a train-mode layer)
         h = keras.layers.Dropout(spec.always_dropout)(h, training=True)
     units = 1 if spec.labels == "binary" else n_classes
@@ -107,6 +109,9 @@ def _optimizer(spec: Spec) -> keras.optimizers.Optimizer:
     lr: Any = spec.lr
     if spec.schedule == "cosine":
         lr = keras.optimizers.schedules.CosineDecay(spec.lr, spec.decay_steps, alpha=0.02)
+    elif spec.schedule == "step":
+        lr = keras.optimizers.schedules.PiecewiseConstantDecay(
+            [max(1, 2 * spec.decay_steps // 3)], [spec.lr, spec.lr * 0.1])
     clip = {"clipnorm": spec.clipnorm} if spec.clipnorm else {}
     if spec.optimizer == "sgd":
         return keras.optimizers.SGD(lr, momentum=spec.momentum, **clip)

@@ -22,7 +22,7 @@ class Spec:
     lr: float = 1e-3
     momentum: float = 0.9
     clipnorm: float = 0.0
-    schedule: str = "constant"      # constant | cosine | plateau
+    schedule: str = "constant"      # constant | cosine | plateau | step (x0.1 at 2/3)
     decay_steps: int = 1000
     epochs: int = 20
     batch_size: int = 32
@@ -37,11 +37,13 @@ class Spec:
     hidden_bias: float = 0.0
     always_dropout: float = 0.0     # dropout that stays on at evaluation
     bn_always_training: bool = False
+    input_noise: float = 0.0        # GaussianNoise std on the inputs, training only
 
     def regularisation(self) -> str:
         """The regularisation flags, e.g. 'dropout+bn+es+cw' or 'none'."""
         flags = [name for name, on in (("dropout", self.dropout > 0), ("bn", self.batchnorm),
-                                       ("es", self.early_stopping), ("cw", self.class_weight))
+                                       ("es", self.early_stopping), ("cw", self.class_weight),
+                                       ("noise", self.input_noise > 0))
                  if on]
         return "+".join(flags) or "none"
 
