@@ -64,6 +64,14 @@ class SmallValidationSetRule(Rule):
             w.facts["confidence_note"] = "the validation set size is unknown"
             return w
         interval = ctx.val_interval
+        if interval is None and not len(acc):
+            # no accuracy recorded (a regression, say): a proportion's interval does not
+            # apply, and the monitored value is no accuracy to put one around
+            w.cap = 0.6
+            w.facts["confidence_note"] = "no accuracy is recorded, so its interval is unknown"
+            w.facts["n_val"] = n
+            w.use(LARGE, n)
+            return w
         if interval is None or interval[0] != n:
             from scipy import stats  # lazy: keeps `import gapdoctor` fast
 
