@@ -33,6 +33,16 @@ CAUSES: tuple[str, ...] = (
 )
 
 
+def score_text(score: float) -> str:
+    """A score in two decimals, rounded down: one under the reporting threshold never prints
+    as the threshold (0.4996 reads 0.49, not 0.50).
+
+    >>> score_text(0.4996), score_text(0.97), score_text(1.0)
+    ('0.49', '0.97', '1.00')
+    """
+    if not math.isfinite(score):
+        return "?"
+    return f"{math.floor(score * 100 + 1e-9) / 100:.2f}"
 
 
 @dataclass

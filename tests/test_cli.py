@@ -308,3 +308,21 @@ def test_subcommands_return_exit_code_constants() -> None:
         literals = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Return)
                     and isinstance(node.value, ast.Constant) and type(node.value.value) is int]
         assert not literals, f"{name} returns literal exit codes at lines {literals}"
+
+
+def test_a_score_under_the_threshold_never_prints_as_the_threshold(
+        monkeypatch: pytest.MonkeyPatch, overfit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """0.4996 is not reported, so it must not read '0.50' (scores print rounded down)."""
+    from gapdoctor.cli.main import main
+    from gapdoctor.rules.base import Rule
+
+    class Fixed(Rule):
+        cause = "label_noise"
+
+        def evaluate(self, run, ctx):  # noqa: ANN001, ANN201
+            return Finding(cause=self.cause, score=0.4996, summary="fixed")
+
+    monkeypatch.setattr("gapdoctor.engine.RULES", [Fixed])
+    assert main(["analyze", str(overfit)]) == 0
+    out = capsys.readouterr().out
+    assert "below threshold: label_noise 0.49" in out and "label_noise 0.50" not in out

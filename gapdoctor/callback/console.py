@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gapdoctor.diagnosis import score_text
 from gapdoctor.record import RunRecord
 
 
@@ -25,7 +26,7 @@ def summary(record: RunRecord | None, diagnosis: Any, paths: dict[str, Path]) ->
             text = finding.summary.strip().splitlines()[0] if finding.summary else ""
             if len(text) > 90:
                 text = text[:87] + "..."
-            lines.append(f"  {i}. {finding.cause:<22} {finding.score:.2f}  {text}")
+            lines.append(f"  {i}. {finding.cause:<22} {score_text(finding.score)}  {text}")
         if not diagnosis.findings:
             lines.append("  no findings (no rule could weigh this record)")
         if getattr(diagnosis, "status", "ok") != "ok":

@@ -23,7 +23,7 @@ from gapdoctor.cli.common import (
     print_error,
     unique_names,
 )
-from gapdoctor.diagnosis import Diagnosis
+from gapdoctor.diagnosis import Diagnosis, score_text
 from gapdoctor.errors import RecordError
 from gapdoctor.importers import load_run
 from gapdoctor.record.atomic import atomic_path
@@ -204,5 +204,5 @@ def _analyze_one(path: str, run: RunRecord, name: str, n_runs: int, pdf: str | N
             os.waitpid(child, 0)  # reaped once the outputs are written (see _result)
     if fail_on is None:
         return []
-    return [f"{name}: {f.cause} scored {f.score:.2f}" for f in diagnosis.findings
+    return [f"{name}: {f.cause} scored {score_text(f.score)}" for f in diagnosis.findings
             if f.score >= fail_on]

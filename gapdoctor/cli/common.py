@@ -178,6 +178,8 @@ def _one_line(text: str, width: int = 96) -> str:
 
 def format_summary(path: str, run: RunRecord, diagnosis: Diagnosis) -> str:
     """A short ranked summary of one diagnosis, readable in a CI log."""
+    from gapdoctor.diagnosis import score_text
+
     s: dict[str, Any] = diagnosis.summary
     lines = [f"== {run.name}  ({run.meta.get('source', '?')}, {s.get('epochs', run.n_epochs)} "
              f"epochs)  {path}"]
@@ -203,12 +205,12 @@ def format_summary(path: str, run: RunRecord, diagnosis: Diagnosis) -> str:
         lines.append(f"   close call: {first} and {second} are {call['difference']:.2f} apart; "
                      f"to tell them apart: {_one_line(call['tell_apart'], 120)}")
     for finding in reported:
-        lines.append(f"   {finding.score:4.2f}  {finding.cause:<22} {_one_line(finding.summary)}")
+        lines.append(f"   {score_text(finding.score)}  {finding.cause:<22} {_one_line(finding.summary)}")
         if finding.fixes:
             lines.append(f"         {'':<22} fix: {_one_line(finding.fixes[0].title, 84)}")
     below = [f for f in diagnosis.findings if not f.reported][:4]
     if below:
-        lines.append("   below threshold: " + ", ".join(f"{f.cause} {f.score:.2f}" for f in below))
+        lines.append("   below threshold: " + ", ".join(f"{f.cause} {score_text(f.score)}" for f in below))
     extra = f"   skipped {len(diagnosis.skipped)} rule(s) for missing data"
     if diagnosis.errors:
         extra += f"; {len(diagnosis.errors)} rule(s) failed: " + ", ".join(

@@ -7,7 +7,7 @@ from typing import Any
 from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, KeepTogether
 
-from gapdoctor.diagnosis import Finding
+from gapdoctor.diagnosis import Finding, score_text
 from gapdoctor.report.context import Page
 from gapdoctor.report.styles import esc, fmt
 from gapdoctor.report.summary import bullets
@@ -36,7 +36,7 @@ def finding_section(page: Page, finding: Finding, number: str,
     theme = page.theme
     title = finding.title or theme.label(finding.cause)
     head = [*(lead or []),
-            theme.para(f"{number} {esc(title)} <font size=9>(score {finding.score:.2f})"
+            theme.para(f"{number} {esc(title)} <font size=9>(score {score_text(finding.score)})"
                        "</font>", "h2", markup=True),
             theme.para(finding.summary or "No summary was given.", "body")]
     out: list[Any] = [CondPageBreak(6 * cm), KeepTogether(head)]
@@ -81,7 +81,7 @@ def findings(page: Page) -> list[Any]:
         out.append(CondPageBreak(4 * cm))
         out.append(theme.para("Also checked, below the threshold", "h2"))
         rows = [["cause", "score", "what we saw"]]
-        rows += [[f.title or theme.label(f.cause), f"{f.score:.2f}", f.summary] for f in rest]
+        rows += [[f.title or theme.label(f.cause), score_text(f.score), f.summary] for f in rest]
         out.append(theme.table(rows, [4.2 * cm, 1.4 * cm, 12.2 * cm]))
     return out
 

@@ -18,7 +18,7 @@ import pandas as pd
 from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
-from gapdoctor.diagnosis import CAUSES, REPORT_THRESHOLD
+from gapdoctor.diagnosis import CAUSES, REPORT_THRESHOLD, score_text
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.report import figures
 from gapdoctor.report.pdf import _build, document
@@ -71,7 +71,7 @@ def _panel(row: pd.Series, run: RunRecord, theme: Theme) -> dict[str, Any] | Non
     best = row.get("best_epoch")
     verdict = _text(row.get("verdict")) or "unknown"
     score = row.get("top_score")
-    subtitle = theme.label(verdict) + (f" ({score:.2f})" if isinstance(score, float)
+    subtitle = theme.label(verdict) + (f" ({score_text(score)})" if isinstance(score, float)
                                        and math.isfinite(score) else "")
     return {"title": _text(row.get("run_name")) or run.name, "subtitle": subtitle,
             "series": series,

@@ -9,7 +9,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import cm
 from reportlab.platypus import ListFlowable, ListItem, Spacer
 
-from gapdoctor.diagnosis import Finding, Fix
+from gapdoctor.diagnosis import Finding, Fix, score_text
 from gapdoctor.report import figures
 from gapdoctor.report.context import Page
 from gapdoctor.report.styles import IfFits, esc, fmt
@@ -96,7 +96,7 @@ def ranking(page: Page) -> Any:
                               f"reporting threshold {d.threshold:.2f}", "status"]]
     for k, f in enumerate(d.findings, start=1):
         status = "reported" if f.score >= d.threshold else "below threshold"
-        rows.append([str(k), f.title or theme.label(f.cause), f"{f.score:.2f}",
+        rows.append([str(k), f.title or theme.label(f.cause), score_text(f.score),
                      _bar(page, f.score, f.score >= d.threshold), status])
     for s in d.skipped:
         rows.append(["", theme.label(s.get("cause", "unknown")), "n/a", _bar(page, None, False),
@@ -119,12 +119,12 @@ def summary(page: Page) -> list[Any]:
     top = d.findings[0] if d.findings else None
     if d.verdict != "healthy" and top is not None:
         text = (f"<b>Most likely cause: {esc(top.title or theme.label(top.cause))}</b> "
-                f"(score {top.score:.2f}). {esc(top.summary)}")
+                f"(score {score_text(top.score)}). {esc(top.summary)}")
         out.append(theme.para(text, "verdict", markup=True))
     elif top is not None:
         out.append(theme.para(f"<b>No cause reached the reporting threshold "
                               f"({d.threshold:.2f}).</b> The strongest signal was "
-                              f"{esc(top.title or theme.label(top.cause))} at {top.score:.2f}; "
+                              f"{esc(top.title or theme.label(top.cause))} at {score_text(top.score)}; "
                               "on this evidence the run looks healthy.", "healthy", markup=True))
     else:
         out.append(theme.para("<b>No diagnosis: none of the causes could be checked on this "

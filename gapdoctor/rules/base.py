@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gapdoctor.analysis.ramps import ramp  # noqa: F401  (re-exported: rules read it from here)
-from gapdoctor.diagnosis import CONTENTION, REPORT_THRESHOLD, Evidence, Finding, Fix
+from gapdoctor.diagnosis import CONTENTION, REPORT_THRESHOLD, Evidence, Finding, Fix, score_text
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.calibration import MAX_SCORE, calibrated, fitted_prior, fitted_weight
 from gapdoctor.rules.evidence import Ramp
@@ -156,7 +156,7 @@ class Rule:
             texts = [summary.get(variant), summary.get("default")]
             summary = next((t for t in (fill(x, facts) for x in texts if x) if t), "")
             if variant != "unlikely" and score < threshold and summary:
-                summary = (f"Possible, not established (score {score:.2f}, below the reporting "
+                summary = (f"Possible, not established (score {score_text(score)}, below the reporting "
                            f"threshold {threshold:g}): {summary}")
         else:
             summary = fill(summary, facts)
