@@ -12,6 +12,7 @@ import pandas as pd
 from gapdoctor.analysis.alignment import RowOffset, row_offset
 from gapdoctor.analysis.classes import ClassFacts, class_facts, label_counts
 from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
+from gapdoctor.analysis.duplicates import within_duplicate_share
 from gapdoctor.analysis.features import (
     AUC_DIFFERENT,
     AUC_SAME,
@@ -119,6 +120,12 @@ class Context:
                 if bad.any():
                     out[split] = {"count": int(bad.sum()), "rows": [], "scope": "the feature sample"}
         return out
+
+    @cached_property
+    def train_duplicate_share(self) -> float:
+        """Share of the recorded training rows that equal another one exactly: the rate at
+        which the data repeats itself (validation rows in training beyond it are a leak)."""
+        return within_duplicate_share(self.run.arrays.get("x_train"))
 
     @cached_property
     def n_val(self) -> int | None:

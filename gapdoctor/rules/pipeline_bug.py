@@ -37,8 +37,10 @@ REORDERED = Ramp(E + "reordered", "cost of pairing validation columns with their
 REORDER_REGAINED = Ramp(E + "reorder_regained", "reference accuracy regained by putting validation columns "
                         "in the order that matches training", 0.05, 0.2, 3.0,
                         "the practitioner's check: the same model scores better once the columns are put back")
-LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplicates), share", 0.02, 0.1, 5.0,
-               "counted, not inferred: natural datasets repeat a handful of samples; 10% of validation is a split bug")
+LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplicates), share beyond the "
+               "rate at which training rows repeat each other", 0.02, 0.1, 5.0,
+               "counted, not inferred: 10% of validation in training beyond the data's own repeats is "
+               "a split bug; discrete features repeat whole rows without any leak")
 EVAL_MODE = Ramp(E + "eval_mode", "eval-mode loss on training samples / logged training loss", 2.0, 4.0, 3.0,
                  "BatchNorm statistics or a layer that behaves differently at inference (dropout lowers eval loss instead)")
 LOGITS = Ramp(E + "logits", "output activation vs the loss's from_logits", 1, 1, 3.5,
@@ -135,9 +137,12 @@ class PipelineBugRule(Rule):
         data = run.meta.get("data") or {}
         dup, n_val = data.get("duplicates_val_in_train"), ctx.n_val
         if isinstance(dup, (int, float)) and n_val:
-            share = dup / n_val
-            w.facts["duplicate_share"] = share
-            if w.use(LEAKAGE, share, shown=f"{int(dup)} ({share:.1%})"):
+            share, natural = dup / n_val, ctx.train_duplicate_share
+            w.facts.update(duplicate_share=share, natural_duplicate_share=natural)
+            excess = share - natural if finite(natural) else share
+            shown = f"{int(dup)} ({share:.1%}" + (
+                f"; training rows repeat each other at {natural:.1%})" if finite(natural) else ")")
+            if w.use(LEAKAGE, excess, shown=shown):
                 tags.append("leakage")
 
     def _eval_mode(self, w: Weighing, run: RunRecord, ctx: Context, tags: list[str]) -> None:
