@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             d = diagnose(truncate(run, k))
             names.append(row.case_id)
             # the acceptances of the held-out scoring (benchmarks/diagnosis/scoring.py)
-            accept = {"healthy"}
+            accept = {"healthy"} | set(str(row.acceptable).split(";"))
             if pd.notna(row.n_val) and row.n_val <= SMALL_VAL:
                 accept.add("small_validation_set")
             best = d.summary.get("best_value")
