@@ -22,6 +22,7 @@ from sklearn.metrics import precision_recall_fscore_support  # noqa: E402
 
 from gapdoctor import diagnose, load_run  # noqa: E402
 from gapdoctor.callback import GapDoctor, Probe, console  # noqa: E402
+from gapdoctor.diagnosis import score_text  # noqa: E402
 from gapdoctor.record.schema import ARRAY_DOC, META_DOC, TABLE_COLUMNS  # noqa: E402
 
 TESTS = Path(__file__).parent
@@ -145,7 +146,7 @@ def test_diagnosis_written_and_summary_printed(sparse_run):
     assert f"verdict {doctor.diagnosis.verdict!r}" in text and str(doctor.run_dir) in text
     if doctor.diagnosis.findings:
         top = doctor.diagnosis.findings[0]
-        assert f"{top.cause}" in text and f"{top.score:.2f}" in text
+        assert f"{top.cause}" in text and score_text(top.score) in text
 
 
 def test_record_reads_back_without_tensorflow(sparse_run):
