@@ -30,9 +30,22 @@ from gapdoctor.diagnosis import Diagnosis, Finding  # noqa: E402
 from gapdoctor.fixkind import TAGS, ModelKind, model_kind  # noqa: E402
 from gapdoctor.templates import causes, fill_code, load_template, render_fixes  # noqa: E402
 
-# Tiny models trace slower than they run: eager functions keep the whole module fast.
-tf.config.run_functions_eagerly(True)
-keras.utils.disable_interactive_logging()  # snippets that call fit print plain lines
+
+@pytest.fixture(autouse=True, scope="module")
+def _eager_and_plain_logging():
+    """Tiny models trace slower than they run: eager functions keep this module fast.
+    Snippets that call fit print plain lines. Both are process-wide, so they are set for
+    this module only: set at import, they made every training of the suite eager (pytest
+    imports all modules before running any), and the confirmation tests 3-4x slower."""
+    eager = tf.config.functions_run_eagerly()
+    interactive = keras.utils.is_interactive_logging_enabled()
+    tf.config.run_functions_eagerly(True)
+    keras.utils.disable_interactive_logging()
+    yield
+    tf.config.run_functions_eagerly(eager)
+    if interactive:
+        keras.utils.enable_interactive_logging()
+
 
 KINDS = ("binary", "sparse", "onehot", "image")
 N_TRAIN, N_VAL, N_CLASSES = 60, 30, 3
