@@ -286,25 +286,9 @@ class Context:
                 if len(lag):
                     return float(lag.mean()), "eval-mode accuracy, train probe vs validation"
         c = self.curves
-        if finite_number(c.gap) and c.mode == "max" and c.monitor:
-            return self._logged_lag(c.monitor), "logged training vs validation metric"
+        if finite_number(c.gap_epoch_end) and c.mode == "max":
+            return -c.gap_epoch_end, "logged training vs validation metric"
         return float("nan"), ""
-
-    def _logged_lag(self, monitor: str) -> float:
-        """Validation minus logged training metric, mean of the last 3 epochs after the first.
-
-        Keras logs the training metric as its running mean over the epoch: the value of the
-        weights at mid-epoch, half an epoch behind validation's. It is moved to the epoch's
-        end by half the epoch's progress (the change since the previous epoch's value), so a
-        run still learning fast does not read as validation ahead of training.
-        """
-        train = series(self.run.curves, monitor.removeprefix("val_"))
-        val = series(self.run.curves, monitor)
-        joint = pd.concat([train, val], axis=1, join="inner").dropna().to_numpy()
-        if len(joint) < 2:
-            return float("nan")
-        end = joint[1:, 0] + 0.5 * np.diff(joint[:, 0])
-        return float(np.mean((joint[1:, 1] - end)[-3:]))
 
     @cached_property
     def val_lead_peak(self) -> tuple[float, float]:

@@ -20,10 +20,14 @@ import pandas as pd
 MIN_ROWS = 20  # fewer rows than this give no usable rate
 
 
+def row_keys(x: np.ndarray) -> list[bytes]:
+    """One key per row, equal for exactly equal rows (as float32)."""
+    flat = np.ascontiguousarray(np.asarray(x, dtype=np.float32).reshape(len(x), -1))
+    return [row.tobytes() for row in flat]
+
+
 def within_duplicate_share(x: np.ndarray | None) -> float:
     """Share of the rows of ``x`` that equal another row exactly (NaN without enough rows)."""
     if not isinstance(x, np.ndarray) or x.ndim < 1 or len(x) < MIN_ROWS:
         return float("nan")
-    flat = np.ascontiguousarray(np.asarray(x, dtype=np.float32).reshape(len(x), -1))
-    keys = pd.Series([row.tobytes() for row in flat])
-    return float(keys.duplicated(keep=False).mean())
+    return float(pd.Series(row_keys(x)).duplicated(keep=False).mean())

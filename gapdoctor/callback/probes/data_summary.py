@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from gapdoctor.analysis.duplicates import row_keys
 from gapdoctor.callback.data_sampling import Sample, label_ints
 from gapdoctor.callback.probes.base import Probe
 from gapdoctor.callback.state import RunState
@@ -60,19 +61,14 @@ def feature_summary(x: np.ndarray, flat: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def _row_keys(x: np.ndarray) -> list[bytes]:
-    flat = np.ascontiguousarray(np.asarray(x, dtype=np.float32).reshape(len(x), -1))
-    return [row.tobytes() for row in flat]
-
-
 def duplicates(train: Sample, val: Sample) -> dict[str, int]:
     """Validation rows whose features exactly equal a training row (and how many of those
     carry a different label there)."""
     labels_of: dict[bytes, set[int]] = {}
-    for key, label in zip(_row_keys(train.x), label_ints(train.y), strict=True):
+    for key, label in zip(row_keys(train.x), label_ints(train.y), strict=True):
         labels_of.setdefault(key, set()).add(int(label))
     count = conflicts = 0
-    for key, label in zip(_row_keys(val.x), label_ints(val.y), strict=True):
+    for key, label in zip(row_keys(val.x), label_ints(val.y), strict=True):
         found = labels_of.get(key)
         if found is not None:
             count += 1
