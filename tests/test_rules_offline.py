@@ -252,3 +252,25 @@ def test_a_loss_that_ends_and_stays_a_quarter_above_its_start_diverged() -> None
     # a bump that comes back down, or a rise of a tenth, is not divergence
     assert not premise_facts(pd.DataFrame({"loss": [1.0, 1.3, 1.4, 0.9, 0.8, 0.8]})).diverged
     assert not premise_facts(pd.DataFrame({"loss": [1.0, 1.05, 1.1, 1.1, 1.1]})).diverged
+
+
+def test_a_history_that_blew_up_in_its_first_epoch_and_stayed_at_chance_never_learned() -> None:
+    # a real History (found in a walk-through): loss 5067 in epoch 0, then 18-19 for ten
+    # epochs, accuracy at chance. From logs alone the fall back from the blow-up read as
+    # learning, and the verdict was healthy.
+    n = 11
+    blown = history_record(loss=[5067.3, 18.9, 18.6, 18.7, 18.5, 18.8, 18.6, 18.7, 18.5, 18.6, 18.7],
+                           accuracy=[0.101, 0.098, 0.102, 0.1, 0.099, 0.101, 0.1, 0.098, 0.102,
+                                     0.1, 0.099],
+                           val_loss=[19.1, 18.8, 18.9, 18.7, 18.9, 18.8, 18.8, 18.9, 18.7, 18.8,
+                                     18.8],
+                           val_accuracy=[0.1] * n)
+    d = diagnose(blown)
+    assert d.status == "not_learning" and d.verdict == "optimization", (d.status, d.verdict)
+    assert "after a first epoch at 5067" in d.findings[0].summary
+    # a loss that falls 13x while the training accuracy takes the room it had (0.9 -> 1.0)
+    # learned in its first epoch: a fast, healthy run, whatever its flat tail looks like
+    fast = history_record(loss=[0.40] + [0.03] * (n - 1), accuracy=[0.90] + [1.0] * (n - 1),
+                          val_loss=[0.05] * n, val_accuracy=[0.99] * n)
+    assert not premise_facts(fast.curves).blown_first_epoch
+    assert diagnose(fast).status == "ok"

@@ -42,6 +42,7 @@ class Premise:
     accuracy_above_chance: float = float("nan")
     level_match: str = ""
     train_auc: float = float("nan")  # set when it, not the loss change, says "flat"
+    blown_first_epoch: bool = False  # epoch 0's loss was over 10x every later epoch's
     never_learned: float = 0.0
     reasons: tuple[str, ...] = ()
 
@@ -77,6 +78,18 @@ def _constant_level(loss: float, accuracy: float) -> str:
             return (f"{h:.3f}, the loss of always predicting the majority class "
                     f"(accuracy {accuracy:.3f})")
     return ""
+
+
+def _blown_first_epoch(loss: pd.Series, train_accuracy: pd.Series) -> bool:
+    """A first epoch that blew up and fell back: its loss is over 10x every later epoch's (the
+    explosion cut-off), yet the training accuracy took under a tenth of the room it had left.
+    A model that learned while its loss fell tenfold gains far more (easy tasks: 0.9 -> 1.0);
+    without a training accuracy the two cannot be told apart, so no."""
+    if len(train_accuracy) < 2 or not float(loss.iloc[0]) > 10.0 * float(loss.iloc[1:].max()) > 0:
+        return False
+    first = float(train_accuracy.iloc[0])
+    room = 1.0 - first
+    return room > 0 and (float(train_accuracy.iloc[1:].mean()) - first) / room < 0.1
 
 
 def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
@@ -130,7 +143,9 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
     # Never learned: judged on at least 4 epochs, on the whole run (a plateau after a large
     # drop is a converged run, not a stuck one).
     if len(loss) >= 4 and float(loss.iloc[0]) > 0:
-        p.loss_change = abs(float(loss.iloc[-1]) / float(loss.iloc[0]) - 1)
+        p.blown_first_epoch = _blown_first_epoch(loss, series(curves, "accuracy"))
+        start = 1 if p.blown_first_epoch else 0
+        p.loss_change = abs(float(loss.iloc[-1]) / float(loss.iloc[start]) - 1)
         # 2% is the epoch-to-epoch noise of a loss that does not move; 10% is real progress
         flat = _ramp_down(p.loss_change, 0.02, 0.10)
         if math.isfinite(train_auc):
@@ -167,7 +182,9 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         if p.never_learned > 0:
             moved = (f"the model ranks its own training samples no better than chance (ROC AUC "
                      f"{p.train_auc:.2f} at the last epoch)" if math.isfinite(p.train_auc)
-                     else f"the training loss changed by {p.loss_change:.1%}")
+                     else f"the training loss changed by {p.loss_change:.1%}" + (
+                         f" after a first epoch at {float(loss.iloc[0]):.4g}"
+                         if p.blown_first_epoch else ""))
             reasons.append(f"{moved} over {len(loss)} epochs" + (f" and sits at {p.level_match}"
                                                     if p.level_match else "")
                            + (f"; the best accuracy is {p.accuracy_above_chance:.0%} of the "

@@ -98,7 +98,8 @@ class OptimizationRule(Rule):
             opt = str((run.meta.get("optimizer") or {}).get("class_name", "")).lower()
             high = 0.01 if opt in ("adam", "adamw", "rmsprop", "nadam", "adamax") else 0.3
             w.use(HIGH_LR, lr / high, shown=f"{lr:.3g} ({opt or 'optimiser'})")
-        if finite(c.loss_up_fraction) and c.loss_up_fraction < 0.1:
+        # a fall back from a first epoch that blew up is no sign of a working optimiser
+        if finite(c.loss_up_fraction) and c.loss_up_fraction < 0.1 and not p.blown_first_epoch:
             w.use(SMOOTH, c.loss_drop)
         return w
 
