@@ -48,3 +48,22 @@ def test_a_cause_without_positives_keeps_a_finite_map() -> None:
     fitted = fit_platt_shrunk(table, strength=1.0)["label_noise"]
     assert np.isfinite(fitted["a"]) and np.isfinite(fitted["b"])
     assert fitted["b"] < 0  # no run has the cause: the map lowers its score
+
+
+def test_a_run_whose_own_training_diverged_accepts_an_optimisation_verdict() -> None:
+    from benchmarks.diagnosis.scoring import _acceptable
+
+    rows = pd.DataFrame([
+        # a permuted-columns bug whose SGD recipe also blew up: 3.0 -> 2.6 -> 33.6
+        {"cause": "pipeline_bug", "acceptable": "pipeline_bug", "loss_first": 3.05,
+         "loss_min": 2.62, "loss_last": 33.6, "nan_loss": 0},
+        {"cause": "label_noise", "acceptable": "label_noise", "loss_first": 1.0,
+         "loss_min": 0.5, "loss_last": 0.6, "nan_loss": 1},
+        # a loss that falls near zero and wobbles 10x there has not diverged
+        {"cause": "distribution_shift", "acceptable": "distribution_shift", "loss_first": 0.5,
+         "loss_min": 0.0009, "loss_last": 0.0098, "nan_loss": 0},
+    ])
+    accept = _acceptable(rows)
+    assert accept[0] == {"pipeline_bug", "optimization"}
+    assert accept[1] == {"label_noise", "optimization"}
+    assert accept[2] == {"distribution_shift"}

@@ -44,6 +44,16 @@ def scores(table: pd.DataFrame, params: dict[str, dict[str, float]] | None = Non
 SMALL_VAL, CEILING = 60, 0.995
 
 
+def _training_diverged(row: pd.Series) -> bool:
+    """The recipe itself diverged, whatever fault was injected: the training loss turned NaN,
+    or ended above its first epoch's and 10x above its minimum (the real-histories label
+    guide's "diverged"). Issue #8: such a run gets an optimisation finding, never a gap story."""
+    first, low, last = (pd.to_numeric(row.get(k), errors="coerce")
+                        for k in ("loss_first", "loss_min", "loss_last"))
+    nan = str(row.get("nan_loss")).strip().lower() in ("1", "true", "1.0")
+    return nan or bool(last > first and last >= 10 * low > 0)
+
+
 def _acceptable(table: pd.DataFrame) -> list[set[str]]:
     out = []
     for _, row in table.iterrows():
@@ -51,6 +61,8 @@ def _acceptable(table: pd.DataFrame) -> list[set[str]]:
             "acceptable"] else {row["cause"]}
         if pd.notna(row.get("n_val")) and row["n_val"] <= SMALL_VAL:
             accept.add("small_validation_set")
+        if _training_diverged(row):
+            accept.add("optimization")
         if row["cause"] == "healthy":
             best, monitor = row.get("best_value"), str(row.get("diagnosed_monitor") or "")
             if pd.notna(best) and "acc" in monitor and best >= CEILING:
