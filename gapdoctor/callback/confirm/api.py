@@ -18,6 +18,7 @@ def confirm_run(doctor: Any, train_data: Any = None, validation_data: Any = None
                 verbose: int | None = None, causes: list[str] | None = None) -> Any:
     """Run the confirmation experiments of ``doctor``'s last fit; returns the diagnosis."""
     from gapdoctor.callback.confirm.runner import Confirmer
+    from gapdoctor.callback.confirm.split import fit_rows
     from gapdoctor.confirm import apply_confirmations
 
     if doctor.model is None or doctor.record is None:
@@ -36,10 +37,12 @@ def confirm_run(doctor: Any, train_data: Any = None, validation_data: Any = None
         if unknown:
             raise GapDoctorError(f"unknown cause(s) {unknown}; expected some of {list(CAUSES)}")
     start = time.perf_counter()
-    confirmer = Confirmer(doctor.model, diagnosis, doctor.record,
-                          train_data if train_data is not None else doctor.train_data,
-                          validation_data if validation_data is not None
-                          else doctor.validation_data,
+    train, val, note = fit_rows(doctor, train_data if train_data is not None
+                                else doctor.train_data, validation_data if validation_data
+                                is not None else doctor.validation_data)
+    if note and verbose:
+        print(f"GapDoctor confirm: {note}.")
+    confirmer = Confirmer(doctor.model, diagnosis, doctor.record, train, val,
                           model_fn=model_fn or doctor.model_fn, budget=budget,
                           max_seconds=max_seconds, epochs=epochs, seeds=seeds, verbose=verbose,
                           causes=causes)

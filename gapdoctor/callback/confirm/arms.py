@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from gapdoctor.callback.confirm.data import class_ids, take
+from gapdoctor.confirm.phase import patience
 from gapdoctor.errors import GapDoctorError
 
 # Keras' usual "strong" L2 on kernels; the overfitting experiment asks whether much more
@@ -179,9 +180,8 @@ def train_arm(model: keras.Model, model_fn: Callable[[], keras.Model] | None, re
         dynamics = _Dynamics(x, class_ids(y), recipe.dynamics_epochs, recipe.batch_size)
         callbacks.append(dynamics)
     if recipe.early_stopping and recipe.validation is not None:
-        patience = max(3, recipe.epochs // 5)  # a fifth of the run, as Keras examples use
         callbacks.append(keras.callbacks.EarlyStopping(
-            "val_loss", patience=patience, restore_best_weights=True))
+            "val_loss", patience=patience(recipe.epochs), restore_best_weights=True))
     history = new.fit(x, y, sample_weight=w, epochs=recipe.epochs, batch_size=recipe.batch_size,
                       validation_data=recipe.validation, class_weight=recipe.class_weight,
                       callbacks=callbacks, verbose=0, shuffle=True)

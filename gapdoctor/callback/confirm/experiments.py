@@ -12,6 +12,7 @@ from gapdoctor.callback.confirm.arms import ArmResult
 from gapdoctor.confirm.checks import predicted_class
 from gapdoctor.confirm.gaps import memorisation
 from gapdoctor.confirm.outcome import Confirmation, decide, describe, paired_effect
+from gapdoctor.confirm.phase import Phase, memorisation_phase
 
 # The bottom 30 % of classes by validation recall are "the lagging classes" (at least one);
 # the same share ``flagged_class_concentration`` uses in analysis/margins.py.
@@ -60,6 +61,28 @@ def _confirmation(cause: str, experiment: str, treated: list[ArmResult],
                                  "seed_sd": e.seed_sd})
 
 
+def control_phase(control: list[ArmResult], labels: np.ndarray, train_labels: np.ndarray,
+                  flagged: np.ndarray | None = None,
+                  scored_rows: np.ndarray | None = None) -> Phase | None:
+    """Whether the control (seed 0) reached the memorisation phase: its training accuracy
+    from its last margins on every row (the label-noise dynamics) or else its predictions
+    of ``scored_rows``; None when it recorded neither."""
+    arm = control[0] if control else None
+    if arm is None:
+        return None
+    if arm.margins:
+        fits = arm.margins[-1] > 0
+    elif arm.train_probs is not None and scored_rows is not None:
+        fits = predicted_class(arm.train_probs) == train_labels[scored_rows]
+        flagged = None   # the flagged rows are not among the scored ones
+    else:
+        return None
+    fitted = (float(fits[flagged].mean()) if flagged is not None and len(flagged) else None)
+    return memorisation_phase(float(fits.mean()), float(correct(arm, labels).mean()),
+                              arm.history.get("val_loss"), fitted,
+                              0 if flagged is None else len(flagged))
+
+
 def label_noise(flagged: list[ArmResult], random: list[ArmResult], labels: np.ndarray,
                 n_flagged: int, n_train: int) -> Confirmation:
     """Dropping the samples whose margin stayed negative beats dropping as many at random."""
@@ -71,10 +94,13 @@ def label_noise(flagged: list[ArmResult], random: list[ArmResult], labels: np.nd
 
 
 def overfitting(regularised: list[ArmResult], control: list[ArmResult], labels: np.ndarray,
-                scored: np.ndarray, half_data: dict | None = None) -> Confirmation:
+                scored: np.ndarray, half_data: dict | None = None,
+                phase: Phase | None = None) -> Confirmation:
     """Strong L2 plus restore-best early stopping (on the other validation half) helps: the
     main test. The half-data arm (:func:`gapdoctor.confirm.gaps.memorisation`) corroborates
-    or contradicts it; when the two disagree the outcome is inconclusive, never reversed."""
+    or contradicts it; when the two disagree the outcome is inconclusive, never reversed.
+    A control short of the memorisation ``phase`` cannot show the half-data arm's gap
+    widening either, so its "contradicts" counts for nothing then."""
     what = "Retraining with strong L2 and restore-best early stopping"
     c = _confirmation("overfitting", "regularise_and_stop_early", regularised, control,
                       labels, scored, what, False, {"scored_on": "the other validation half"})
@@ -83,9 +109,14 @@ def overfitting(regularised: list[ArmResult], control: list[ArmResult], labels: 
     c.details["half_data"] = {k: v for k, v in half_data.items() if k not in ("text", "seconds")}
     c.seconds += half_data.get("seconds", 0.0)
     verdict = half_data["verdict"]
+    c.text += " " + half_data["text"]
+    if verdict == "contradicts" and phase is not None and not phase.reached:
+        verdict = "neither"
+        c.details["half_data"]["verdict"] = verdict
+        c.text += (" (Not held against memorisation: the control had not started "
+                   "memorising, so neither arm could widen the gap.)")
     disagree = (c.outcome == "refuted" and verdict == "corroborates"
                 or c.outcome == "confirmed" and verdict == "contradicts")
-    c.text += " " + half_data["text"]
     if disagree:
         c.text += (f" The two arms disagree, so the regularisation arm's '{c.outcome}' is "
                    "withdrawn: inconclusive.")

@@ -20,6 +20,7 @@ from gapdoctor.callback.confirm.arms import STRONG_L2, ArmResult, Recipe, progre
 from gapdoctor.callback.confirm.data import n_rows, stratified_sample, take
 from gapdoctor.callback.confirm.reuse import ArmModels
 from gapdoctor.confirm.outcome import Confirmation
+from gapdoctor.confirm.phase import withhold_refutation
 
 # The arms' cost per seed in trainings on every row: the half-data arm of overfitting trains
 # half the rows; the two re-split arms of distribution_shift bring their own control.
@@ -224,8 +225,11 @@ class RetrainPlan:
                     self.flagged()) else "skipped", effect=0.0,
                     text="No training sample kept a negative margin: nothing to drop."
                     if not len(self.flagged()) else "The time budget ran out.")
-            return exp.label_noise(flagged[:n], random[:n], labels, len(self.flagged()),
-                                   self.n_train)
+            # not refuted when the control never reached the memorisation phase
+            phase = exp.control_phase(control, labels, self.c.train_labels, self.flagged())
+            return withhold_refutation(exp.label_noise(
+                flagged[:n], random[:n], labels, len(self.flagged()), self.n_train), phase,
+                self.epochs, self.c.original_epochs)
         key = {"overfitting": "regularised", "subgroup_underfitting": "class_weights"}.get(cause)
         if key is not None and not self.arms.get(key) or cause == "optimization" and not any(
                 k in self.arms for k in OPTIMIZATION_VARIANTS):
@@ -233,7 +237,11 @@ class RetrainPlan:
                                 text="Not tested: the time budget ran out (raise budget=).")
         if cause == "overfitting":
             arms, ctrl = paired("regularised")
-            return exp.overfitting(arms, ctrl, labels, self.half_b, self.half_data())
+            phase = exp.control_phase(control, labels, self.c.train_labels, None,
+                                      self.half_scored)
+            return withhold_refutation(exp.overfitting(
+                arms, ctrl, labels, self.half_b, self.half_data(), phase), phase, self.epochs,
+                self.c.original_epochs)
         if cause == "subgroup_underfitting":
             arms, ctrl = paired("class_weights")
             return exp.subgroup(arms, ctrl, labels, self.lagging(), self.half_b)
