@@ -10,10 +10,12 @@ HERE="$(dirname "$0")"
 
 gapdoctor batch "$OUT/logs/sweep/*/history.json" --out "$OUT/sweep-report" --jobs 2
 
-# Which runs have a problem, and which cause leads (summary.csv has every score too).
+# Which runs have a problem, and which report is theirs (summary.csv has every score too).
+# Files that share a name are told apart by their folders: lr-0.1/history.json gets
+# lr-0.1-history.pdf.
 "$PYTHON" - "$OUT/sweep-report/summary.csv" <<'PY'
-import csv, sys
+import csv, os, sys
 with open(sys.argv[1], newline="") as handle:
     for row in csv.DictReader(handle):
-        print(f"{row['verdict']:<22} {row['path']}")
+        print(f"{row['verdict']:<22} {os.path.basename(row['pdf']):<26} {row['path']}")
 PY

@@ -132,13 +132,14 @@ def test_offline_cli_example(tmp_path: Path) -> None:
 def test_sweep_batch_example(tmp_path: Path) -> None:
     proc = _run(["sh", str(EXAMPLES / "sweep_batch.sh"), "out"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    rows = [line.split(maxsplit=1) for line in proc.stdout.splitlines()]
-    by_rate = {Path(row[1]).parent.name: row[0] for row in rows
-               if len(row) == 2 and row[1].endswith("history.json")}
-    assert by_rate == {"lr-0.0001": "healthy", "lr-0.001": "healthy", "lr-0.003": "healthy",
-                       "lr-0.1": "optimization"}, proc.stdout
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    by_rate = {Path(row[2]).parent.name: (row[0], row[1]) for row in rows
+               if len(row) == 3 and row[2].endswith("history.json")}
+    assert by_rate == {rate: (verdict, f"{rate}-history.pdf") for rate, verdict in (
+        ("lr-0.0001", "healthy"), ("lr-0.001", "healthy"), ("lr-0.003", "healthy"),
+        ("lr-0.1", "optimization"))}, proc.stdout
     report = tmp_path / "out" / "sweep-report"
-    assert (report / "overview.pdf").exists() and len(list(report.glob("history*.pdf"))) == 4
+    assert (report / "overview.pdf").exists() and len(list(report.glob("lr-*-history.pdf"))) == 4
 
 
 def test_ci_gate_example(samples: Path, tmp_path: Path) -> None:

@@ -1,8 +1,14 @@
-"""The one ramp every piece of evidence and every trust gate is read through."""
+"""How a measurement is read: the one ramp every piece of evidence and every trust gate is
+read through, and the check that a value is a usable number at all."""
 
 from __future__ import annotations
 
 import math
+
+
+def finite_number(value: object) -> bool:
+    """True for an int or float that is finite (False for None, NaN, inf, strings)."""
+    return isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def ramp(value: float | None, lo: float, hi: float) -> float:

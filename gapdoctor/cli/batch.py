@@ -29,9 +29,8 @@ from gapdoctor.cli.common import (
     ensure_dir,
     one_line,
     quiet_library_warnings,
-    safe_name,
-    unique_names,
 )
+from gapdoctor.cli.naming import report_names, summary_names
 from gapdoctor.cli.progress import Progress
 from gapdoctor.diagnosis import CAUSES
 from gapdoctor.errors import RecordError
@@ -165,12 +164,6 @@ def analyze_chunk(tasks: list[tuple[str, str | None]], keep_runs: bool
     return out
 
 
-def _stem(path: str) -> str:
-    name = Path(path.rstrip("/\\")).name
-    name = name[:-3] if name.lower().endswith(".gz") else name
-    return Path(name).stem or "run"
-
-
 def _chunks(items: list[Any], jobs: int) -> list[list[Any]]:
     size = max(1, min(64, math.ceil(len(items) / (jobs * 8))))
     return [items[i:i + size] for i in range(0, len(items), size)]
@@ -226,7 +219,7 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
     paths = expand_inputs(patterns, skip=out_dir.resolve())
     ensure_dir(out_dir, "batch output")
     jobs = jobs or os.cpu_count() or 1
-    stems = unique_names([safe_name(_stem(p)) for p in paths])
+    stems = report_names(paths)
     tasks = [(p, str(out_dir / f"{stem}.pdf") if pdf else None)
              for p, stem in zip(paths, stems, strict=True)]
     pairs = _execute(tasks, jobs, keep_runs=pdf, scheduler=scheduler, backend=backend)
@@ -234,8 +227,8 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
     for column in ("best_epoch", "epochs"):
         summary[column] = pd.to_numeric(summary[column], errors="coerce").astype("Int64")
     ok = summary["verdict"].notna()
-    names = unique_names([str(n) if isinstance(n, str) else Path(p).stem
-                          for n, p in zip(summary["run_name"], summary["path"], strict=True)])
+    names = summary_names(list(summary["run_name"]), list(summary["path"]),
+                          dict(zip(paths, stems, strict=True)))
     summary["run_name"] = names
     with atomic_path(out_dir / "summary.csv") as tmp:
         summary.to_csv(tmp, index=False)

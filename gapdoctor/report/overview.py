@@ -45,6 +45,17 @@ def rank(summary: pd.DataFrame) -> pd.DataFrame:
                              na_position="last", kind="stable")
 
 
+def _inputs(paths: pd.Series) -> dict[Any, str]:
+    """Each row's input path below the common folder of all inputs (the full path if none)."""
+    full = {key: os.path.abspath(p) for key, p in paths.items() if p}
+    try:
+        root = os.path.commonpath(list(full.values())) if len(full) > 1 else ""
+    except ValueError:  # paths on different drives
+        root = ""
+    root = os.path.dirname(root) if root in full.values() else root
+    return {key: os.path.relpath(p, root) if root else paths[key] for key, p in full.items()}
+
+
 def _record(runs: dict[str, RunRecord], row: pd.Series) -> RunRecord | None:
     path = _text(row.get("path"))
     for key in (path, _text(row.get("run_name")), Path(path).name, Path(path).stem):
@@ -84,7 +95,8 @@ def write_overview(summary: pd.DataFrame, runs: dict[str, RunRecord],
 
     Args:
         summary: the batch table (``path, run_name, source, verdict, score_<cause>...,
-            monitor, best_value, best_epoch, epochs, error``); missing columns are tolerated.
+            monitor, best_value, best_epoch, epochs, error, pdf``); missing columns are
+            tolerated.
         runs: the loaded records, keyed by ``path`` or ``run_name`` of their summary row.
         path: where to write the PDF; parent folders are created.
     """
@@ -105,18 +117,21 @@ def write_overview(summary: pd.DataFrame, runs: dict[str, RunRecord],
         + "Runs are ranked by the score of their strongest finding; a score at or above "
         f"{REPORT_THRESHOLD:.2f} is reported.", "body", markup=True))
     limit = theme.limit("overview_table_rows", 300)
-    rows = [["#", "run", "verdict", "top score", "monitor", "best", "best epoch", "epochs",
-             "error"]]
-    for i, (_, row) in enumerate(table.head(limit).iterrows(), start=1):
+    rows = [["#", "run", "input", "report", "verdict", "top score", "monitor", "best",
+             "best epoch", "epochs", "error"]]
+    inputs = _inputs(table.get("path", pd.Series("", index=table.index)).map(_text))
+    for i, (key, row) in enumerate(table.head(limit).iterrows(), start=1):
         verdict = _text(row.get("verdict"))
         rows.append([str(i), _text(row.get("run_name")) or Path(_text(row.get("path"))).name,
+                     inputs.get(key, ""), Path(_text(row.get("pdf"))).name,
                      theme.label(verdict) if verdict else "", fmt(row.get("top_score"), 2),
                      _text(row.get("monitor")), fmt(row.get("best_value")),
                      fmt(row.get("best_epoch")), fmt(row.get("epochs")),
                      _text(row.get("error"))[:300]])
     if n:
-        story.append(theme.table(rows, [0.9 * cm, 5.6 * cm, 3.3 * cm, 1.6 * cm, 3.2 * cm,
-                                        1.6 * cm, 1.6 * cm, 1.4 * cm, 6.2 * cm]))
+        story.append(theme.table(rows, [0.9 * cm, 3.4 * cm, 4.0 * cm, 3.4 * cm, 2.8 * cm,
+                                        1.4 * cm, 2.6 * cm, 1.4 * cm, 1.4 * cm, 1.4 * cm,
+                                        3.6 * cm]))
     else:
         story.append(theme.para("The summary holds no runs.", "body"))
     if n > limit:

@@ -6,6 +6,7 @@ import numpy as np
 
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
+from gapdoctor.analysis.label_agreement import proportion_se
 from gapdoctor.analysis.label_dynamics import DynamicsFacts
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
@@ -102,7 +103,7 @@ class LabelNoiseRule(Rule):
               gate_reason="validation and probe sizes (full from 200, none below 60)")
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
             lead = f.ref_val_accuracy - f.ref_cv_accuracy
-            se = ctx.proportion_se(f.ref_cv_accuracy, f.n_train, f.n_val)
+            se = proportion_se(f.ref_cv_accuracy, f.n_train, f.n_val)
             if finite(se) and se > 0:
                 w.use(REF_LEAD, lead / se, shown=f.reference_read(f"{lead:.3f} ({lead / se:.1f} s.e.)"))
         use_disagreement(w, DISAGREE, ctx)

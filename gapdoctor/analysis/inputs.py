@@ -1,0 +1,79 @@
+"""What the recorded input samples show: rows with NaN/inf, token ids that the model embeds,
+validation columns in another order, and the feature facts (domain classifier, reference
+models) in the representation that fits the inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gapdoctor.analysis.features import FeatureFacts, feature_facts
+from gapdoctor.analysis.ramps import finite_number
+from gapdoctor.analysis.reorder import Reorder, column_reorder
+from gapdoctor.analysis.spectra import spectral_view
+from gapdoctor.analysis.tokens import are_ids, embeds_ids, token_views
+from gapdoctor.record.schema import RunRecord
+
+
+def nonfinite_inputs(run: RunRecord) -> dict[str, Any]:
+    """Rows with NaN/inf inputs per split: ``{split: {count, rows, scope}}``, from the
+    whole data when the callback counted it, else from the feature samples."""
+    data = run.meta.get("data") or {}
+    counted = data.get("nonfinite_rows")
+    out: dict[str, Any] = {}
+    if isinstance(counted, dict):
+        out = {k: v for k, v in counted.items()
+               if isinstance(v, dict) and finite_number(v.get("count")) and v["count"] > 0}
+    for split in ("train", "val"):
+        x = run.arrays.get(f"x_{split}")
+        if split not in out and isinstance(x, np.ndarray) and x.size:
+            bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+            if bad.any():
+                out[split] = {"count": int(bad.sum()), "rows": [], "scope": "the feature sample"}
+    return out
+
+
+def token_inputs(run: RunRecord) -> bool:
+    """Whether the recorded inputs are token ids that the model embeds (see
+    :mod:`gapdoctor.analysis.tokens`): compared as bags of tokens, not as numbers."""
+    a = run.arrays
+    return (embeds_ids(run.meta) and run.has("x_train") and run.has("x_val")
+            and are_ids(a["x_train"], a["x_val"]))
+
+
+def features_of(run: RunRecord, tokens: bool) -> FeatureFacts | None:
+    """Feature facts of the recorded samples (None without both splits and probe labels):
+    as bags of tokens when ``tokens``, with a spectral view when raw signals or images."""
+    a = run.arrays
+    if not (run.has("x_train") and run.has("x_val") and run.has("probe_labels")):
+        return None
+    labels = a["probe_labels"]
+    if len(labels) != len(a["x_train"]):
+        return None
+    x_train, x_val = a["x_train"], a["x_val"]
+    views, raw_name = {}, "raw"
+    if tokens:
+        x_train, x_val = token_views(x_train, x_val)
+        raw_name = "bags of tokens"
+    elif not (run.meta.get("data") or {}).get("feature_projection"):
+        shape = (run.meta.get("data") or {}).get("input_shape")
+        spectra = (spectral_view(x_train, shape), spectral_view(x_val, shape))
+        if spectra[0] is not None and spectra[1] is not None:
+            views["spectra"] = spectra
+    return feature_facts(x_train, labels, x_val, a.get("y_val_features"), views=views,
+                         raw_name=raw_name)
+
+
+def reorder_of(run: RunRecord, tokens: bool) -> Reorder | None:
+    """Whether validation's columns are training's in another order (see
+    :mod:`gapdoctor.analysis.reorder`), when the recorded features are the raw columns
+    (not a random projection, not token ids: positions in a sequence are no columns)."""
+    a, data = run.arrays, run.meta.get("data") or {}
+    x_tr, x_va = a.get("x_train"), a.get("x_val")
+    if (data.get("feature_projection") or tokens or not isinstance(x_tr, np.ndarray)
+            or not isinstance(x_va, np.ndarray) or x_tr.ndim != 2 or x_va.ndim != 2
+            or x_tr.shape[1] != x_va.shape[1] or not 2 <= x_tr.shape[1] <= 256
+            or min(len(x_tr), len(x_va)) < 20):
+        return None
+    return column_reorder(x_tr, x_va, a.get("probe_labels"), a.get("y_val_features"))

@@ -1,0 +1,69 @@
+"""Do the training labels agree with the data? Two reads, each in standard errors:
+
+- the share of train-probe samples whose margins stay negative (AUM < 0) beyond the
+  validation error rate: hard samples are missed on validation as often as they are
+  flagged in training, wrong training labels are flagged far more often;
+- how much more a reference model fitted on validation data disagrees with the training
+  labels than with held-out validation labels, trusted as far as the inputs look alike.
+
+Example:
+    >>> round(proportion_se(0.5, 100, 100), 4)
+    0.0707
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME, FeatureFacts
+from gapdoctor.analysis.margins import MarginFacts
+from gapdoctor.analysis.ramps import finite_number, ramp
+
+
+def noise_excess(margins: MarginFacts | None, val_error: float) -> float:
+    """Share of train-probe samples with AUM < 0 minus the validation error rate."""
+    if margins is None or not finite_number(val_error):
+        return float("nan")
+    return margins.flagged_fraction - val_error
+
+
+def noise_excess_z(margins: MarginFacts | None, excess: float, val_error: float,
+                   n_val: int | None) -> float:
+    """``excess`` (:func:`noise_excess`) in standard errors of a difference of two
+    proportions (train probe of size P, validation of size N): sizes run from 50 to 20,000
+    samples, so a difference is only read against the noise its two sample sizes allow."""
+    if margins is None or not finite_number(excess) or not n_val or not margins.n:
+        return float("nan")
+    p1 = min(max(margins.flagged_fraction, 0.01), 0.99)
+    p2 = min(max(val_error, 0.01), 0.99)
+    se = float(np.sqrt(p1 * (1 - p1) / margins.n + p2 * (1 - p2) / n_val))
+    return excess / se
+
+
+def label_disagreement(f: FeatureFacts | None) -> tuple[float, float, float, str]:
+    """How much more a reference model fitted on validation data disagrees with the
+    training labels than with held-out validation labels: ``(excess, excess in standard
+    errors, trust 0..1, why the trust)``; NaNs without the reverse reference.
+
+    Trust fades as the domain classifier tells the inputs apart (a model extrapolating to
+    other inputs disagrees too) and below 200 samples a side (none below 60: a model
+    fitted on a few dozen validation samples is too unsteady)."""
+    nan = float("nan")
+    if f is None or not (finite_number(f.rev_cv_accuracy) and finite_number(f.rev_train_agreement)):
+        return nan, nan, 0.0, "no reverse reference"
+    excess = f.rev_cv_accuracy - f.rev_train_agreement
+    se = proportion_se(f.rev_cv_accuracy, f.n_train, f.n_val)
+    same = 1.0 - ramp(f.domain_auc, AUC_SAME, AUC_DIFFERENT) if finite_number(f.domain_auc) else 1.0
+    sizes = ramp(min(f.n_train, f.n_val), 60, 200)
+    why = (f"domain classifier AUC {f.domain_auc:.2f} (none from {AUC_DIFFERENT}); "
+           f"{min(f.n_train, f.n_val)} samples on the smaller side (full from 200)")
+    return excess, excess / se if finite_number(se) and se > 0 else nan, same * sizes, why
+
+
+def proportion_se(p: float, n_a: int | None, n_b: int | None) -> float:
+    """Standard error of a difference of two accuracies near ``p`` measured on ``n_a``
+    and ``n_b`` samples (NaN when a size is unknown)."""
+    if not n_a or not n_b or not finite_number(p):
+        return float("nan")
+    p = min(max(p, 0.02), 0.98)
+    return float(np.sqrt(p * (1 - p) / n_a + p * (1 - p) / n_b))
