@@ -56,3 +56,48 @@ def test_natural_repeats_are_no_leak_and_a_copied_fifth_is(tmp_path) -> None:
 def test_too_few_rows_give_no_rate() -> None:
     assert np.isnan(within_duplicate_share(np.zeros((5, 3), "float32")))
     assert np.isnan(within_duplicate_share(None))
+
+
+def _grid(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of two integer readings 0-54 (3,025 possible rows): among 2,000 rows about half
+    have a twin, among 512 only about a sixth - the repeat rate depends on how many rows."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 55, size=(n, 2)).astype("float32")
+    y = ((x[:, 0] // 19 + x[:, 1] // 19 + rng.integers(0, 2, n)) % 3).astype("int64")
+    return x, y
+
+
+def load_x_train(doctor: GapDoctor) -> np.ndarray:
+    from gapdoctor import load_run
+
+    return load_run(doctor.run_dir).arrays["x_train"]
+
+
+def _without_full_rate(doctor: GapDoctor) -> float:
+    """The leak weight of the same record as an older callback wrote it (no repeat count)."""
+    from gapdoctor import diagnose, load_run
+
+    run = load_run(doctor.run_dir)
+    for key in ("duplicates_within_train", "duplicates_train_rows"):
+        run.meta["data"].pop(key)
+    leak = [e for e in diagnose(run).finding("pipeline_bug").evidence
+            if e.key == "pipeline_bug.leakage"]
+    return leak[0].weight if leak else 0.0
+
+
+def test_repeats_among_more_training_rows_than_recorded_are_no_leak(tmp_path) -> None:
+    # 2,000 training rows, 512 recorded: a rate taken from the 512 recorded rows (16 %)
+    # against validation rows counted among all 2,000 (about 48 %) read as a 30-point leak
+    x_tr, y_tr = _grid(2000, 0)
+    x_va, y_va = _grid(400, 1)
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path / "clean", verbose=0, report=False, background=False,
+                       max_probe_samples=512)
+    mlp(n_out=3, input_shape=(2,)).fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=3,
+                                       batch_size=128, callbacks=[doctor], verbose=0)
+    assert within_duplicate_share(load_x_train(doctor)) < 0.3
+    finding = doctor.diagnosis.finding("pipeline_bug")
+    assert finding.details["duplicate_share"] > 0.35, finding.details
+    assert finding.details["natural_duplicate_share"] > 0.35, finding.details
+    assert not [e for e in finding.evidence if e.key == "pipeline_bug.leakage" and e.weight > 0.5]
+    assert _without_full_rate(doctor) < 0.5   # older records: both rates among the 512

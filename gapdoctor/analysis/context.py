@@ -19,7 +19,7 @@ from gapdoctor.analysis import accuracy, inputs, label_agreement, lags
 from gapdoctor.analysis.alignment import RowOffset, row_offset
 from gapdoctor.analysis.classes import ClassFacts, class_facts, label_counts
 from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
-from gapdoctor.analysis.duplicates import within_duplicate_share
+from gapdoctor.analysis.duplicates import LeakShares, leak_shares
 from gapdoctor.analysis.features import FeatureFacts, ovr_auc
 from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
@@ -102,10 +102,11 @@ class Context:
         return inputs.nonfinite_inputs(self.run)
 
     @cached_property
-    def train_duplicate_share(self) -> float:
-        """Share of the recorded training rows that equal another one exactly: the rate at
-        which the data repeats itself (validation rows in training beyond it are a leak)."""
-        return within_duplicate_share(self.run.arrays.get("x_train"))
+    def leak(self) -> LeakShares:
+        """Validation rows in training against the data's own repeat rate, counted among as
+        many rows (validation rows in training beyond it are a leak)."""
+        return leak_shares(self.run.meta.get("data") or {}, self.n_val,
+                           self.run.arrays.get("x_train"), self.run.arrays.get("x_val"))
 
     @cached_property
     def n_val(self) -> int | None:

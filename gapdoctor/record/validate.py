@@ -65,6 +65,7 @@ META_FIELDS: Spec = {
              "n_val_used": "count?", "input_shape": "list?",
              "train_label_counts": "object?", "val_label_counts": "object?",
              "duplicates_val_in_train": "count?", "duplicate_label_conflicts": "count?",
+             "duplicates_within_train": "count?", "duplicates_train_rows": "count?",
              "feature_summary": "object?", "feature_projection": "object?",
              "nonfinite_rows": "object?"},
 }

@@ -134,16 +134,14 @@ class PipelineBugRule(Rule):
             w.facts["columns_moved"] = moved
 
     def _leakage(self, w: Weighing, run: RunRecord, ctx: Context, tags: list[str]) -> None:
-        data = run.meta.get("data") or {}
-        dup, n_val = data.get("duplicates_val_in_train"), ctx.n_val
-        if isinstance(dup, (int, float)) and n_val:
-            share, natural = dup / n_val, ctx.train_duplicate_share
-            w.facts.update(duplicate_share=share, natural_duplicate_share=natural)
-            excess = share - natural if finite(natural) else share
-            shown = f"{int(dup)} ({share:.1%}" + (
-                f"; training rows repeat each other at {natural:.1%})" if finite(natural) else ")")
-            if w.use(LEAKAGE, excess, shown=shown):
-                tags.append("leakage")
+        leak = ctx.leak
+        if not finite(leak.share):
+            return
+        w.facts.update(duplicate_share=leak.counted, natural_duplicate_share=leak.natural)
+        shown = f"{leak.share:.1%}" + (f"; training rows repeat each other at {leak.natural:.1%}"
+                                       if finite(leak.natural) else "") + f", among {leak.basis}"
+        if w.use(LEAKAGE, leak.excess, shown=shown):
+            tags.append("leakage")
 
     def _eval_mode(self, w: Weighing, run: RunRecord, ctx: Context, tags: list[str]) -> None:
         if not run.has("split_metrics") or not run.has("curve:loss"):

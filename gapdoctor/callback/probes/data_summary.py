@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from gapdoctor.analysis.duplicates import row_keys
 from gapdoctor.callback.data_sampling import Sample, label_ints
@@ -63,17 +64,22 @@ def feature_summary(x: np.ndarray, flat: np.ndarray) -> dict[str, Any]:
 
 def duplicates(train: Sample, val: Sample) -> dict[str, int]:
     """Validation rows whose features exactly equal a training row (and how many of those
-    carry a different label there)."""
+    carry a different label there), and training rows that equal another training row."""
     labels_of: dict[bytes, set[int]] = {}
-    for key, label in zip(row_keys(train.x), label_ints(train.y), strict=True):
+    keys = row_keys(train.x)
+    for key, label in zip(keys, label_ints(train.y), strict=True):
         labels_of.setdefault(key, set()).add(int(label))
+    # the data's own repeat rate over the same rows: validation rows "in training" beyond it
+    # are a leak (a rate from a smaller sample understates it: twins are found among fewer rows)
+    repeats = int(pd.Series(keys).duplicated(keep=False).sum())
     count = conflicts = 0
     for key, label in zip(row_keys(val.x), label_ints(val.y), strict=True):
         found = labels_of.get(key)
         if found is not None:
             count += 1
             conflicts += int(found != {int(label)})
-    return {"duplicates_val_in_train": count, "duplicate_label_conflicts": conflicts}
+    return {"duplicates_val_in_train": count, "duplicate_label_conflicts": conflicts,
+            "duplicates_within_train": repeats, "duplicates_train_rows": len(keys)}
 
 
 def nonfinite_rows(sample: Sample, keep: int = 20) -> dict[str, Any]:
