@@ -274,3 +274,18 @@ def test_a_history_that_blew_up_in_its_first_epoch_and_stayed_at_chance_never_le
                           val_loss=[0.05] * n, val_accuracy=[0.99] * n)
     assert not premise_facts(fast.curves).blown_first_epoch
     assert diagnose(fast).status == "ok"
+
+
+def test_a_falling_loss_with_unranked_eval_predictions_is_not_a_frozen_run() -> None:
+    # eval-mode predictions that rank training samples at chance while the logged loss falls
+    # 99% and the accuracy is far above chance: not "never learned" (the accuracy series does
+    # not move, as a constant probe accuracy would not, but the loss did)
+    n = 30
+    curves = pd.DataFrame({"loss": decaying(n, 2.3, 0.02), "val_loss": decaying(n, 1.4, 1.2)})
+    steady = pd.Series([0.8] * n)
+    p = premise_facts(curves, chance=0.1, accuracy=steady, train_auc=0.51)
+    assert p.never_learned == 0.0, p
+    # the same ranking with a loss that did not move and an accuracy at chance: never learned
+    flat = pd.DataFrame({"loss": [2.30] * n, "val_loss": [2.31] * n})
+    assert premise_facts(flat, chance=0.1, accuracy=pd.Series([0.1] * n),
+                         train_auc=0.51).never_learned > 0.99

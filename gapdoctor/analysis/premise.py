@@ -171,7 +171,11 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         vflat = (_ramp_down(abs(float(vloss.iloc[-1]) / float(vloss.iloc[0]) - 1), 0.02, 0.10)
                  if len(vloss) >= 4 and vloss.iloc[0] > 0 else 0.0)
         learned = math.isfinite(acc_last) and acc_last >= 0.98
-        frozen = 0.0 if len(loss) < 8 or learned else (still if len(accuracy) >= 4 else vflat)
+        # (only a flat loss: when the ranking, not the loss, says "flat", a loss that fell
+        # while eval-mode predictions rank at chance is no frozen run - BN in training mode is)
+        moved = math.isfinite(p.train_auc) and p.loss_change > 0.10
+        frozen = (0.0 if len(loss) < 8 or learned or moved else
+                  (still if len(accuracy) >= 4 else vflat))
         # a validation loss identical to 6 digits over the last 3+ epochs: the outputs stopped
         # changing (frozen or dead weights), whatever the training loss does
         tail = vloss.iloc[-3:]
