@@ -289,3 +289,20 @@ def test_a_falling_loss_with_unranked_eval_predictions_is_not_a_frozen_run() -> 
     flat = pd.DataFrame({"loss": [2.30] * n, "val_loss": [2.31] * n})
     assert premise_facts(flat, chance=0.1, accuracy=pd.Series([0.1] * n),
                          train_auc=0.51).never_learned > 0.99
+
+
+def test_a_loss_that_fell_to_a_constant_predictions_level_and_stayed_never_learned() -> None:
+    # two real logs: 11 classes, loss 2.67 -> 2.40 by epoch 2, then ln 11 for 19 epochs with
+    # accuracy near 1/11; and a binary run at ln 2 after its initial loss came down. The fall
+    # was the initial loss reaching the constant prediction's level, not learning.
+    n = 21
+    eleven = history_record(loss=[2.67, 2.45] + [2.396] * (n - 2),
+                            accuracy=[0.09, 0.1] + [0.103] * (n - 2),
+                            val_loss=[2.39] * n, val_accuracy=[0.16] * n)
+    d = diagnose(eleven)
+    assert d.status == "not_learning" and d.verdict == "optimization", (d.status, d.verdict)
+    assert "second half of the run" in d.findings[0].summary
+    # a run that keeps improving after a fast start is not at any constant level
+    learning = history_record(loss=decaying(n, 2.67, 0.4), accuracy=decaying(n, 0.1, 0.88),
+                              val_loss=decaying(n, 2.4, 0.5), val_accuracy=decaying(n, 0.1, 0.85))
+    assert diagnose(learning).status == "ok"

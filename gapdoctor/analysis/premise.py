@@ -42,6 +42,7 @@ class Premise:
     accuracy_above_chance: float = float("nan")
     level_match: str = ""
     train_auc: float = float("nan")  # set when it, not the loss change, says "flat"
+    settled_at_level: bool = False  # flat judged on the second half (after the fall to the level)
     blown_first_epoch: bool = False  # epoch 0's loss was over 10x every later epoch's
     never_learned: float = 0.0
     reasons: tuple[str, ...] = ()
@@ -160,7 +161,19 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
             p.accuracy_range = float(accuracy.max() - accuracy.min())
         if math.isfinite(chance) and len(accuracy):
             p.accuracy_above_chance = float((accuracy.max() - chance) / max(1e-6, 1 - chance))
-        p.level_match = _constant_level(float(loss.iloc[-3:].mean()), acc_last)
+        # the training loss's level against the training accuracy (same rows), if logged
+        train_acc = series(curves, "accuracy")
+        p.level_match = _constant_level(float(loss.iloc[-3:].mean()),
+                                        float(train_acc.iloc[-3:].mean()) if len(train_acc)
+                                        else acc_last)
+        if p.level_match and len(loss) >= 8:
+            # a loss that ends at a constant prediction's level: its early fall was the
+            # initial loss coming down to that level, not learning - judge the second half
+            half = float(loss.iloc[len(loss) // 2])
+            settled = _ramp_down(abs(float(loss.iloc[-1]) / half - 1), 0.02, 0.10) if half > 0 else 0.0
+            if settled > flat:
+                flat, p.loss_change = settled, abs(float(loss.iloc[-1]) / half - 1)
+                p.settled_at_level = True
         # the constant-prediction signs: accuracy at chance (known counts: within 5% of the
         # possible gain above it), or a loss equal to a constant prediction's
         at_chance = _ramp_down(p.accuracy_above_chance, 0.05, 0.15)
@@ -188,7 +201,8 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
                      f"{p.train_auc:.2f} at the last epoch)" if math.isfinite(p.train_auc)
                      else f"the training loss changed by {p.loss_change:.1%}" + (
                          f" after a first epoch at {float(loss.iloc[0]):.4g}"
-                         if p.blown_first_epoch else ""))
+                         if p.blown_first_epoch else " in the second half of the run"
+                         if p.settled_at_level else ""))
             reasons.append(f"{moved} over {len(loss)} epochs" + (f" and sits at {p.level_match}"
                                                     if p.level_match else "")
                            + (f"; the best accuracy is {p.accuracy_above_chance:.0%} of the "
