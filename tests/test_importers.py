@@ -348,3 +348,20 @@ def test_event_tensors_of_wrong_dtype_or_shape(tmp_path: Path, kind: str) -> Non
         assert load_run(tmp_path / "tb").curves["loss"].notna().sum() == 1
     else:
         _assert_error(tmp_path / "tb", "corrupt event file", "'epoch_loss' at step 1")
+
+
+def test_a_printed_history_dict_saved_as_a_json_string_is_read(tmp_path: Path) -> None:
+    # json.dump(str(history.history)): 3 of 79 real logs collected from public repositories
+    printed = str({"loss": [np.float32(0.9), 0.5, float("nan")], "accuracy": [0.5, 0.7, 0.8],
+                   "val_loss": [1.0, 0.8, 0.7], "val_accuracy": [0.4, 0.6, 0.65]})
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps(printed))
+    run = load_run(path)
+    assert list(run.curves["accuracy"]) == [0.5, 0.7, 0.8]
+    assert run.curves["loss"].iloc[0] == pytest.approx(0.9) and np.isnan(run.curves["loss"].iloc[2])
+    assert any("printed History dict" in n for n in run.meta.get("notes", []))
+    # a string that is not a printed dict stays an error, and nothing in it is executed
+    for text in ("just a note", "{'loss': __import__('os').getcwd()}"):
+        path.write_text(json.dumps(text))
+        with pytest.raises(RecordError, match="not a training log"):
+            load_run(path)

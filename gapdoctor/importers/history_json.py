@@ -22,9 +22,11 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +163,11 @@ def history_from_obj(path: Path, obj: Any) -> tuple[pd.DataFrame, dict[str, Any]
         epochs = _epochs(index) if index is not None else epochs
         if orient != "records":
             notes.append(f"read as pandas to_json(orient={orient!r})")
+    printed = _printed_dict(obj)
+    if printed is not None:
+        obj = printed
+        notes.append("the file holds the printed History dict as a JSON string "
+                     "(json.dump(str(history.history))): read as a Python literal")
     if isinstance(obj, list):
         raise RecordError(f"{path}: a JSON list, but not a list of per-epoch objects; "
                           f"{NOT_A_LOG}")
@@ -220,6 +227,26 @@ def _json_lines(path: Path, text: str) -> list[Any] | None:
                               f"{why}")
         rows.append(row)
     return rows if len(rows) > 1 else None
+
+
+# numpy 2 prints scalars as np.float32(0.5); NaN and inf print bare
+_NUMPY_SCALAR = re.compile(r"\b(?:np|numpy)\.(?:float|int|uint)\d*\(([^()]*)\)")
+_BARE = re.compile(r"\b(nan|inf)\b")
+
+
+def _printed_dict(obj: Any) -> dict | None:
+    """The dict of a JSON string that holds a printed History dict ("{'loss': [0.5, ...]}",
+    what ``json.dump(str(history.history))`` writes), or None. Parsed with
+    ``ast.literal_eval``: literals only, nothing is executed."""
+    if not isinstance(obj, str) or not obj.lstrip().startswith("{"):
+        return None
+    text = _NUMPY_SCALAR.sub(r"\1", obj)
+    text = _BARE.sub(lambda m: "None" if m.group(1) == "nan" else "1e999", text)
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def parse_json(path: Path, text: str) -> Any:
