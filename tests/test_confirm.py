@@ -15,20 +15,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
-from scripts.tiny import digits  # noqa: E402
+from scripts.tiny import dense_net, digits  # noqa: E402
 
 from gapdoctor import GapDoctor  # noqa: E402
 
 
 def _model() -> keras.Model:
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(256, activation="relu"),
-                              keras.layers.Dense(256, activation="relu"),
-                              keras.layers.Dense(10, activation="softmax")])
-    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
+    return dense_net(64, 10)
 
 
 def _noisy(y: np.ndarray, rate: float) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
+from scripts.tiny import dense_net  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
@@ -75,13 +75,7 @@ def _noisy_digits_run(tmp_path) -> GapDoctor:
     y_tr = y_tr.copy()
     flip = rng.random(len(y_tr)) < 0.3
     y_tr[flip] = (y_tr[flip] + rng.integers(1, 10, flip.sum())) % 10
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(256, activation="relu"),
-                              keras.layers.Dense(256, activation="relu"),
-                              keras.layers.Dense(10, activation="softmax")])
-    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = dense_net(64, 10)
     doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
                        output_dir=tmp_path, verbose=0, report=False, background=False)
     model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=10, batch_size=64,

@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
+from scripts.tiny import dense_net  # noqa: E402
 
 from gapdoctor import GapDoctor  # noqa: E402
 
@@ -85,13 +86,7 @@ def _memorising_run(tmp_path) -> GapDoctor:
         return x, (x @ w + rng.normal(scale=2.0, size=n) > 0).astype("int64")
 
     (x_tr, y_tr), (x_va, y_va) = draw(200), draw(2000)
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((40,)), keras.layers.Dense(128, activation="relu"),
-                              keras.layers.Dense(128, activation="relu"),
-                              keras.layers.Dense(2, activation="softmax")])
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = dense_net(40, 2, width=128, lr=1e-3)
     doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
                        output_dir=tmp_path, verbose=0, report=False, background=False)
     model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=25, batch_size=32,

@@ -36,14 +36,18 @@ class Plan:
     seed: int
 
 
-def _compatible(impl: Impl) -> list[tuple[str, tuple[str, ...]]]:
-    """(source, families) pairs an implementation can run on."""
+def compatible(impl: Impl, names: list[str] | None = None,
+               not_linear: tuple[str, ...] = NOT_LINEAR) -> list[tuple[str, tuple[str, ...]]]:
+    """(source, families) pairs an implementation can run on, among ``names`` (default: its
+    own sources, or every corpus source it does not exclude); no linear model on
+    ``not_linear`` sources."""
     out = []
-    for name in impl.sources or [s for s in SOURCES if s not in impl.exclude]:
+    for name in names if names is not None else (
+            impl.sources or [s for s in SOURCES if s not in impl.exclude]):
         src = load_source(name, 0)
         families = tuple(f for f in FAMILIES[src.layout]
                          if (impl.families is None or f in impl.families)
-                         and not (f == "linear" and name in NOT_LINEAR))
+                         and not (f == "linear" and name in not_linear))
         if src.layout not in impl.layouts or not families:
             continue
         if (impl.classes == "multi" and src.n_classes < 3) or (
@@ -89,7 +93,7 @@ def design(seed: int = 0) -> list[Plan]:
     plans = []
     for k, impl in enumerate(IMPLEMENTATIONS.values()):
         rng = np.random.default_rng([seed, k])
-        pairs = [p for p in _compatible(impl) if impl.id in ALLOW_BIG or p[0] not in BIG]
+        pairs = [p for p in compatible(impl) if impl.id in ALLOW_BIG or p[0] not in BIG]
         order = _order(pairs, impl.count, rng)
         strata = rng.permutation(impl.count)
         for i in range(impl.count):

@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -143,24 +144,18 @@ def select(plans: list[Plan], only: str = "", impl: str = "", case: str = "") ->
             and (not impl or p.implementation == impl) and (not case or case in p.case_id)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--only", default="", choices=("",) + CAUSES, help="one cause")
-    parser.add_argument("--impl", default="", help="one implementation, e.g. label_noise/pair")
-    parser.add_argument("--case", default="", help="case ids containing this text")
-    parser.add_argument("--limit", type=int, default=0, help="at most N pending cases")
-    parser.add_argument("--list", action="store_true", help="print the design and exit")
-    parser.add_argument("--force", action="store_true", help="re-run completed cases too")
-    args = parser.parse_args(argv)
-    everything = design()
-    plans = select(everything, args.only, args.impl, args.case)
-    if args.list:
-        for p in plans:
-            print(f"{p.case_id:70s} {p.implementation:40s} sev={p.severity:.2f} seed={p.seed}")
-        print(f"{len(plans)} cases")
-        return 0
+def print_plans(plans: list) -> int:
+    """``--list``: one line per case."""
+    for p in plans:
+        print(f"{p.case_id:70s} {p.implementation:40s} sev={p.severity:.2f} seed={p.seed}")
+    print(f"{len(plans)} cases")
+    return 0
+
+
+def run_cases(everything: list, plans: list, args: argparse.Namespace,
+              task: Callable[[tuple], dict[str, Any]]) -> int:
+    """Run the pending ``plans`` (``args``: out, force, limit, jobs) with ``task`` in spawned
+    workers, keeping OUT/manifest.csv (rows of cases ``everything`` no longer has go)."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "manifest.csv"
@@ -178,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     ctx = get_context("spawn")   # forking a process that initialised TensorFlow can deadlock
     with ctx.Pool(args.jobs, initializer=_init_worker, maxtasksperchild=60) as pool:
-        for i, row in enumerate(pool.imap_unordered(_task, [(p, str(out)) for p in pending]), 1):
+        for i, row in enumerate(pool.imap_unordered(task, [(p, str(out)) for p in pending]), 1):
             manifest[row["case_id"]] = row
             _save(manifest, path)
             note = row["error"][:80] if row["status"] != "ok" else (
@@ -192,6 +187,24 @@ def main(argv: list[str] | None = None) -> int:
           f" training seconds total {pd.to_numeric(done['train_seconds']).sum():.0f}, median "
           f"{pd.to_numeric(done['train_seconds']).median():.1f}", file=sys.stderr)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", default="", choices=("",) + CAUSES, help="one cause")
+    parser.add_argument("--impl", default="", help="one implementation, e.g. label_noise/pair")
+    parser.add_argument("--case", default="", help="case ids containing this text")
+    parser.add_argument("--limit", type=int, default=0, help="at most N pending cases")
+    parser.add_argument("--list", action="store_true", help="print the design and exit")
+    parser.add_argument("--force", action="store_true", help="re-run completed cases too")
+    args = parser.parse_args(argv)
+    everything = design()
+    plans = select(everything, args.only, args.impl, args.case)
+    if args.list:
+        return print_plans(plans)
+    return run_cases(everything, plans, args, _task)
 
 
 if __name__ == "__main__":

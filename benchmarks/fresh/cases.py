@@ -15,11 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 import benchmarks.fresh.sources  # noqa: F401 - registers the fresh sources
-from benchmarks.corpus.cases import PREFERRED, Plan
+from benchmarks.corpus.cases import PREFERRED, Plan, compatible
 from benchmarks.corpus.faults import IMPLEMENTATIONS, Impl
 from benchmarks.corpus.faults.registry import EASY as CORPUS_EASY
-from benchmarks.corpus.sources import load_source
-from benchmarks.corpus.spec import FAMILIES
 from benchmarks.fresh.sources import EASY, FRESH_SOURCES, NOT_LINEAR
 
 SEED = 2026
@@ -56,19 +54,7 @@ def _compatible(impl: Impl) -> list[tuple[str, tuple[str, ...]]]:
         if set(CORPUS_EASY) <= set(impl.exclude):
             excluded |= set(EASY)
         names = [s for s in FRESH_SOURCES if s not in excluded]
-    out = []
-    for name in names:
-        src = load_source(name, 0)
-        families = tuple(f for f in FAMILIES[src.layout]
-                         if (impl.families is None or f in impl.families)
-                         and not (f == "linear" and name in NOT_LINEAR))
-        if src.layout not in impl.layouts or not families:
-            continue
-        if (impl.classes == "multi" and src.n_classes < 3) or (
-                impl.classes == "binary" and src.n_classes != 2):
-            continue
-        out.append((name, families))
-    return out
+    return compatible(impl, names, NOT_LINEAR)
 
 
 def _implementations() -> list[str]:
