@@ -13,10 +13,15 @@ from benchmarks.corpus.cases import build_case, design
 
 def test_planted_code_has_the_same_size_in_training_and_validation() -> None:
     plans = [p for p in design() if p.implementation == "metric_saturation/planted_signal"]
+    checked = set()
     for plan in plans:
-        case = build_case(plan)
+        try:
+            case = build_case(plan)
+        except ModuleNotFoundError:   # real tables ship in the benchmark extra (not in CI)
+            continue
         if case.layout == "tokens":
             continue
+        checked.add("vector" if case.layout == "vector" else "grid")
         k = case.n_classes
         xt = case.x_train.reshape(len(case.x_train), -1).astype(float)
         xv = case.x_val.reshape(len(case.x_val), -1).astype(float)
@@ -26,3 +31,4 @@ def test_planted_code_has_the_same_size_in_training_and_validation() -> None:
             mt, mv = xt[case.y_train == c].mean(0), xv[case.y_val == c].mean(0)
             code = np.abs(mt).max()
             assert np.abs(mt - mv).max() < 0.5 * code, (plan.case_id, c)
+    assert checked == {"vector", "grid"}, checked   # both planting branches were exercised
