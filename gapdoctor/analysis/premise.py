@@ -144,7 +144,8 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
     # Never learned: judged on at least 4 epochs, on the whole run (a plateau after a large
     # drop is a converged run, not a stuck one).
     if len(loss) >= 4 and float(loss.iloc[0]) > 0:
-        p.blown_first_epoch = _blown_first_epoch(loss, series(curves, "accuracy"))
+        train_acc = series(curves, "accuracy")
+        p.blown_first_epoch = _blown_first_epoch(loss, train_acc)
         start = 1 if p.blown_first_epoch else 0
         p.loss_change = abs(float(loss.iloc[-1]) / float(loss.iloc[start]) - 1)
         # 2% is the epoch-to-epoch noise of a loss that does not move; 10% is real progress
@@ -162,7 +163,6 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         if math.isfinite(chance) and len(accuracy):
             p.accuracy_above_chance = float((accuracy.max() - chance) / max(1e-6, 1 - chance))
         # the training loss's level against the training accuracy (same rows), if logged
-        train_acc = series(curves, "accuracy")
         p.level_match = _constant_level(float(loss.iloc[-3:].mean()),
                                         float(train_acc.iloc[-3:].mean()) if len(train_acc)
                                         else acc_last)
@@ -186,8 +186,8 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         learned = math.isfinite(acc_last) and acc_last >= 0.98
         # (only a flat loss: when the ranking, not the loss, says "flat", a loss that fell
         # while eval-mode predictions rank at chance is no frozen run - BN in training mode is)
-        moved = math.isfinite(p.train_auc) and p.loss_change > 0.10
-        frozen = (0.0 if len(loss) < 8 or learned or moved else
+        loss_fell = math.isfinite(p.train_auc) and p.loss_change > 0.10  # the ramp's "none" end
+        frozen = (0.0 if len(loss) < 8 or learned or loss_fell else
                   (still if len(accuracy) >= 4 else vflat))
         # a validation loss identical to 6 digits over the last 3+ epochs: the outputs stopped
         # changing (frozen or dead weights), whatever the training loss does
