@@ -159,6 +159,28 @@ def test_large_validation_set_argues_against_small_validation_set() -> None:
     assert diagnose(run).finding("small_validation_set").score < 0.2
 
 
+def test_small_validation_set_follows_its_definition_of_10_to_60_samples() -> None:
+    """133 samples at 78 % (the curves of a healthy Pima run, validation level with training)
+    are not flagged; 22 at the ceiling are small (one sample is 4.5 points), though the
+    Wilson interval narrows there."""
+    def run_with(n_val: int, accuracy: list[float], val_acc: list[float]) -> RunRecord:
+        n = len(val_acc)
+        run = history_record(loss=decaying(n, 0.9, 0.45), accuracy=accuracy,
+                             val_loss=decaying(n, 0.67, 0.5), val_accuracy=val_acc)
+        run.meta["data"] = {"n_val": n_val}
+        return run
+
+    train = [0.571, 0.692, 0.749, 0.724, 0.774, 0.769, 0.744, 0.747, 0.752, 0.772, 0.772, 0.782,
+             0.782, 0.777, 0.782]
+    val133 = [k / 133 for k in (87, 93, 97, 101, 102, 101, 103, 104, 104, 104, 104, 102, 102, 103, 103)]
+    healthy = diagnose(run_with(133, train, val133)).finding("small_validation_set")
+    assert healthy.score < 0.5, healthy.score
+    train22 = [0.7, 0.85, 0.92, 0.96, 0.98, 0.99, 0.995, 1, 1, 1, 1, 1, 1, 1, 1]
+    val22 = [k / 22 for k in (15, 18, 20, 21, 22, 22, 21, 22, 22, 22, 22, 22, 22, 22, 22)]
+    small = diagnose(run_with(22, train22, val22)).finding("small_validation_set")
+    assert small.score >= 0.5, small.score
+
+
 def test_metric_that_cannot_move_is_a_metric_mismatch() -> None:
     n = 15
     run = history_record(loss=decaying(n, 0.8, 0.1), f1_score=[0.09] * n,

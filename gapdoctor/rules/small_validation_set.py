@@ -11,17 +11,19 @@ from gapdoctor.rules.base import Rule, Weighing, finite
 from gapdoctor.rules.evidence import Ramp
 
 E = "small_validation_set."
-HALF_WIDTH = Ramp(E + "half_width", "95% interval half-width of validation accuracy", 0.03, 0.08, 3.5,
-                  "+-3 points is the finest change people read off accuracy curves; +-8 hides any")
+HALF_WIDTH = Ramp(E + "half_width", "95% interval half-width of validation accuracy", 0.05, 0.10, 3.5,
+                  "+-10 points is 60 samples at 80% accuracy, the top of the 10-60 a small set means; "
+                  "+-5 points, four times as many samples, resolves the changes people act on")
 JITTER = Ramp(E + "jitter", "epoch-to-epoch jitter of the monitored metric / interval half-width", 0.3, 0.8, 0.8,
               "changes within the interval are noise")
 GAP_INSIDE = Ramp(E + "gap_inside", "train-minus-validation gap / interval half-width", 2.5, 1.0, 0.7,
                   "a gap inside the interval is not established")
 FEW_PER_CLASS = Ramp(E + "few_per_class", "classes with fewer than 5 validation samples", 0, 2, 0.8,
                      "per-class metrics unusable")
-RESOLUTION = Ramp(E + "resolution", "accuracy points one validation sample moves (100 / n)", 1.0, 3.0, 1.5,
-                   "from 3 points a sample, a few samples' luck outweighs an epoch's progress, "
-                   "even where the interval narrows at the ceiling")
+RESOLUTION = Ramp(E + "resolution", "accuracy points one validation sample moves (100 / n)", 0.42, 1.67, 2.5,
+                   "a small set holds 10-60 samples, 1.7 points a sample and more: a few samples' luck "
+                   "outweighs an epoch's progress even where the interval narrows at the ceiling; at "
+                   "240 samples one is under half a point")
 LARGE = Ramp(E + "large", "validation samples", 1000, 1000, -3.0,
              "a thousand samples bound the interval by +-3 points; more is never the problem")
 
