@@ -328,3 +328,30 @@ def test_a_loss_that_fell_to_a_constant_predictions_level_and_stayed_never_learn
     learning = history_record(loss=decaying(n, 2.67, 0.4), accuracy=decaying(n, 0.1, 0.88),
                               val_loss=decaying(n, 2.4, 0.5), val_accuracy=decaying(n, 0.1, 0.85))
     assert diagnose(learning).status == "ok"
+
+
+def _four_class_run(lagging_train_recall: float) -> RunRecord:
+    """Class 3 at validation recall 0.3 for 12 epochs, the others at 0.95; equal shares."""
+    n = 12
+    run = history_record(loss=decaying(n, 1.4, 0.3), accuracy=decaying(n, 0.4, 0.8),
+                         val_loss=decaying(n, 1.4, 0.4), val_accuracy=decaying(n, 0.4, 0.79))
+    rows = []
+    for epoch in range(n):
+        for split, lagging in (("train", lagging_train_recall), ("val", 0.3)):
+            for c in range(4):
+                recall = lagging if c == 3 else 0.95
+                rows.append({"epoch": epoch, "split": split, "class_index": c, "class_name": f"c{c}",
+                             "precision": 0.8, "recall": recall, "f1": 0.8,
+                             "support": 400 if split == "train" else 100})
+    run.per_class = pd.DataFrame(rows)
+    run.meta["data"] = {"n_val": 400, "train_label_counts": [400, 400, 400, 400]}
+    return run
+
+
+def test_a_class_fitted_as_poorly_in_training_as_on_validation_is_no_subgroup() -> None:
+    """A class at recall 0.3 on the rows it trained on and on new ones overlaps with others in
+    the data (a healthy run on a hard class); memorised in training, it is a slice that fails."""
+    hard = diagnose(_four_class_run(0.32)).finding("subgroup_underfitting")
+    memorised = diagnose(_four_class_run(0.95)).finding("subgroup_underfitting")
+    assert hard.score < 0.5 <= memorised.score, (hard.score, memorised.score)
+    assert any(e.key == "subgroup_underfitting.equal_fit" and e.weight < 0 for e in hard.evidence)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gapdoctor.analysis.classes import label_counts
+from gapdoctor.analysis.classes import ClassFacts, label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.record.schema import RunRecord
@@ -48,6 +48,10 @@ DISAGREE = Ramp(E + "disagree", "reference model fitted on validation data: accu
                 "classes that fail on validation because their training labels contradict it are "
                 "wrong labels, not a subgroup the model cannot learn (from 4: the binomial error "
                 "leaves out the reference's own fitting noise)")
+EQUAL_FIT = Ramp(E + "equal_fit", "lagging classes' recall in training minus on validation", 0.10, 0.03, -2.0,
+                 "classes the model fits no better on the rows it trained on than on new ones, at their "
+                 "usual share, overlap with other classes in the data itself: no slice left unlearned "
+                 "(10 points is the binomial noise of a class of ~50 validation samples)")
 SLICE = Ramp(E + "slice", "accuracy gap of the worst user-given slice to the median slice", 0.1, 0.25, 2.5,
              "a slice 25 points below the median one is not learned")
 
@@ -80,12 +84,27 @@ class SubgroupUnderfittingRule(Rule):
             small = k.support.reindex(k.lagging).dropna()
             if len(small):
                 w.use(TINY_SUPPORT, float(small.mean()))
+            self._equal_fit(w, k)
             if finite(k.f1_best_threshold):
                 w.use(THRESHOLD, k.f1_best_threshold - k.f1_at_half)
         self._other_explanations(w, ctx)
         self._groups(run, w)
         w.use(AT_CHANCE, ctx.val_above_chance)
         return w
+
+    @staticmethod
+    def _equal_fit(w: Weighing, k: ClassFacts) -> None:
+        """A lagging class fitted as poorly in training as on validation is hard in the data,
+        unless it is a minority or ignored outright (those a model can be made to learn)."""
+        if not k.lagging or not finite(k.lagging_train_recall):
+            return
+        val = float(k.recall.reindex(k.lagging).mean())
+        share = k.lagging_train_share_ratio if finite(k.lagging_train_share_ratio) else 1.0
+        # a minority (under half the median class) or a class at zero recall: the model can
+        # be pushed to it by weights or sampling, so equal fit says nothing about the data
+        gate = ramp(share, 0.5, 0.8) * ramp(val, 0.05, 0.15)
+        w.use(EQUAL_FIT, k.lagging_train_recall - val, gate=gate,
+              gate_reason=f"lagging classes' training share {share:.2f} of the median, validation recall {val:.2f}")
 
     @staticmethod
     def _other_explanations(w: Weighing, ctx: Context) -> None:
