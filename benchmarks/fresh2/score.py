@@ -42,6 +42,16 @@ def shipped_calibration() -> dict[str, Any] | None:
     return shipped
 
 
+def _resolve(run_dir: str, out: Path) -> str:
+    """A manifest's run directory as a path that exists: as written (absolute, or relative to
+    the working directory), else relative to this repository, else relative to the repository
+    that holds ``out`` (OUT = <repo>/benchmarks/<set>/out)."""
+    if not run_dir:
+        return run_dir
+    candidates = [Path(run_dir), ROOT / run_dir, out.resolve().parents[2] / run_dir]
+    return str(next((c for c in candidates if c.exists()), candidates[1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -52,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", type=Path, help="write every diagnosed run as CSV here")
     args = parser.parse_args(argv)
     manifest = pd.read_csv(args.out / "manifest.csv")
-    manifest["run_dir"] = [str(p if Path(p).is_absolute() else ROOT / p)
-                           for p in manifest["run_dir"].fillna("")]
+    manifest["run_dir"] = [_resolve(p, args.out) for p in manifest["run_dir"].fillna("")]
     if not args.all:
         kept = pd.read_csv(args.out / "kept.csv")
         manifest = manifest[manifest["case_id"].isin(kept.loc[kept["kept"] == 1, "case_id"])]
