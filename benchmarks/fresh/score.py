@@ -42,9 +42,22 @@ def shipped_calibration() -> dict[str, Any] | None:
     return shipped
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+def _resolve(run_dir: str, out: Path) -> str:
+    """A manifest's run directory as a path that exists: as written (absolute, or relative to
+    the working directory), else relative to this repository, else relative to the repository
+    that holds ``out`` (OUT = <repo>/benchmarks/<set>/out)."""
+    if not run_dir:
+        return run_dir
+    candidates = [Path(run_dir), ROOT / run_dir, out.resolve().parents[2] / run_dir]
+    return str(next((c for c in candidates if c.exists()), candidates[1]))
+
+
+def main(argv: list[str] | None = None, name: str = "fresh", default_out: Path = DEFAULT_OUT,
+         description: str | None = None) -> int:
+    """Score one fresh set (``name`` labels the printout and the JSON; benchmarks/fresh2 reuses
+    this with its own output directory)."""
+    parser = argparse.ArgumentParser(description=description or __doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=default_out)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--all", action="store_true", help="ignore kept.csv (every ok record)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N records (a smoke test)")
@@ -52,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", type=Path, help="write every diagnosed run as CSV here")
     args = parser.parse_args(argv)
     manifest = pd.read_csv(args.out / "manifest.csv")
-    manifest["run_dir"] = [str(p if Path(p).is_absolute() else ROOT / p)
-                           for p in manifest["run_dir"].fillna("")]
+    manifest["run_dir"] = [_resolve(p, args.out) for p in manifest["run_dir"].fillna("")]
     if not args.all:
         kept = pd.read_csv(args.out / "kept.csv")
         manifest = manifest[manifest["case_id"].isin(kept.loc[kept["kept"] == 1, "case_id"])]
@@ -63,10 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.table:
         table.to_csv(args.table, index=False)
     errors = int(table["error"].notna().sum()) if "error" in table else 0
-    print(f"{len(table)} diagnosed fresh runs ({errors} load errors); 'test' and 'held-out' "
-          "below are the fresh set (benchmarks/diagnosis/scoring.py's labels)")
-    result = {"fresh": figures(table, shipped_calibration())}
-    print_figures("fresh test set, calibration in force", {"test": result["fresh"]})
+    print(f"{len(table)} diagnosed {name} runs ({errors} load errors); 'test' and 'held-out' "
+          f"below are the {name} set (benchmarks/diagnosis/scoring.py's labels)")
+    result = {name: figures(table, shipped_calibration())}
+    print_figures(f"{name} test set, calibration in force", {"test": result[name]})
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, default=str))
     return 0

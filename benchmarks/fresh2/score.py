@@ -13,72 +13,19 @@ and Brier score.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import pandas as pd
+from benchmarks.fresh.score import main as score_set
 
-from benchmarks.diagnosis.heldout import diagnose_corpus
-from benchmarks.diagnosis.scoring import figures, print_figures
-
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = Path(__file__).parent / "out"
 
 
-def shipped_calibration() -> dict[str, Any] | None:
-    """The calibration in force, in the form scoring.figures takes (as heldout.py reads it)."""
-    from gapdoctor.rules.calibration import CALIBRATION_FILE
-
-    stored = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.exists() else {}
-    shipped = stored.get("causes") or None
-    if shipped is not None and stored.get("method") == "softmax":
-        shipped = {"_joint": True, **shipped}
-    return shipped
-
-
-def _resolve(run_dir: str, out: Path) -> str:
-    """A manifest's run directory as a path that exists: as written (absolute, or relative to
-    the working directory), else relative to this repository, else relative to the repository
-    that holds ``out`` (OUT = <repo>/benchmarks/<set>/out)."""
-    if not run_dir:
-        return run_dir
-    candidates = [Path(run_dir), ROOT / run_dir, out.resolve().parents[2] / run_dir]
-    return str(next((c for c in candidates if c.exists()), candidates[1]))
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--all", action="store_true", help="ignore kept.csv (every ok record)")
-    parser.add_argument("--limit", type=int, default=0, help="only the first N records (a smoke test)")
-    parser.add_argument("--json", type=Path, help="write the figures as JSON here")
-    parser.add_argument("--table", type=Path, help="write every diagnosed run as CSV here")
-    args = parser.parse_args(argv)
-    manifest = pd.read_csv(args.out / "manifest.csv")
-    manifest["run_dir"] = [_resolve(p, args.out) for p in manifest["run_dir"].fillna("")]
-    if not args.all:
-        kept = pd.read_csv(args.out / "kept.csv")
-        manifest = manifest[manifest["case_id"].isin(kept.loc[kept["kept"] == 1, "case_id"])]
-    if args.limit:
-        manifest = manifest.head(args.limit)
-    table = diagnose_corpus(manifest, args.jobs)
-    if args.table:
-        table.to_csv(args.table, index=False)
-    errors = int(table["error"].notna().sum()) if "error" in table else 0
-    print(f"{len(table)} diagnosed fresh2 runs ({errors} load errors); 'test' and 'held-out' "
-          "below are the fresh2 set (benchmarks/diagnosis/scoring.py's labels)")
-    result = {"fresh2": figures(table, shipped_calibration())}
-    print_figures("fresh2 test set, calibration in force", {"test": result["fresh2"]})
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2, default=str))
-    return 0
+    return score_set(argv, name="fresh2", default_out=DEFAULT_OUT, description=__doc__.splitlines()[0])
 
 
 if __name__ == "__main__":
