@@ -67,16 +67,19 @@ def _curves(history: dict[str, list[float]], metric: str) -> dict[str, Any]:
             "nan_loss": get("loss", "nan")}
 
 
-def train_case(plan: Plan, out: str, **doctor_kwargs: Any) -> tuple[Any, Any, Any, float]:
+def train_case(plan: Plan, out: str, build: Callable | None = None, model_fn: Callable | None = None,
+               **doctor_kwargs: Any) -> tuple[Any, Any, Any, float]:
     """Build the case and its model, and fit it with GapDoctor attached (recording into
-    ``out/runs/<case_id>``): ``(case, doctor, history, train seconds)``."""
+    ``out/runs/<case_id>``): ``(case, doctor, history, train seconds)``. ``build`` and
+    ``model_fn`` replace the corpus's case builder and model factory (benchmarks/fresh2)."""
     import keras
 
     from benchmarks.corpus.cases import build_case
     from benchmarks.corpus.models import build_model, fit_kwargs, targets
     from gapdoctor import GapDoctor
 
-    case = build_case(plan)
+    build_model = model_fn or build_model
+    case = (build or build_case)(plan)
     keras.backend.clear_session()
     model = build_model(case.spec, case.x_train.shape[1:], case.n_classes,
                         case.source.vocab, plan.seed)
@@ -92,8 +95,9 @@ def train_case(plan: Plan, out: str, **doctor_kwargs: Any) -> tuple[Any, Any, An
     return case, doctor, history, time.perf_counter() - start
 
 
-def run_case(plan: Plan, out: str) -> dict[str, Any]:
-    """Build, train and record one case; never raises (failures land in the row)."""
+def run_case(plan: Plan, out: str, train: Callable = train_case) -> dict[str, Any]:
+    """Build, train (``train``: the corpus's :func:`train_case` unless a set brings its own)
+    and record one case; never raises (failures land in the row)."""
     import shutil
     import traceback
 
@@ -104,8 +108,8 @@ def run_case(plan: Plan, out: str) -> dict[str, Any]:
     try:
         if run_dir.exists():
             shutil.rmtree(run_dir)   # a half-written record of an earlier attempt
-        case, doctor, history, seconds = train_case(plan, out, diagnose=False, report=False,
-                                                    verbose=0)
+        case, doctor, history, seconds = train(plan, out, diagnose=False, report=False,
+                                               verbose=0)
         row.update(case.record())
         row["train_seconds"] = round(seconds, 2)
         metric = next((k for k in history.history if k not in ("loss", "learning_rate")

@@ -12,8 +12,6 @@ manifest rows have the corpus's format. Listing the plan needs no TensorFlow.
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -94,62 +92,18 @@ def build_case(plan: Plan) -> Case:
 
 
 def train_case(plan: Plan, out: str, **doctor_kwargs: Any) -> tuple[Any, Any, Any, float]:
-    """Build the case and its model and fit it with GapDoctor attached (as the corpus's
-    ``train_case``, with fresh2's builder and models)."""
-    import keras
-
-    from benchmarks.corpus.models import fit_kwargs, targets
+    """The corpus's ``train_case`` with fresh2's case builder and models."""
+    from benchmarks.corpus.run import train_case as corpus_train_case
     from benchmarks.fresh2.models import build_model
-    from gapdoctor import GapDoctor
 
-    case = build_case(plan)
-    keras.backend.clear_session()
-    model = build_model(case.spec, case.x_train.shape[1:], case.n_classes,
-                        case.source.vocab, plan.seed)
-    y_train = targets(case.spec, case.y_train, case.n_classes)
-    y_val = targets(case.spec, case.y_val, case.n_classes)
-    doctor = GapDoctor(validation_data=(case.x_val, y_val), train_data=(case.x_train, y_train),
-                       output_dir=str(Path(out) / "runs"), run_name=plan.case_id,
-                       class_names=case.class_names, **doctor_kwargs)
-    kwargs = fit_kwargs(case.spec, case.y_train, case.n_classes)
-    kwargs["callbacks"].append(doctor)
-    start = time.perf_counter()
-    history = model.fit(case.x_train, y_train, validation_data=(case.x_val, y_val), **kwargs)
-    return case, doctor, history, time.perf_counter() - start
+    return corpus_train_case(plan, out, build=build_case, model_fn=build_model, **doctor_kwargs)
 
 
 def run_case(plan: Plan, out: str) -> dict[str, Any]:
-    """Build, train and record one case (diagnose=False, report=False); never raises. The
-    corpus's ``run_case`` row, field for field."""
-    import shutil
-    import traceback
+    """The corpus's ``run_case`` row, field for field, trained by :func:`train_case`."""
+    from benchmarks.corpus.run import run_case as corpus_run_case
 
-    from benchmarks.corpus.run import _curves
-
-    row: dict[str, Any] = {"case_id": plan.case_id, "implementation": plan.implementation,
-                           "source": plan.source, "model_family": plan.family,
-                           "severity": plan.severity, "seed": plan.seed}
-    run_dir = Path(out) / "runs" / plan.case_id
-    try:
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
-        case, doctor, history, seconds = train_case(plan, out, diagnose=False, report=False,
-                                                    verbose=0)
-        row.update(case.record())
-        row["train_seconds"] = round(seconds, 2)
-        metric = next((k for k in history.history if k not in ("loss", "learning_rate")
-                       and not k.startswith("val_")), "loss")
-        row.update(_curves(history.history, metric))
-        failures = doctor.record.failures if doctor.record is not None else []
-        row["run_dir"] = str(doctor.run_dir)
-        row["probe_failures"] = "; ".join(sorted({f"{f['probe']}: {f['error'][:120]}"
-                                                  for f in failures}))
-        row["status"], row["error"] = "ok", ""
-    except Exception as exc:  # noqa: BLE001 - one failing case must not stop the set
-        row["status"] = "failed"
-        row["error"] = f"{type(exc).__name__}: {exc}"[:500]
-        row["traceback"] = traceback.format_exc()[-1500:]
-    return row
+    return corpus_run_case(plan, out, train=train_case)
 
 
 def task(args: tuple[Plan, str]) -> dict[str, Any]:
