@@ -155,9 +155,10 @@ def _split(x: np.ndarray, y: np.ndarray, seed: int, large: bool, full: bool = Fa
     return x_tr[keep], y_tr[keep], x_va, y_va
 
 
-def build_case(plan: Plan) -> Case:
-    """Data (preprocessed, fault injected) and recipe of ``plan``."""
-    impl = IMPLEMENTATIONS[plan.implementation]
+def build_case(plan: Plan, registry: dict[str, Impl] | None = None) -> Case:
+    """Data (preprocessed, fault injected) and recipe of ``plan``; ``registry`` holds its
+    implementation when that is not the corpus's (benchmarks/fresh2)."""
+    impl = (registry or IMPLEMENTATIONS)[plan.implementation]
     src = load_source(plan.source, plan.seed % 2)
     rng = np.random.default_rng(plan.seed)
     x_tr, y_tr, x_va, y_va = _split(src.x, src.y, plan.seed, impl.id == "healthy/large",

@@ -19,6 +19,7 @@ in ``benchmarks.corpus.sources.EXTRA_SOURCES`` (and their layouts), which the co
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -112,16 +113,18 @@ def _waveshapes(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return (300 + 80 * sig).astype("float32")[..., None], y
 
 
-def _gen(name: str, layout: str, fn: Callable, k: int, kind: str, n: int,
-         easy: bool = False) -> Callable[[int], Source]:
+def generated(name: str, layout: str, fn: Callable, k: int, kind: str, n: int,
+              **source_fields: Any) -> Callable[[int], Source]:
+    """A source drawn by ``fn(n, seed)`` (``source_fields``: e.g. ``easy``, ``vocab``)."""
     def make(seed: int) -> Source:
         x, y = fn(n, seed)
         return Source(name, kind, layout, x, np.asarray(y, "int64"), k,
-                      [f"c{i}" for i in range(k)], easy=easy)
+                      [f"c{i}" for i in range(k)], **source_fields)
     return make
 
 
-def _real(name: str, loader: Callable[[], tuple]) -> Callable[[int], Source]:
+def real_table(name: str, loader: Callable[[], tuple]) -> Callable[[int], Source]:
+    """A table shipped inside a package: ``loader() -> (x, y, class names)``."""
     def make(seed: int) -> Source:
         x, y, names = loader()
         return Source(name, "real", "vector", x, y, len(names), names)
@@ -129,12 +132,12 @@ def _real(name: str, loader: Callable[[], tuple]) -> Callable[[int], Source]:
 
 
 FRESH_SOURCES: dict[str, Callable[[int], Source]] = {
-    "pima": _real("pima", _pima),
-    "olive_area": _real("olive_area", _olive),
-    "spam7": _real("spam7", _spam7),
-    "quantiles_k3": _gen("quantiles_k3", "vector", _quantiles, 3, "tabular", 2400),
-    "segments12": _gen("segments12", "image", _segments12, 10, "image", 2000),
-    "waveshapes": _gen("waveshapes", "signal", _waveshapes, 4, "signal", 2000),
+    "pima": real_table("pima", _pima),
+    "olive_area": real_table("olive_area", _olive),
+    "spam7": real_table("spam7", _spam7),
+    "quantiles_k3": generated("quantiles_k3", "vector", _quantiles, 3, "tabular", 2400),
+    "segments12": generated("segments12", "image", _segments12, 10, "image", 2000),
+    "waveshapes": generated("waveshapes", "signal", _waveshapes, 4, "signal", 2000),
 }
 LAYOUT = {"pima": "vector", "olive_area": "vector", "spam7": "vector",
           "quantiles_k3": "vector", "segments12": "image", "waveshapes": "signal"}

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.corpus.case import Case
-from benchmarks.corpus.cases import PREFERRED, Plan, _base_spec, _split, compatible
-from benchmarks.corpus.sources import load_source
+from benchmarks.corpus.cases import PREFERRED, Plan, compatible
+from benchmarks.corpus.cases import build_case as corpus_build_case
 from benchmarks.fresh2.faults import IMPLEMENTATIONS, Impl
 from benchmarks.fresh2.sources import FRESH2_SOURCES, NOT_LINEAR
 
@@ -74,21 +74,9 @@ def _draw(impl_id: str, count: int, k: int, round_: int, plans: list[Plan],
 
 
 def build_case(plan: Plan) -> Case:
-    """Data (preprocessed, fault injected) and recipe of ``plan``."""
-    impl = IMPLEMENTATIONS[plan.implementation]
-    src = load_source(plan.source, plan.seed % 2)
-    rng = np.random.default_rng(plan.seed)
-    x_tr, y_tr, x_va, y_va = _split(src.x, src.y, plan.seed, False, impl.full_train)
-    spec = _base_spec(plan.family, src.n_classes == 2, src.imbalance, len(y_tr), rng)
-    spec.extra = {}  # type: ignore[attr-defined]
-    case = Case(plan.case_id, impl.cause, impl.id, src, plan.severity, plan.seed, spec,
-                x_tr, y_tr, x_va, y_va, src.n_classes, list(src.class_names),
-                acceptable=impl.acceptable or impl.cause, premise=impl.premise)
-    impl.fn(case, plan.severity, rng)
-    case.finalize()
-    steps = int(np.ceil(len(case.y_train) / case.spec.batch_size))
-    case.spec.decay_steps = max(1, steps * case.spec.epochs)
-    return case
+    """Data (preprocessed, fault injected) and recipe of ``plan``: the corpus's builder with
+    fresh2's implementations."""
+    return corpus_build_case(plan, IMPLEMENTATIONS)
 
 
 def train_case(plan: Plan, out: str, **doctor_kwargs: Any) -> tuple[Any, Any, Any, float]:

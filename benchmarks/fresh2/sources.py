@@ -24,6 +24,7 @@ import numpy as np
 
 from benchmarks.corpus import sources as corpus_sources
 from benchmarks.corpus.sources import Source
+from benchmarks.fresh.sources import generated, real_table
 
 
 def _cells() -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -126,30 +127,14 @@ def _tokens_markov(n: int, seed: int, k: int = 3, vocab: int = 150,
     return x.astype("int32"), y
 
 
-def _gen(name: str, layout: str, fn: Callable, k: int, kind: str, n: int,
-         vocab: int = 0) -> Callable[[int], Source]:
-    def make(seed: int) -> Source:
-        x, y = fn(n, seed)
-        return Source(name, kind, layout, x, np.asarray(y, "int64"), k,
-                      [f"c{i}" for i in range(k)], vocab=vocab)
-    return make
-
-
-def _real(name: str, loader: Callable[[], tuple]) -> Callable[[int], Source]:
-    def make(seed: int) -> Source:
-        x, y, names = loader()
-        return Source(name, "real", "vector", x, y, len(names), names)
-    return make
-
-
 FRESH2_SOURCES: dict[str, Callable[[int], Source]] = {
-    "cells": _real("cells", _cells),
-    "hpc": _real("hpc", _hpc),
-    "crabs": _real("crabs", _crabs),
-    "spots20": _gen("spots20", "image", _spots20, 4, "image", 2000),
-    "arnoise": _gen("arnoise", "signal", _arnoise, 4, "signal", 2000),
-    "tokens_markov": _gen("tokens_markov", "tokens", _tokens_markov, 3, "tokens", 2400,
-                          vocab=150),
+    "cells": real_table("cells", _cells),
+    "hpc": real_table("hpc", _hpc),
+    "crabs": real_table("crabs", _crabs),
+    "spots20": generated("spots20", "image", _spots20, 4, "image", 2000),
+    "arnoise": generated("arnoise", "signal", _arnoise, 4, "signal", 2000),
+    "tokens_markov": generated("tokens_markov", "tokens", _tokens_markov, 3, "tokens", 2400,
+                               vocab=150),
 }
 LAYOUT = {"cells": "vector", "hpc": "vector", "crabs": "vector", "spots20": "image",
           "arnoise": "signal", "tokens_markov": "tokens"}
