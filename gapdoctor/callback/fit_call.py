@@ -24,7 +24,7 @@ import numpy as np
 
 # ``fit`` arguments recorded in ``meta["fit"]`` (plain values only).
 RECORDED = ("validation_split", "initial_epoch", "steps_per_epoch", "validation_steps",
-            "validation_freq", "batch_size", "shuffle")
+            "validation_freq", "batch_size", "validation_batch_size", "shuffle")
 MAX_DEPTH = 40
 
 

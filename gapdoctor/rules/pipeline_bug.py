@@ -43,6 +43,11 @@ LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplic
                "a split bug; discrete features repeat whole rows without any leak")
 EVAL_MODE = Ramp(E + "eval_mode", "eval-mode loss on training samples / logged training loss", 2.0, 4.0, 3.0,
                  "BatchNorm statistics or a layer that behaves differently at inference (dropout lowers eval loss instead)")
+BATCH_ORDER = Ramp(E + "batch_order", "validation accuracy in random batches minus in the stored order, "
+                   "the lower end of its 95 % interval (same model, same samples)", 0.0, 0.05, 5.0,
+                   "measured, not inferred: a model in evaluation mode predicts each sample alike in "
+                   "any batch, so an interval clear of zero means batch-mates change predictions; "
+                   "5 points is a loss no retraining noise explains")
 LOGITS = Ramp(E + "logits", "output activation vs the loss's from_logits", 1, 1, 3.5,
               "the loss is computed on the wrong quantity")
 
@@ -60,6 +65,7 @@ class PipelineBugRule(Rule):
         self._reordered(w, ctx, tags)
         self._leakage(w, run, ctx, tags)
         self._eval_mode(w, run, ctx, tags)
+        self._batch_order(w, run, tags)
         self._logits(w, run, tags)
         w.facts["fix_tags"] = tags
         w.variant = tags[0] if tags else "default"
@@ -155,6 +161,21 @@ class PipelineBugRule(Rule):
         w.facts["eval_train_loss_ratio"] = ratio
         if w.use(EVAL_MODE, ratio):
             tags.append("eval_mode")
+
+    def _batch_order(self, w: Weighing, run: RunRecord, tags: list[str]) -> None:
+        check = run.meta.get("batch_order") or {}
+        if not check.get("checked") or not finite(check.get("low")):
+            return
+        w.facts.update(batch_accuracy_stored=float(check["accuracy_stored"]),
+                       batch_accuracy_shuffled=float(check["accuracy_shuffled"]),
+                       batch_mechanism=str(check.get("mechanism") or "none"),
+                       batch_size=int(check.get("batch_size") or 0),
+                       batch_layers=", ".join(check.get("layers") or []) or "n/a")
+        shown = (f"{check['effect']:+.3f} ({check['accuracy_stored']:.3f} stored, "
+                 f"{check['accuracy_shuffled']:.3f} random; 95 % interval {check['low']:+.3f} "
+                 f"to {check['high']:+.3f})")
+        if w.use(BATCH_ORDER, float(check["low"]), shown=shown):
+            tags.append("batch_order")
 
     def _nonfinite(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
         bad = ctx.nonfinite_inputs

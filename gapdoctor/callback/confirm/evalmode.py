@@ -7,6 +7,7 @@ would update a healthy BatchNormalization's moving statistics, changing the user
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -55,19 +56,24 @@ def mode_layers(model: keras.Model) -> dict[str, list[str]]:
     return found
 
 
-def predictions(model: keras.Model, x: Any, batch_size: int, seed: int = 0) -> EvalPredictions:
+def predictions(model: keras.Model, x: Any, batch_size: int, seed: int = 0,
+                predict: Callable[[Any, int], np.ndarray] | None = None) -> EvalPredictions:
     """Validation outputs in the stored order, in random batches and the first stored-order
-    batches again, all in the stored row order."""
+    batches again, all in the stored row order. ``predict(x, batch_size)`` defaults to
+    ``model.predict``."""
+    if predict is None:
+        def predict(rows: Any, size: int) -> np.ndarray:
+            return model.predict(rows, batch_size=size, verbose=0)
     n = n_rows(x)
-    in_order = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), float)
+    in_order = np.asarray(predict(x, batch_size), float)
     order = np.random.default_rng(seed).permutation(n)
     size = max(batch_size, MIN_SHUFFLED_BATCH)
-    again = np.asarray(model.predict(take(x, order), batch_size=size, verbose=0), float)
+    again = np.asarray(predict(take(x, order), size), float)
     shuffled = np.empty_like(again)
     shuffled[order] = again
     head = np.arange(min(n, REPEAT_BATCHES * batch_size))
-    first = np.asarray(model.predict(take(x, head), batch_size=batch_size, verbose=0), float)
-    second = np.asarray(model.predict(take(x, head), batch_size=batch_size, verbose=0), float)
+    first = np.asarray(predict(take(x, head), batch_size), float)
+    second = np.asarray(predict(take(x, head), batch_size), float)
     return EvalPredictions(in_order, shuffled, batch_size, size,
                            repeat_change=float(np.mean(np.abs(first - second))),
                            layers=mode_layers(model))
