@@ -77,3 +77,53 @@ def test_a_model_without_layers_that_change_at_inference_is_not_checked(tmp_path
     check = doctor.record.meta["batch_order"]
     assert check == {"checked": False, "reason": "no layer can act differently at inference"}
     assert not _evidence(doctor.diagnosis, "pipeline_bug.batch_order")
+
+
+CHILD = r'''
+import json, os, sys
+os.environ["KERAS_BACKEND"] = sys.argv[1]
+sys.path[:0] = [sys.argv[3], sys.argv[4]]
+import numpy as np
+import keras
+from scripts.tiny import digits
+from test_confirm_evalmode import StuckBatchNorm
+from gapdoctor import GapDoctor
+x_tr, x_va, y_tr, y_va = digits()
+order = np.argsort(y_va, kind="stable")
+x_va, y_va = x_va[order], y_va[order]
+keras.utils.set_random_seed(0)
+inputs = keras.Input((64,))
+hidden = keras.layers.Activation("relu")(StuckBatchNorm(name="stuck")(keras.layers.Dense(64)(inputs)))
+model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(hidden))
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr), output_dir=sys.argv[2],
+                   verbose=0, report=False, background=False)
+model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=6, batch_size=32, callbacks=[doctor],
+          verbose=0)
+json.dump({"check": doctor.record.meta["batch_order"], "failures": doctor.record.failures,
+           "verdict": doctor.diagnosis.verdict}, open(os.path.join(sys.argv[2], "out.json"), "w"))
+'''
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_the_batch_order_check_runs_on_other_backends(tmp_path, backend):
+    import importlib.util
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec(backend) is None:  # CI installs both: .[backends]
+        pytest.skip(f"{backend} is not installed")
+    tests = Path(__file__).parent
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    proc = subprocess.run([sys.executable, str(script), backend, str(tmp_path), str(tests),
+                           str(tests.parent)], env=env, capture_output=True, text=True,
+                          timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert not out["failures"]
+    assert out["check"]["mechanism"] == "batch statistics" and out["check"]["low"] > 0.2
+    assert out["verdict"] == "pipeline_bug"

@@ -135,8 +135,17 @@ META_DOC: dict[str, str] = {
                 "(probes/dynamics.py); absent when it did not run",
     "fit": "arguments of the model.fit call (callback/fit_call.py): {validation_split, "
            "initial_epoch, steps_per_epoch, validation_steps, validation_freq, batch_size, "
-           "shuffle, class_weight: {class: weight} | None, sample_weight: bool, "
+           "validation_batch_size, shuffle, class_weight: {class: weight} | None, sample_weight: bool, "
            "validation_given: bool}; absent when the fit call could not be read",
+    "batch_order": "the end-of-fit batch-order check (callback/probes/batch_order.py): "
+                   "{checked: False, reason} for a model without normalisation, dropout, noise or "
+                   "custom layers; else {checked: True, n, batch_size, shuffled_batch_size, "
+                   "accuracy_stored, accuracy_shuffled, effect, low, high (95 % interval of the "
+                   "paired difference, random batches minus stored order), output_change and "
+                   "repeat_change (mean |change| of the outputs between the two orders and between "
+                   "two predictions of the same batches), mechanism ('batch statistics' | "
+                   "'randomness' | None), outcome, layers}; absent without validation data or "
+                   "for regression and multi-label runs",
     "first_epoch": "the first epoch recorded (fit's initial_epoch when resuming; 0 otherwise)",
 }
 
