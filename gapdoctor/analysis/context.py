@@ -102,6 +102,10 @@ class Context:
         return inputs.nonfinite_inputs(self.run)
 
     @cached_property
+    def collapsed_inputs(self) -> dict[str, float]:
+        return inputs.collapsed_share(self.run)
+
+    @cached_property
     def leak(self) -> LeakShares:
         """Validation rows in training against the data's own repeat rate, counted among as
         many rows (validation rows in training beyond it are a leak)."""

@@ -1,4 +1,4 @@
-"""What the recorded input samples show: rows with NaN/inf, token ids that the model embeds,
+"""What the recorded input samples show: rows with NaN/inf, collapsed rows, token ids that the model embeds,
 validation columns in another order, and the feature facts (domain classifier, reference
 models) in the representation that fits the inputs."""
 
@@ -31,6 +31,51 @@ def nonfinite_inputs(run: RunRecord) -> dict[str, Any]:
             bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
             if bad.any():
                 out[split] = {"count": int(bad.sum()), "rows": [], "scope": "the feature sample"}
+    return out
+
+
+# Rows narrower than this can hold two distinct values legitimately (a few binary flags).
+MIN_COLLAPSE_WIDTH = 8
+_CHUNK = 4096  # rows per step: bounds the boolean temporaries of wide inputs
+
+
+def count_collapsed(flat: np.ndarray) -> int:
+    """Rows with at most two distinct values over at least ``MIN_COLLAPSE_WIDTH`` inputs:
+    every input equals the row's minimum or its maximum. A blank image (a failed decode), a
+    float image cast to uint8 (0 or 1/255) or a row zero-filled by a failed join look so.
+
+    Example:
+        >>> count_collapsed(np.array([[0.0] * 8, [0.0, 1 / 255] * 4, np.linspace(0, 1, 8)]))
+        2
+    """
+    if flat.ndim != 2 or flat.shape[1] < MIN_COLLAPSE_WIDTH:
+        return 0
+    count = 0
+    for start in range(0, len(flat), _CHUNK):
+        x = flat[start:start + _CHUNK]
+        low, high = x.min(axis=1, keepdims=True), x.max(axis=1, keepdims=True)
+        count += int(((x == low) | (x == high)).all(axis=1).sum())
+    return count
+
+
+def collapsed_share(run: RunRecord) -> dict[str, float]:
+    """Share of rows with at most two distinct input values, per split: from every row in
+    memory when the callback counted them, else from unprojected feature samples."""
+    data = run.meta.get("data") or {}
+    counted = data.get("collapsed_rows")
+    out: dict[str, float] = {}
+    if isinstance(counted, dict):
+        for split, v in counted.items():
+            if isinstance(v, dict) and finite_number(v.get("count")) and finite_number(v.get("n")) \
+                    and v["n"] > 0:
+                out[split] = float(v["count"]) / float(v["n"])
+        return out
+    if data.get("feature_projection"):
+        return out  # a random projection of a collapsed row is not collapsed
+    for split in ("train", "val"):
+        x = run.arrays.get(f"x_{split}")
+        if isinstance(x, np.ndarray) and x.ndim == 2 and len(x):
+            out[split] = count_collapsed(x) / len(x)
     return out
 
 

@@ -119,7 +119,9 @@ META_DOC: dict[str, str] = {
             "feature summary is {kind: 'per_feature' | 'per_channel' | 'projected', n, "
             "n_columns, nonfinite, mean, std, min, max, q05, q25, q50, q75, q95} (lists with "
             "one value per column). nonfinite_rows {train, val: {count, rows, scope}} counts "
-            "rows with a NaN/inf input over all rows held in memory (rows: first 20 indices)",
+            "rows with a NaN/inf input over all rows held in memory (rows: first 20 indices); "
+            "collapsed_rows {train, val: {count, n, width, scope}} counts rows whose inputs "
+            "take at most two distinct values (0 below 8 inputs)",
     "epochs_planned": "epochs passed to fit",
     "epochs_completed": "number of epochs recorded so far (the record is rewritten after each)",
     "completed": "True once on_train_end ran",

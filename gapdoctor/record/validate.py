@@ -67,7 +67,7 @@ META_FIELDS: Spec = {
              "duplicates_val_in_train": "count?", "duplicate_label_conflicts": "count?",
              "duplicates_within_train": "count?", "duplicates_train_rows": "count?",
              "feature_summary": "object?", "feature_projection": "object?",
-             "nonfinite_rows": "object?"},
+             "nonfinite_rows": "object?", "collapsed_rows": "object?"},
 }
 
 FAILURE_FIELDS: Spec = {"probe": "str", "epoch": "int?", "error": "str", "stage": "str?"}

@@ -43,6 +43,11 @@ LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplic
                "a split bug; discrete features repeat whole rows without any leak")
 EVAL_MODE = Ramp(E + "eval_mode", "eval-mode loss on training samples / logged training loss", 2.0, 4.0, 3.0,
                  "BatchNorm statistics or a layer that behaves differently at inference (dropout lowers eval loss instead)")
+COLLAPSED = Ramp(E + "collapsed", "validation rows whose inputs take at most two distinct values, "
+                 "share beyond the training share", 0.02, 0.1, 5.0,
+                 "counted, not inferred: such a row carries almost nothing (a blank image from a failed "
+                 "decode, a float image cast to uint8, a zero-filled join); a real shift moves inputs, "
+                 "it does not erase them; 10% of validation so is a broken step, not the data")
 BATCH_ORDER = Ramp(E + "batch_order", "validation accuracy in random batches minus in the stored order, "
                    "the lower end of its 95 % interval (same model, same samples)", 0.0, 0.05, 5.0,
                    "measured, not inferred: a model in evaluation mode predicts each sample alike in "
@@ -64,6 +69,7 @@ class PipelineBugRule(Rule):
         self._preprocessing(w, ctx, tags)
         self._reordered(w, ctx, tags)
         self._leakage(w, run, ctx, tags)
+        self._collapsed(w, ctx, tags)
         self._eval_mode(w, run, ctx, tags)
         self._batch_order(w, run, tags)
         self._logits(w, run, tags)
@@ -161,6 +167,15 @@ class PipelineBugRule(Rule):
         w.facts["eval_train_loss_ratio"] = ratio
         if w.use(EVAL_MODE, ratio):
             tags.append("eval_mode")
+
+    def _collapsed(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
+        share = ctx.collapsed_inputs
+        if "val" not in share or "train" not in share:
+            return
+        w.facts.update(collapsed_val=share["val"], collapsed_train=share["train"])
+        shown = f"{share['val']:.1%} of validation rows, {share['train']:.1%} of training rows"
+        if w.use(COLLAPSED, share["val"] - share["train"], shown=shown):
+            tags.append("collapsed")
 
     def _batch_order(self, w: Weighing, run: RunRecord, tags: list[str]) -> None:
         check = run.meta.get("batch_order") or {}

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gapdoctor.analysis.duplicates import row_keys
+from gapdoctor.analysis.inputs import count_collapsed
 from gapdoctor.callback.data_sampling import Sample, label_ints
 from gapdoctor.callback.probes.base import Probe
 from gapdoctor.callback.state import RunState
@@ -91,6 +92,14 @@ def nonfinite_rows(sample: Sample, keep: int = 20) -> dict[str, Any]:
             "scope": "all rows" if sample.exhausted else f"the first {sample.n_rows} rows"}
 
 
+def collapsed_rows(sample: Sample) -> dict[str, Any]:
+    """How many rows of ``sample`` take at most two distinct input values (see
+    :func:`gapdoctor.analysis.inputs.collapsed_share`)."""
+    flat = np.asarray(sample.x).reshape(sample.n_rows, -1)
+    return {"count": count_collapsed(flat), "n": int(sample.n_rows), "width": int(flat.shape[1]),
+            "scope": "all rows" if sample.exhausted else f"the first {sample.n_rows} rows"}
+
+
 def _counts(sample: Sample | None) -> dict[str, int] | None:
     if sample is None:
         return None
@@ -145,6 +154,9 @@ class DataSummaryProbe(Probe):
         # The feature sample is bounded; a single bad row elsewhere still poisons training, so
         # non-finite inputs are counted over every row held in memory.
         data["nonfinite_rows"] = {split: nonfinite_rows(source) for split, source in
+                                  (("train", state.train_source), ("val", state.val_source))
+                                  if source is not None and isinstance(source.x, np.ndarray)}
+        data["collapsed_rows"] = {split: collapsed_rows(source) for split, source in
                                   (("train", state.train_source), ("val", state.val_source))
                                   if source is not None and isinstance(source.x, np.ndarray)}
         if state.train_source is not None and state.val_source is not None:
