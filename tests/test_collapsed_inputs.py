@@ -5,6 +5,7 @@ two values in both splits (binary features) is not."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scripts.tiny import digits, fit, mlp
 
@@ -50,3 +51,20 @@ def test_rows_of_binary_features_in_both_splits_are_no_evidence():
     share = collapsed_share(run)  # from the feature samples: no count in meta
     assert share == {"train": 1.0, "val": 1.0}
     assert count_collapsed(np.zeros((5, 7))) == 0  # too few inputs to tell
+
+
+def test_two_valued_rows_common_in_training_are_a_kind_of_data_not_a_bug():
+    """Sparse binary features with shorter validation rows: more two-valued rows in
+    validation, but training has them too, so they say nothing about a broken step."""
+    from gapdoctor.engine import diagnose
+    from gapdoctor.record.schema import RunRecord
+
+    run = RunRecord.empty(source="test")
+    run.meta["data"] = {"collapsed_rows": {"train": {"count": 300, "n": 1000},
+                                           "val": {"count": 150, "n": 250}}}
+    run.curves = pd.DataFrame({"loss": np.linspace(1, 0.2, 10), "val_loss": np.linspace(1, .5, 10),
+                               "accuracy": np.linspace(.5, .95, 10),
+                               "val_accuracy": np.linspace(.5, .8, 10)})
+    assert not _evidence(diagnose(run), "pipeline_bug.collapsed")
+    run.meta["data"]["collapsed_rows"]["train"]["count"] = 0
+    assert _evidence(diagnose(run), "pipeline_bug.collapsed")
