@@ -136,10 +136,11 @@ def fill_code(code: str, facts: dict[str, Any]) -> str | None:
 
 
 def applies(fix: dict[str, Any], fix_tags: Iterable[str], model_tags: Iterable[str]) -> bool:
-    """Whether a template fix is shown: its ``when`` tag was raised by the rule and one of
-    its ``when_model`` kinds matches the recorded model (absent keys match everything)."""
+    """Whether a template fix is shown: its ``when`` tag (or one of a list) was raised by the
+    rule and one of its ``when_model`` kinds matches the recorded model (absent keys match
+    everything)."""
     when = fix.get("when")
-    if when and when not in set(fix_tags):
+    if when and not set([when] if isinstance(when, str) else when) & set(fix_tags):
         return False
     wanted = fix.get("when_model")
     if not wanted:

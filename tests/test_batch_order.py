@@ -72,6 +72,53 @@ def test_batch_statistics_at_inference_are_caught_without_an_experiment(tmp_path
         assert doctor.diagnosis.verdict != "pipeline_bug"
 
 
+class AlwaysDropout(keras.layers.Dropout):
+    """Monte-Carlo dropout as Keras 3 needs it: in a functional model an outer
+    ``training=False`` overrides ``Dropout()(x, training=True)``, a subclass is not."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=True)
+
+
+def test_dropout_left_on_at_inference_is_measured_by_averaging_predictions(tmp_path):
+    """Dropout active at inference in a model validated once per epoch: the same batches
+    give other outputs, and the mean of five predictions scores better than one."""
+    x_tr, x_va, y_tr, y_va = digits()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((64,))
+    hidden = keras.layers.Dense(64, activation="relu")(inputs)
+    hidden = AlwaysDropout(0.7, name="always_on")(hidden)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(hidden))
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=10, batch_size=32,
+              callbacks=[doctor], verbose=0)
+    check = doctor.record.meta["batch_order"]
+    assert check["mechanism"] == "randomness" and check["repeat_change"] > 1e-3
+    averaged = check["averaged"]
+    assert averaged["passes"] == 5
+    assert averaged["low"] <= averaged["effect"] <= averaged["high"]
+    assert averaged["accuracy_averaged"] > averaged["accuracy_single"]
+    finding = doctor.diagnosis.finding("pipeline_bug")
+    random = _evidence(doctor.diagnosis, "pipeline_bug.random_inference")
+    if averaged["low"] > 0:
+        assert random and random[0].supports
+        assert any("follow `training`" in f.title for f in finding.fixes)
+    else:
+        assert not random
+
+
+def test_the_rule_counts_a_measured_effect_as_the_confirmations_do():
+    from gapdoctor.confirm.outcome import MIN_EFFECT
+    from gapdoctor.rules import pipeline_bug
+
+    assert pipeline_bug.MIN_EFFECT == MIN_EFFECT
+    assert pipeline_bug.BATCH_ORDER.hi == pipeline_bug.RANDOM_INFERENCE.hi == MIN_EFFECT
+
+
 def test_a_model_without_layers_that_change_at_inference_is_not_checked(tmp_path):
     doctor = _fit(tmp_path, "none")
     check = doctor.record.meta["batch_order"]

@@ -146,7 +146,9 @@ META_DOC: dict[str, str] = {
                    "paired difference, random batches minus stored order), output_change and "
                    "repeat_change (mean |change| of the outputs between the two orders and between "
                    "two predictions of the same batches), mechanism ('batch statistics' | "
-                   "'randomness' | None), outcome, layers}; absent without validation data or "
+                   "'randomness' | None), outcome, layers} and, when outputs are random, averaged "
+                   "{passes, accuracy_single, accuracy_averaged, effect, low, high}: the mean of "
+                   "5 predictions against one; absent without validation data or "
                    "for regression and multi-label runs",
     "first_epoch": "the first epoch recorded (fit's initial_epoch when resuming; 0 otherwise)",
 }

@@ -12,6 +12,9 @@ from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
 
 E = "pipeline_bug."
+# The smallest accuracy effect a confirmation experiment calls confirmed
+# (gapdoctor.confirm.outcome.MIN_EFFECT; rules may not import confirm, a test keeps them equal).
+MIN_EFFECT = 0.02
 NONFINITE = Ramp(E + "nonfinite", "rows with NaN or inf inputs", 1, 1, 7.0,
                  "one bad row poisons every weight it reaches; nothing else needs to be wrong")
 VAL_AT_CHANCE = Ramp(E + "val_at_chance", "validation above chance (best accuracy or ROC AUC, the further), while training fits (share of the possible)",
@@ -49,10 +52,16 @@ COLLAPSED = Ramp(E + "collapsed", "validation rows whose inputs take at most two
                  "decode, a float image cast to uint8, a zero-filled join); a real shift moves inputs, "
                  "it does not erase them; 10% of validation so is a broken step, not the data")
 BATCH_ORDER = Ramp(E + "batch_order", "validation accuracy in random batches minus in the stored order, "
-                   "the lower end of its 95 % interval (same model, same samples)", 0.0, 0.05, 5.0,
-                   "measured, not inferred: a model in evaluation mode predicts each sample alike in "
-                   "any batch, so an interval clear of zero means batch-mates change predictions; "
-                   "5 points is a loss no retraining noise explains")
+                   "the lower end of its 95 % interval (same model, same samples)", 0.0, MIN_EFFECT,
+                   5.0, "measured, not inferred: a model in evaluation mode predicts each sample alike "
+                   "in any batch, so an interval clear of zero means batch-mates change predictions; "
+                   "full from 2 points, the effect a confirmation experiment calls confirmed")
+RANDOM_INFERENCE = Ramp(E + "random_inference", "validation accuracy of 5 predictions averaged minus one "
+                        "(outputs random at inference), the lower end of its 95 % interval", 0.0,
+                        MIN_EFFECT, 4.0, "measured: a model in evaluation mode gives the same output "
+                        "every time; when the mean of its random outputs scores clearly better, the "
+                        "single draw fit validates with costs accuracy (dropout or noise active at "
+                        "inference); full from 2 points, as for a confirmed experiment")
 LOGITS = Ramp(E + "logits", "output activation vs the loss's from_logits", 1, 1, 3.5,
               "the loss is computed on the wrong quantity")
 
@@ -195,6 +204,16 @@ class PipelineBugRule(Rule):
                  f"to {check['high']:+.3f})")
         if w.use(BATCH_ORDER, float(check["low"]), shown=shown):
             tags.append("batch_order")
+        averaged = check.get("averaged") or {}
+        if finite(averaged.get("low")):
+            w.facts.update(random_single=float(averaged["accuracy_single"]),
+                           random_averaged=float(averaged["accuracy_averaged"]),
+                           random_passes=int(averaged["passes"]))
+            shown = (f"{averaged['effect']:+.3f} ({averaged['accuracy_single']:.3f} one, "
+                     f"{averaged['accuracy_averaged']:.3f} the mean of {averaged['passes']}; 95 % "
+                     f"interval {averaged['low']:+.3f} to {averaged['high']:+.3f})")
+            if w.use(RANDOM_INFERENCE, float(averaged["low"]), shown=shown):
+                tags.append("random_inference")
 
     def _nonfinite(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
         bad = ctx.nonfinite_inputs

@@ -9,7 +9,9 @@ collapses in ``fit``'s evaluation while training looks fine.
 
 The probe predicts the validation sample three ways (stored order at ``fit``'s batch size,
 random batches, the first batches twice) and records the paired difference in accuracy in
-``meta["batch_order"]``; the pipeline_bug rule reads it. It runs only on models with a layer
+``meta["batch_order"]``; when the same batches give other outputs twice (dropout or noise
+active at inference) it also records what averaging five predictions gains over one
+(``averaged``). The pipeline_bug rule reads both. It runs only on models with a layer
 that can act differently at inference (normalisation, dropout, noise, or a layer class
 defined outside Keras): the others cannot have this bug and pay nothing.
 
@@ -21,6 +23,7 @@ Example of the record (a BatchNormalization stuck in training mode, validation s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +33,9 @@ from gapdoctor.callback.state import RunState
 
 # Keras's default evaluation batch size: fit validates arrays at its own batch size or this.
 KERAS_DEFAULT_BATCH = 32
+# Predictions averaged when outputs are random at inference: enough to move one draw's
+# accuracy toward that of the expected output, few enough to cost little.
+AVERAGED_PASSES = 5
 
 
 def batch_sensitive_layers(model: Any) -> list[str]:
@@ -56,7 +62,7 @@ def batch_sensitive_layers(model: Any) -> list[str]:
     return found
 
 
-def eager_predict(model: Any) -> Any:
+def eager_predict(model: Any) -> Callable[[Any, int], np.ndarray] | None:
     """``predict(x, batch_size)`` by calling the model on each batch in evaluation mode, or
     None (use ``model.predict``) under JAX. For a few thousand rows at the end of a fit the
     eager calls beat tracing ``model.predict`` on TensorFlow (0.07 s against 0.19 s for 360
@@ -108,19 +114,40 @@ class BatchOrderProbe(Probe):
         from gapdoctor.callback.metrics import to_probabilities
         from gapdoctor.confirm.evalmode import evaluation_mode
 
+        model, batch = state.model, _batch_size(state)
+        predict = eager_predict(model) or (
+            lambda rows, size: model.predict(rows, batch_size=size, verbose=0))
         order = np.argsort(np.asarray(val.index), kind="stable")  # the source's own order
         labels = np.asarray(state.arrays["val_labels"])[order]
-        p = predictions(state.model, take(val.x, order), _batch_size(state),
-                        predict=eager_predict(state.model))
+        x = take(val.x, order)
+        p = predictions(model, x, batch, predict=predict)
         output = str(meta.get("output", "probabilities"))  # classes, not raw scores
         p.in_order = to_probabilities(p.in_order, output)
         p.shuffled = to_probabilities(p.shuffled, output)
         c = evaluation_mode(p, labels)
         d = c.details
-        meta["batch_order"] = {
+        meta["batch_order"] = check = {
             "checked": True, "n": int(labels.size), "batch_size": d["batch_size"],
             "shuffled_batch_size": d["shuffled_batch_size"],
             "accuracy_stored": c.before, "accuracy_shuffled": c.after, "effect": c.effect,
             "low": c.interval[0], "high": c.interval[1], "output_change": d["output_change"],
             "repeat_change": d["repeat_change"], "mechanism": d["mechanism"],
             "outcome": c.outcome, "layers": sensitive[:8]}
+        if d["mechanism"] == "randomness":
+            draws = [p.in_order] + [to_probabilities(predict(x, batch), output)
+                                    for _ in range(AVERAGED_PASSES - 1)]
+            check["averaged"] = averaged_gain(draws, labels)
+
+
+def averaged_gain(draws: list[np.ndarray], labels: np.ndarray) -> dict[str, Any]:
+    """Accuracy of the mean of several random predictions against the first one alone
+    (paired interval over samples): what one random draw at inference costs."""
+    from gapdoctor.confirm.checks import predicted_class
+    from gapdoctor.confirm.outcome import paired_effect
+
+    single = (predicted_class(draws[0]) == labels).astype(float)
+    mean = (predicted_class(np.mean(draws, axis=0)) == labels).astype(float)
+    e = paired_effect(mean[None], single[None])
+    return {"passes": len(draws), "accuracy_single": float(single.mean()),
+            "accuracy_averaged": float(mean.mean()), "effect": e.effect, "low": e.low,
+            "high": e.high}
