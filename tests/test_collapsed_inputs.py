@@ -37,6 +37,9 @@ def test_validation_images_cast_to_uint8_read_as_a_pipeline_bug(tmp_path, cast):
         assert collapsed and collapsed[0].supports
         assert doctor.diagnosis.verdict == "pipeline_bug"
         assert "uint8" in doctor.diagnosis.finding("pipeline_bug").summary
+        against = [e for e in doctor.diagnosis.finding("distribution_shift").evidence
+                   if (e.rule or {}).get("key") == "distribution_shift.collapsed"]
+        assert against and not against[0].supports  # erased rows are no new data
     else:
         assert not collapsed and doctor.diagnosis.verdict != "pipeline_bug"
 

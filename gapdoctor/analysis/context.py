@@ -106,6 +106,11 @@ class Context:
         return inputs.collapsed_share(self.run)
 
     @cached_property
+    def collapsed_excess(self) -> tuple[float, float, str]:
+        """(validation share of collapsed rows beyond training, trust, why)."""
+        return inputs.collapsed_excess(self.collapsed_inputs)
+
+    @cached_property
     def leak(self) -> LeakShares:
         """Validation rows in training against the data's own repeat rate, counted among as
         many rows (validation rows in training beyond it are a leak)."""

@@ -31,6 +31,10 @@ REORDERED = Ramp(E + "reordered", "cost of pairing validation columns with their
 REORDER_REGAINED = Ramp(E + "reorder_regained", "reference accuracy regained by putting validation columns "
                         "in the order that matches training", 0.05, 0.2, -2.0,
                         "new data does not get better by moving its columns: a reordering does")
+COLLAPSED = Ramp(E + "collapsed", "validation rows whose inputs take at most two distinct values, share "
+                 "beyond the training share", 0.02, 0.1, -3.0,
+                 "erased rows (a failed decode, a cast) tell the splits apart without any new data: "
+                 "a broken step, not a shift")
 REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.1, 0.3, -2.0,
                 "undoing a per-split scale restores validation: a preprocessing mismatch")
 
@@ -68,6 +72,9 @@ class DistributionShiftRule(Rule):
                 drop = f.ref_cv_accuracy - f.ref_val_accuracy
                 w.use(REF_DROP, drop, shown=f.reference_read(f"{drop:.3f}"))
             self._against_affine(w, f)
+            excess, trust, why = ctx.collapsed_excess
+            if finite(excess):
+                w.use(COLLAPSED, excess, gate=trust, gate_reason=why)
             found = ctx.column_reorder
             if found is not None and found.moved >= 2:
                 w.use(REORDERED, found.ratio, shown=f"{found.ratio:.2f} ({found.moved} columns would move)")

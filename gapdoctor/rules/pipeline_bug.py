@@ -66,13 +66,35 @@ LOGITS = Ramp(E + "logits", "output activation vs the loss's from_logits", 1, 1,
               "the loss is computed on the wrong quantity")
 
 
+class Tags(list):
+    """The fix tags raised, each with the weight of the evidence that raised it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight: dict[str, float] = {}
+
+    def add(self, w: Weighing, tag: str) -> None:
+        """Raise ``tag`` for the evidence ``w`` counted last."""
+        if tag not in self:
+            self.append(tag)
+        last = w.evidence[-1].weight if w.evidence else 0.0
+        self.weight[tag] = max(self.weight.get(tag, 0.0), last)
+
+    def leading(self) -> str:
+        """The summary to tell: non-finite inputs first (they explain everything downstream),
+        else the story of the strongest evidence (several can be raised at once)."""
+        if "nonfinite" in self:
+            return "nonfinite"
+        return max(self, key=lambda t: self.weight[t]) if self else "default"
+
+
 class PipelineBugRule(Rule):
     cause = "pipeline_bug"
     requires_any = ("curves", "x_val", "meta:loss")
 
     def weigh(self, run: RunRecord, ctx: Context) -> Weighing:
         w = Weighing(prior=-3.0)
-        tags: list[str] = []
+        tags = Tags()
         self._nonfinite(w, ctx, tags)  # first: it explains everything downstream of it
         self._misaligned(w, ctx, tags)
         self._preprocessing(w, ctx, tags)
@@ -82,11 +104,11 @@ class PipelineBugRule(Rule):
         self._eval_mode(w, run, ctx, tags)
         self._batch_order(w, run, tags)
         self._logits(w, run, tags)
-        w.facts["fix_tags"] = tags
-        w.variant = tags[0] if tags else "default"
+        w.facts["fix_tags"] = list(tags)
+        w.variant = tags.leading()
         return w
 
-    def _misaligned(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
+    def _misaligned(self, w: Weighing, ctx: Context, tags: Tags) -> None:
         c, f, val_acc = ctx.curves, ctx.features, ctx.val_accuracy_series()
         if not len(val_acc) or not finite(ctx.chance):
             return
@@ -101,14 +123,14 @@ class PipelineBugRule(Rule):
                           shown=f"{val_above:.2f} (best accuracy {float(val_acc.max()):.3f}, chance "
                                 f"{ctx.chance:.3f}; ROC AUC {ctx.val_auc:.3f})",
                           gate_reason="less when the inputs differ too (a shift can do this)"):
-            tags.append("misaligned")
+            tags.add(w, "misaligned")
         found = ctx.row_offset
         if found is not None and w.use(
                 ROW_OFFSET, found.z,
                 shown=f"{found.z:.1f}: from validation row {found.start} on, predictions match the "
                       f"label of row i{found.shift:+d} {found.neighbour:.0%} of the time and their "
                       f"own {found.own:.0%} ({found.rows} rows)"):
-            tags.append("misaligned")
+            tags.add(w, "misaligned")
             w.facts.update(offset_shift=found.shift, offset_start=found.start)
         net_auc = ctx.val_auc
         if f is not None and finite(f.ref_cv_auc) and finite(net_auc):
@@ -116,7 +138,7 @@ class PipelineBugRule(Rule):
             # model (cross-validated on training data) nor the network (on validation) ranks
             # better than chance: the inputs say nothing about the training labels.
             if w.use(NO_SIGNAL, max(f.ref_cv_auc, net_auc), shown=f"{f.ref_cv_auc:.3f} and {net_auc:.3f}"):
-                tags.append("misaligned")
+                tags.add(w, "misaligned")
         if f is not None and finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
             ref_span = (f.ref_cv_accuracy - ctx.chance) / span
             ref_val = (f.ref_val_accuracy - ctx.chance) / span
@@ -126,7 +148,7 @@ class PipelineBugRule(Rule):
                       shown=f.reference_read(f"{f.ref_cv_accuracy:.3f} vs {f.ref_val_accuracy:.3f}"),
                       gate_reason="only when the inputs look alike")
 
-    def _preprocessing(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
+    def _preprocessing(self, w: Weighing, ctx: Context, tags: Tags) -> None:
         f = ctx.features
         if f is None or not finite(f.domain_auc) or not finite(f.domain_auc_standardized):
             return
@@ -140,10 +162,10 @@ class PipelineBugRule(Rule):
                f"scale+offset change {size:.2f} s.d. (full from {AFFINE_SIZE[1]})")
         if w.use(AFFINE, f.domain_auc, gate=gate, gate_reason=why,
                  shown=f"{f.domain_auc:.3f} vs {f.domain_auc_standardized:.3f}") * gate > 0:
-            tags.append("preprocessing")
+            tags.add(w, "preprocessing")
             w.use(REGAINED, f.ref_val_accuracy_realigned - f.ref_val_accuracy)
 
-    def _reordered(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
+    def _reordered(self, w: Weighing, ctx: Context, tags: Tags) -> None:
         found = ctx.column_reorder
         if found is None or found[1] < 2:
             return
@@ -151,10 +173,10 @@ class PipelineBugRule(Rule):
         seen = w.use(REORDERED, ratio, shown=f"{ratio:.2f} ({moved} columns would move)")
         if w.use(REORDER_REGAINED, found.regained, shown=f"{found.regained:+.2f}",
                  gate=found.trust, gate_reason=found.trust_reason) or seen:
-            tags.append("reordered")
+            tags.add(w, "reordered")
             w.facts["columns_moved"] = moved
 
-    def _leakage(self, w: Weighing, run: RunRecord, ctx: Context, tags: list[str]) -> None:
+    def _leakage(self, w: Weighing, run: RunRecord, ctx: Context, tags: Tags) -> None:
         leak = ctx.leak
         if not finite(leak.share):
             return
@@ -162,9 +184,9 @@ class PipelineBugRule(Rule):
         shown = f"{leak.share:.1%}" + (f"; training rows repeat each other at {leak.natural:.1%}"
                                        if finite(leak.natural) else "") + f", among {leak.basis}"
         if w.use(LEAKAGE, leak.excess, shown=shown):
-            tags.append("leakage")
+            tags.add(w, "leakage")
 
-    def _eval_mode(self, w: Weighing, run: RunRecord, ctx: Context, tags: list[str]) -> None:
+    def _eval_mode(self, w: Weighing, run: RunRecord, ctx: Context, tags: Tags) -> None:
         if not run.has("split_metrics") or not run.has("curve:loss"):
             return
         probe = run.split_metrics[run.split_metrics["split"] == "train"].set_index("epoch")["loss"]
@@ -175,22 +197,18 @@ class PipelineBugRule(Rule):
         ratio = float(joint[:, 1].mean() / joint[:, 0].mean())
         w.facts["eval_train_loss_ratio"] = ratio
         if w.use(EVAL_MODE, ratio):
-            tags.append("eval_mode")
+            tags.add(w, "eval_mode")
 
-    def _collapsed(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
-        share = ctx.collapsed_inputs
-        if "val" not in share or "train" not in share:
+    def _collapsed(self, w: Weighing, ctx: Context, tags: Tags) -> None:
+        share, (excess, trust, why) = ctx.collapsed_inputs, ctx.collapsed_excess
+        if not finite(excess):
             return
         w.facts.update(collapsed_val=share["val"], collapsed_train=share["train"])
         shown = f"{share['val']:.1%} of validation rows, {share['train']:.1%} of training rows"
-        # binary or sparse count features make two-valued rows a kind of row, not an erased one
-        kind = 1 - ramp(share["train"], 0.01, 0.05)
-        if w.use(COLLAPSED, share["val"] - share["train"], shown=shown, gate=kind,
-                 gate_reason=f"{share['train']:.1%} of training rows are two-valued too "
-                             "(none from 5%)"):
-            tags.append("collapsed")
+        if w.use(COLLAPSED, excess, shown=shown, gate=trust, gate_reason=why):
+            tags.add(w, "collapsed")
 
-    def _batch_order(self, w: Weighing, run: RunRecord, tags: list[str]) -> None:
+    def _batch_order(self, w: Weighing, run: RunRecord, tags: Tags) -> None:
         check = run.meta.get("batch_order") or {}
         if not check.get("checked") or not finite(check.get("low")):
             return
@@ -203,7 +221,7 @@ class PipelineBugRule(Rule):
                  f"{check['accuracy_shuffled']:.3f} random; 95 % interval {check['low']:+.3f} "
                  f"to {check['high']:+.3f})")
         if w.use(BATCH_ORDER, float(check["low"]), shown=shown):
-            tags.append("batch_order")
+            tags.add(w, "batch_order")
         averaged = check.get("averaged") or {}
         if finite(averaged.get("low")):
             w.facts.update(random_single=float(averaged["accuracy_single"]),
@@ -213,9 +231,9 @@ class PipelineBugRule(Rule):
                      f"{averaged['accuracy_averaged']:.3f} the mean of {averaged['passes']}; 95 % "
                      f"interval {averaged['low']:+.3f} to {averaged['high']:+.3f})")
             if w.use(RANDOM_INFERENCE, float(averaged["low"]), shown=shown):
-                tags.append("random_inference")
+                tags.add(w, "random_inference")
 
-    def _nonfinite(self, w: Weighing, ctx: Context, tags: list[str]) -> None:
+    def _nonfinite(self, w: Weighing, ctx: Context, tags: Tags) -> None:
         bad = ctx.nonfinite_inputs
         if not bad:
             return
@@ -223,14 +241,14 @@ class PipelineBugRule(Rule):
         rows = next((v["rows"] for v in bad.values() if v.get("rows")), [])
         w.facts.update(nonfinite_where=where, nonfinite_rows=", ".join(map(str, rows[:10])) or "n/a")
         w.use(NONFINITE, 1.0, shown=where)
-        tags.append("nonfinite")
+        tags.add(w, "nonfinite")
 
-    def _logits(self, w: Weighing, run: RunRecord, tags: list[str]) -> None:
+    def _logits(self, w: Weighing, run: RunRecord, tags: Tags) -> None:
         loss, model = run.meta.get("loss") or {}, run.meta.get("model") or {}
         act, from_logits = model.get("output_activation"), loss.get("from_logits")
         if act in ("softmax", "sigmoid") and from_logits is True:
             w.use(LOGITS, 1.0, shown=f"{act} + from_logits=True: a second softmax/sigmoid shrinks gradients")
-            tags.append("logits")
+            tags.add(w, "logits")
         elif act == "linear" and from_logits is False and "crossentropy" in str(loss.get("name", "")).lower():
             w.use(LOGITS, 1.0, shown="linear + from_logits=False: raw scores read as probabilities")
-            tags.append("logits")
+            tags.add(w, "logits")
