@@ -170,6 +170,29 @@ class Rule:
                        details={**weighing.facts, "logit": weighing.logit, "cap": weighing.cap})
 
 
+class Tags(list):
+    """The fix tags raised, each with the weight of the evidence that raised it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight: dict[str, float] = {}
+
+    def add(self, w: Weighing, tag: str) -> None:
+        """Raise ``tag`` for the evidence ``w`` counted last."""
+        if tag not in self:
+            self.append(tag)
+        last = w.evidence[-1].weight if w.evidence else 0.0
+        self.weight[tag] = max(self.weight.get(tag, 0.0), last)
+
+    def leading(self, first: tuple[str, ...] = ()) -> str:
+        """The story to tell: a tag of ``first`` when raised (a cause that explains everything
+        downstream of it), else that of the strongest evidence, else "default"."""
+        for tag in first:
+            if tag in self:
+                return tag
+        return max(self, key=lambda t: self.weight[t]) if self else "default"
+
+
 def use_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> None:
     """Count ``spec`` on the reverse reference's disagreement with the training labels
     (:attr:`Context.label_disagreement`), gated by how far it can be trusted."""

@@ -8,7 +8,7 @@ import numpy as np
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AFFINE_SIZE, AUC_DIFFERENT, AUC_SAME, AUC_VANISHED
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite, ramp
+from gapdoctor.rules.base import Rule, Tags, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
 
 E = "pipeline_bug."
@@ -66,28 +66,6 @@ LOGITS = Ramp(E + "logits", "output activation vs the loss's from_logits", 1, 1,
               "the loss is computed on the wrong quantity")
 
 
-class Tags(list):
-    """The fix tags raised, each with the weight of the evidence that raised it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.weight: dict[str, float] = {}
-
-    def add(self, w: Weighing, tag: str) -> None:
-        """Raise ``tag`` for the evidence ``w`` counted last."""
-        if tag not in self:
-            self.append(tag)
-        last = w.evidence[-1].weight if w.evidence else 0.0
-        self.weight[tag] = max(self.weight.get(tag, 0.0), last)
-
-    def leading(self) -> str:
-        """The summary to tell: non-finite inputs first (they explain everything downstream),
-        else the story of the strongest evidence (several can be raised at once)."""
-        if "nonfinite" in self:
-            return "nonfinite"
-        return max(self, key=lambda t: self.weight[t]) if self else "default"
-
-
 class PipelineBugRule(Rule):
     cause = "pipeline_bug"
     requires_any = ("curves", "x_val", "meta:loss")
@@ -105,7 +83,7 @@ class PipelineBugRule(Rule):
         self._batch_order(w, run, tags)
         self._logits(w, run, tags)
         w.facts["fix_tags"] = list(tags)
-        w.variant = tags.leading()
+        w.variant = tags.leading(first=("nonfinite",))  # it poisons everything downstream
         return w
 
     def _misaligned(self, w: Weighing, ctx: Context, tags: Tags) -> None:
