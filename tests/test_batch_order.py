@@ -174,3 +174,26 @@ def test_the_batch_order_check_runs_on_other_backends(tmp_path, backend):
     assert not out["failures"]
     assert out["check"]["mechanism"] == "batch statistics" and out["check"]["low"] > 0.2
     assert out["verdict"] == "pipeline_bug"
+
+
+def test_a_stateful_model_is_not_reordered():
+    """A stateful RNN's outputs follow the order by design, and every call moves its state:
+    the check leaves it alone and says why."""
+    from gapdoctor.callback.data_sampling import Sample
+    from gapdoctor.callback.probes.batch_order import BatchOrderProbe
+    from gapdoctor.callback.state import RunState
+    from gapdoctor.record.schema import RunRecord
+
+    keras.backend.clear_session()
+    inputs = keras.Input(batch_shape=(4, 5, 3))
+    hidden = keras.layers.GRU(8, stateful=True)(inputs)
+    hidden = keras.layers.Dropout(0.2)(hidden)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(hidden))
+    x = np.zeros((8, 5, 3), "float32")
+    state = RunState(model=model, record=RunRecord.empty(source="test"), run_dir=None,
+                     settings={}, val=Sample(x, np.zeros(8, int), np.arange(8), "numpy"))
+    state.meta["task"] = "multiclass"
+    state.arrays["val_labels"] = np.zeros(8, int)
+    BatchOrderProbe().on_train_end(state)
+    assert state.meta["batch_order"] == {"checked": False, "reason": "a stateful layer carries "
+                                         "state across batches"}

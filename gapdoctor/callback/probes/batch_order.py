@@ -48,12 +48,8 @@ def batch_sensitive_layers(model: Any) -> list[str]:
         "BatchNormalization", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
         "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout")
         if hasattr(keras.layers, name))
-    try:
-        layers = list(model._flatten_layers(include_self=False, recursive=True))
-    except Exception:  # noqa: BLE001 - a private Keras helper; the top level is enough
-        layers = list(getattr(model, "layers", []))
     found = []
-    for layer in layers:
+    for layer in _layers(model):
         module = type(layer).__module__ or ""
         custom = not module.startswith(("keras", "tf_keras", "tensorflow"))
         named = any(k in type(layer).__name__ for k in ("Norm", "Dropout", "Noise"))
@@ -85,6 +81,18 @@ def eager_predict(model: Any) -> Callable[[Any, int], np.ndarray] | None:
     return predict
 
 
+def _layers(model: Any) -> list[Any]:
+    """Every layer of ``model``, nested ones included."""
+    try:
+        return list(model._flatten_layers(include_self=False, recursive=True))
+    except Exception:  # noqa: BLE001 - a private Keras helper; the top level is enough
+        return list(getattr(model, "layers", []))
+
+
+def _stateful(model: Any) -> bool:
+    return any(getattr(layer, "stateful", False) for layer in _layers(model))
+
+
 def _batch_size(state: RunState) -> int:
     fit = state.meta.get("fit") or {}
     for key in ("validation_batch_size", "batch_size"):
@@ -108,6 +116,10 @@ class BatchOrderProbe(Probe):
         if not sensitive:
             meta["batch_order"] = {"checked": False,
                                    "reason": "no layer can act differently at inference"}
+            return
+        if _stateful(state.model):  # its outputs follow the order by design; calls move its state
+            meta["batch_order"] = {"checked": False,
+                                   "reason": "a stateful layer carries state across batches"}
             return
         from gapdoctor.callback.confirm.data import take
         from gapdoctor.callback.confirm.evalmode import predictions
