@@ -39,6 +39,11 @@ _PAIRS: dict[frozenset[str], str] = {
     frozenset({"metric_mismatch", "subgroup_underfitting"}):
         "Tune the decision threshold on half of the validation set and score the other half: a "
         "metric that recovers was a threshold choice, a class that does not was never learned.",
+    frozenset({"pipeline_bug", "overfitting"}):
+        "Score the validation set the way the model will be used (random batches, evaluation "
+        "mode, the training preprocessing re-applied) and check a few validation labels by hand: "
+        "a gap that closes was the pipeline; memorisation survives it and narrows with more data "
+        "or stronger regularisation.",
     frozenset({"optimization", "pipeline_bug"}):
         "Train a few epochs on 100 samples with a small learning rate: a model that cannot "
         "memorise them points at the data or the loss, one that can points at the optimiser.",

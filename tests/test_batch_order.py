@@ -66,6 +66,9 @@ def test_batch_statistics_at_inference_are_caught_without_an_experiment(tmp_path
         assert doctor.diagnosis.verdict == "pipeline_bug"
         summary = doctor.diagnosis.finding("pipeline_bug").summary
         assert "random batches" in summary and "stored order" in summary
+        close = doctor.diagnosis.close_call  # the inflated gap also reads as overfitting
+        if close is not None:
+            assert "random batches" in close["tell_apart"]
     else:
         assert check["mechanism"] is None and check["outcome"] == "refuted"
         assert not batch_order
