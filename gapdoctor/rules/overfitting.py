@@ -51,6 +51,10 @@ DISAGREE = Ramp(E + "disagree", "reference model fitted on validation data: accu
                 "minus agreement with the training labels, in standard errors", 4.0, 8.0, -2.0,
                 "memorisation does not change labels: training labels that contradict validation are "
                 "wrong labels (from 4: the binomial error leaves out the reference's own fitting noise)")
+EVAL_ORDER = Ramp(E + "eval_order", "share of the gap that random validation batches close (the end-of-fit "
+                  "batch-order check, same model)", 0.3, 0.7, -3.0,
+                  "a gap the model closes when validation batches look like the population is how it "
+                  "is evaluated, not memorisation; from a third to most of it")
 NO_FIT = Ramp(E + "no_fit", "training loss drop over the run", 0.3, 0.25, -2.0,
               "the model barely fits the training set")
 
@@ -84,8 +88,18 @@ class OverfittingRule(Rule):
             w.facts["params_per_sample"] = n_params / max(1, data["n_train"])
             w.use(CAPACITY, w.facts["params_per_sample"])
         self._against(w, ctx)
+        self._against_eval_order(w, run, c.gap)
         self._needs_harm(w, ctx)
         return w
+
+    @staticmethod
+    def _against_eval_order(w: Weighing, run: RunRecord, gap: float) -> None:
+        check = run.meta.get("batch_order") or {}
+        if not (check.get("checked") and finite(check.get("low")) and check["low"] > 0
+                and finite(gap) and gap > 0.03):
+            return
+        closed = (check["accuracy_shuffled"] - check["accuracy_stored"]) / gap
+        w.use(EVAL_ORDER, closed, shown=f"{closed:.0%} of a {gap:.3f} gap")
 
     @staticmethod
     def _needs_harm(w: Weighing, ctx: Context) -> None:
