@@ -68,6 +68,9 @@ def test_two_valued_rows_common_in_training_are_a_kind_of_data_not_a_bug():
     run.curves = pd.DataFrame({"loss": np.linspace(1, 0.2, 10), "val_loss": np.linspace(1, .5, 10),
                                "accuracy": np.linspace(.5, .95, 10),
                                "val_accuracy": np.linspace(.5, .8, 10)})
+    found = diagnose(run).finding("pipeline_bug")
     assert not _evidence(diagnose(run), "pipeline_bug.collapsed")
+    assert "collapsed" not in found.details["fix_tags"]  # nor its fix, nor its story
     run.meta["data"]["collapsed_rows"]["train"]["count"] = 0
     assert _evidence(diagnose(run), "pipeline_bug.collapsed")
+    assert "collapsed" in diagnose(run).finding("pipeline_bug").details["fix_tags"]

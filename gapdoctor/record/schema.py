@@ -140,7 +140,7 @@ META_DOC: dict[str, str] = {
            "validation_batch_size, shuffle, class_weight: {class: weight} | None, sample_weight: bool, "
            "validation_given: bool}; absent when the fit call could not be read",
     "batch_order": "the end-of-fit batch-order check (callback/probes/batch_order.py): "
-                   "{checked: False, reason} for a model without normalisation, dropout, noise or "
+                   "{checked: False, reason} for a model without batch normalisation, dropout, noise or "
                    "custom layers; else {checked: True, n, batch_size, shuffled_batch_size, "
                    "accuracy_stored, accuracy_shuffled, effect, low, high (95 % interval of the "
                    "paired difference, random batches minus stored order), output_change and "

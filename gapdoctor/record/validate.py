@@ -67,7 +67,17 @@ META_FIELDS: Spec = {
              "duplicates_val_in_train": "count?", "duplicate_label_conflicts": "count?",
              "duplicates_within_train": "count?", "duplicates_train_rows": "count?",
              "feature_summary": "object?", "feature_projection": "object?",
-             "nonfinite_rows": "object?", "collapsed_rows": "object?"},
+             "nonfinite_rows": "object?",
+             "collapsed_rows": {split: {"count": "count?", "n": "count?", "width": "count?",
+                                        "scope": "str?"} for split in ("train", "val")}},
+    "batch_order": {"checked": "bool?", "reason": "str?", "n": "count?", "batch_size": "count?",
+                    "shuffled_batch_size": "count?", "accuracy_stored": "number?",
+                    "accuracy_shuffled": "number?", "effect": "number?", "low": "number?",
+                    "high": "number?", "output_change": "number?", "repeat_change": "number?",
+                    "mechanism": "str?", "outcome": "str?", "layers": "list[str]?",
+                    "averaged": {"passes": "count?", "accuracy_single": "number?",
+                                 "accuracy_averaged": "number?", "effect": "number?",
+                                 "low": "number?", "high": "number?"}},
 }
 
 FAILURE_FIELDS: Spec = {"probe": "str", "epoch": "int?", "error": "str", "stage": "str?"}

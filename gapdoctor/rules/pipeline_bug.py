@@ -183,7 +183,7 @@ class PipelineBugRule(Rule):
             return
         w.facts.update(collapsed_val=share["val"], collapsed_train=share["train"])
         shown = f"{share['val']:.1%} of validation rows, {share['train']:.1%} of training rows"
-        if w.use(COLLAPSED, excess, shown=shown, gate=trust, gate_reason=why):
+        if w.use(COLLAPSED, excess, shown=shown, gate=trust, gate_reason=why) * trust > 0:
             tags.add(w, "collapsed")
 
     def _batch_order(self, w: Weighing, run: RunRecord, tags: Tags) -> None:

@@ -40,19 +40,31 @@ def user_batch_size(data: Any, fallback: int) -> int:
         return max(1, int(fallback))
 
 
-def mode_layers(model: keras.Model) -> dict[str, list[str]]:
-    """Names of the layers that act differently in training mode, nested ones included."""
+def all_layers(model: keras.Model) -> list[Any]:
+    """Every layer of ``model``, nested ones included."""
     try:
-        layers = list(model._flatten_layers(include_self=False, recursive=True))
+        return list(model._flatten_layers(include_self=False, recursive=True))
     except Exception:  # noqa: BLE001 - a private Keras helper; the top level is enough
-        layers = list(getattr(model, "layers", []))
+        return list(getattr(model, "layers", []))
+
+
+def mode_layers(model: keras.Model) -> dict[str, list[str]]:
+    """Names of the layers that may act differently in training mode, nested ones included,
+    by kind: ``batch_norm`` and ``dropout`` (dropout and noise) by class, subclasses included,
+    or by name; ``custom``: other layers whose class is defined outside Keras (their ``call``
+    may ignore ``training``)."""
+    dropout = tuple(getattr(keras.layers, name) for name in (
+        "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+        "GaussianDropout", "AlphaDropout") if hasattr(keras.layers, name))
     found: dict[str, list[str]] = {}
-    for layer in layers:
-        kind = type(layer).__name__
-        if "BatchNorm" in kind:
+    for layer in all_layers(model):
+        kind, module = type(layer).__name__, type(layer).__module__ or ""
+        if isinstance(layer, keras.layers.BatchNormalization) or "BatchNorm" in kind:
             found.setdefault("batch_norm", []).append(layer.name)
-        elif "Dropout" in kind or "Noise" in kind:
+        elif isinstance(layer, dropout) or "Dropout" in kind or "Noise" in kind:
             found.setdefault("dropout", []).append(layer.name)
+        elif not module.startswith(("keras", "tf_keras", "tensorflow")):
+            found.setdefault("custom", []).append(layer.name)
     return found
 
 

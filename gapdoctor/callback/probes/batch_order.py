@@ -12,7 +12,7 @@ random batches, the first batches twice) and records the paired difference in ac
 ``meta["batch_order"]``; when the same batches give other outputs twice (dropout or noise
 active at inference) it also records what averaging five predictions gains over one
 (``averaged``). The pipeline_bug rule reads both. It runs only on models with a layer
-that can act differently at inference (normalisation, dropout, noise, or a layer class
+that can act differently at inference (batch normalisation, dropout, noise, or a layer class
 defined outside Keras): the others cannot have this bug and pay nothing.
 
 Example of the record (a BatchNormalization stuck in training mode, validation sorted)::
@@ -38,26 +38,6 @@ KERAS_DEFAULT_BATCH = 32
 AVERAGED_PASSES = 5
 
 
-def batch_sensitive_layers(model: Any) -> list[str]:
-    """Names of the layers that may act differently at inference than in training:
-    normalisation, dropout and noise layers (by class, subclasses included) and layers whose
-    class is defined outside Keras (a custom ``call`` may ignore ``training``)."""
-    import keras
-
-    kinds = tuple(getattr(keras.layers, name) for name in (
-        "BatchNormalization", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
-        "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout")
-        if hasattr(keras.layers, name))
-    found = []
-    for layer in _layers(model):
-        module = type(layer).__module__ or ""
-        custom = not module.startswith(("keras", "tf_keras", "tensorflow"))
-        named = any(k in type(layer).__name__ for k in ("Norm", "Dropout", "Noise"))
-        if isinstance(layer, kinds) or custom or (named and "LayerNorm" not in type(layer).__name__):
-            found.append(layer.name)
-    return found
-
-
 def eager_predict(model: Any) -> Callable[[Any, int], np.ndarray] | None:
     """``predict(x, batch_size)`` by calling the model on each batch in evaluation mode, or
     None (use ``model.predict``) under JAX. For a few thousand rows at the end of a fit the
@@ -81,16 +61,10 @@ def eager_predict(model: Any) -> Callable[[Any, int], np.ndarray] | None:
     return predict
 
 
-def _layers(model: Any) -> list[Any]:
-    """Every layer of ``model``, nested ones included."""
-    try:
-        return list(model._flatten_layers(include_self=False, recursive=True))
-    except Exception:  # noqa: BLE001 - a private Keras helper; the top level is enough
-        return list(getattr(model, "layers", []))
-
-
 def _stateful(model: Any) -> bool:
-    return any(getattr(layer, "stateful", False) for layer in _layers(model))
+    from gapdoctor.callback.confirm.evalmode import all_layers
+
+    return any(getattr(layer, "stateful", False) for layer in all_layers(model))
 
 
 def _batch_size(state: RunState) -> int:
@@ -112,7 +86,9 @@ class BatchOrderProbe(Probe):
         meta, val = state.meta, state.val
         if val is None or meta.get("task") not in ("binary", "multiclass"):
             return
-        sensitive = batch_sensitive_layers(state.model)
+        from gapdoctor.callback.confirm.evalmode import mode_layers
+
+        sensitive = [name for names in mode_layers(state.model).values() for name in names]
         if not sensitive:
             meta["batch_order"] = {"checked": False,
                                    "reason": "no layer can act differently at inference"}
