@@ -2,7 +2,11 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/real_histories/run.py [--json OUT]
+    python benchmarks/real_histories/run.py [--json OUT] [--set DIR]
+
+``--set`` scores another set of the same layout (``DIR/manifest.csv``, ``DIR/files/``), e.g.
+``benchmarks/real_histories2``: histories collected and labelled after the rules were last
+changed, so that set is a held-out look while this one is in-sample.
 
 Prints one row per file (file, label, verdict, top cause and score) and a summary: false alarms on
 the runs labelled healthy (any finding >= 0.5), how many never-learned and diverged runs get a
@@ -31,12 +35,12 @@ def read_manifest(path: Path = HERE / "manifest.csv") -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def diagnose_file(row: dict[str, str]) -> dict[str, Any]:
-    """Load and diagnose one file; a failure is recorded, never raised."""
+def diagnose_file(row: dict[str, str], folder: Path = HERE / "files") -> dict[str, Any]:
+    """Load and diagnose one file of ``folder``; a failure is recorded, never raised."""
     result: dict[str, Any] = {"file": row["file"], "label": row["label"],
                               "acceptable": row["acceptable"].split(";"), "epochs": int(row["epochs"])}
     try:
-        run = gapdoctor.load_run(HERE / "files" / row["file"])
+        run = gapdoctor.load_run(folder / row["file"])
     except Exception as exc:  # noqa: BLE001 - every importer failure is a result here
         result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         result["stage"] = "load"
@@ -122,8 +126,10 @@ def print_report(results: list[dict[str, Any]], summary: dict[str, Any]) -> None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="OUT", help="write per-file results and the summary here")
+    parser.add_argument("--set", metavar="DIR", type=Path, default=HERE,
+                        help="a folder with manifest.csv and files/ (default: this set)")
     args = parser.parse_args(argv)
-    results = [diagnose_file(row) for row in read_manifest()]
+    results = [diagnose_file(row, args.set / "files") for row in read_manifest(args.set / "manifest.csv")]
     summary = summarise(results)
     print_report(results, summary)
     if args.json:
