@@ -73,3 +73,61 @@ def test_import_gapdoctor_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     assert out.strip() == "[]"
+
+
+# -- the warm child (gapdoctor/cli/diagnosis_child.py) ------------------------------------------
+def _children() -> set[int]:
+    """This process's child processes (zombies included): none may be left behind."""
+    tasks = list(Path("/proc/self/task").glob("*/children"))
+    if not tasks:
+        pytest.skip("reads /proc/self/task/*/children")
+    return {int(pid) for task in tasks for pid in task.read_text().split()}
+
+
+def test_the_warm_child_preloads_what_the_diagnosis_imports(run_dir):
+    code = ("import importlib, sys\n"
+            "from gapdoctor.cli.diagnosis_child import PRELOAD\n"
+            "for name in PRELOAD: importlib.import_module(name)\n"
+            f"from gapdoctor import diagnose, load_run; run = load_run({str(run_dir)!r})\n"
+            "before = set(sys.modules); diagnose(run)\n"
+            "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in "
+            "('gapdoctor', 'sklearn', 'scipy', 'numpy', 'joblib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_failing_warm_child_leaves_the_diagnosis_to_this_process(run_dir, tmp_path,
+                                                                   monkeypatch):
+    from gapdoctor.cli import diagnosis_child
+    from gapdoctor.cli.main import main
+
+    monkeypatch.setattr(diagnosis_child, "PRELOAD", ("gapdoctor.no_such_module",))
+    before = _children()
+    assert main(["analyze", str(run_dir), "--json", str(tmp_path / "d.json")]) in (0, 1)
+    assert _children() == before
+    expected = json.loads(diagnose(load_run(run_dir)).to_json())
+    assert json.loads((tmp_path / "d.json").read_text()) == expected
+
+
+def test_the_warm_child_serves_the_first_readable_run_and_stops_without_one(
+        run_dir, tmp_path, monkeypatch, capsys):
+    from gapdoctor.cli import diagnosis_child
+    from gapdoctor.cli.main import main
+
+    started = []
+    start = diagnosis_child.WarmChild.start
+    monkeypatch.setattr(diagnosis_child.WarmChild, "start",
+                        classmethod(lambda cls: started.append(start()) or started[-1]))
+    before = _children()
+    assert main(["analyze", str(tmp_path / "missing.json")]) == 2
+    assert started[-1] is not None and _children() == before  # stopped and reaped
+    other = make_record(tmp_path / "other", seed=1)
+    assert main(["analyze", str(tmp_path / "missing.json"), str(run_dir), str(other),
+                 "--json", str(tmp_path / "out/")]) == 2
+    assert _children() == before and started[-1]._taken
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all("missing.json" in line for line in err)
+    for path, name in ((run_dir, "bench-100"), (other, "bench-100-2")):  # same run name
+        written = json.loads((tmp_path / "out" / f"{name}.json").read_text())
+        assert written == json.loads(diagnose(load_run(path)).to_json())
