@@ -131,3 +131,19 @@ def test_the_warm_child_serves_the_first_readable_run_and_stops_without_one(
     for path, name in ((run_dir, "bench-100"), (other, "bench-100-2")):  # same run name
         written = json.loads((tmp_path / "out" / f"{name}.json").read_text())
         assert written == json.loads(diagnose(load_run(path)).to_json())
+
+
+def test_artists_built_without_set_docs_still_set_everything():
+    code = ("from gapdoctor.cli.analyze import artists_without_set_docs\n"
+            "from matplotlib.artist import Artist\n"
+            "hook = Artist.__dict__['_update_set_signature_and_docstring']\n"
+            "with artists_without_set_docs():\n"
+            "    from matplotlib.lines import Line2D\n"
+            "    from matplotlib.text import Text\n"
+            "line = Line2D([0, 1], [0, 1]); line.set(color='red', lw=3)\n"
+            "text = Text(text='a'); text.set(fontsize=7, color='blue')\n"
+            "print(line.get_color(), line.get_linewidth(), text.get_fontsize(),\n"
+            "      Artist.__dict__['_update_set_signature_and_docstring'] is hook)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert out.split() == ["red", "3.0", "7.0", "True"]
