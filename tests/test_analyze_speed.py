@@ -134,7 +134,7 @@ def test_the_warm_child_serves_the_first_readable_run_and_stops_without_one(
 
 
 def test_artists_built_without_set_docs_still_set_everything():
-    code = ("from gapdoctor.cli.analyze import artists_without_set_docs\n"
+    code = ("from gapdoctor.cli.lean_imports import artists_without_set_docs\n"
             "from matplotlib.artist import Artist\n"
             "hook = Artist.__dict__['_update_set_signature_and_docstring']\n"
             "with artists_without_set_docs():\n"
@@ -147,3 +147,20 @@ def test_artists_built_without_set_docs_still_set_everything():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     assert out.split() == ["red", "3.0", "7.0", "True"]
+
+
+def test_scipy_without_backend_notes_keeps_scipy_working():
+    code = ("import numpy as np\n"
+            "from gapdoctor.cli.lean_imports import scipy_without_backend_notes\n"
+            "from scipy._lib import _array_api\n"
+            "parser = _array_api.FunctionDoc\n"
+            "with scipy_without_backend_notes():\n"
+            "    from scipy import stats\n"
+            "a, b = np.arange(20.0), np.arange(20.0) + 3\n"
+            "print(round(stats.ks_2samp(a, b).pvalue, 6), round(stats.spearmanr(a, b)[0], 6),\n"
+            "      'Array API Standard Support' in (stats.ks_2samp.__doc__ or ''),\n"
+            "      _array_api.FunctionDoc is parser)")
+    plain = code.replace("with scipy_without_backend_notes():\n    ", "")
+    run = [subprocess.run([sys.executable, "-c", c], capture_output=True, text=True, timeout=60,
+                          check=True).stdout.split() for c in (code, plain)]
+    assert run[0][:2] == run[1][:2] and run[0][2:] == ["False", "True"]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from gapdoctor.cli.common import (
     unique_names,
 )
 from gapdoctor.cli.diagnosis_child import Child, WarmChild, fork_diagnosis, result
+from gapdoctor.cli.lean_imports import artists_without_set_docs
 from gapdoctor.diagnosis import Diagnosis, score_text
 from gapdoctor.errors import RecordError
 from gapdoctor.importers import load_run
@@ -36,38 +35,6 @@ def diagnose(run: RunRecord) -> Diagnosis:
     from gapdoctor.engine import diagnose as run_rules
 
     return run_rules(run)
-
-
-@contextmanager
-def artists_without_set_docs() -> Iterator[None]:
-    """Inside the block, matplotlib's Artist classes, as they are created, skip building
-    the signature and docstring of their ``set`` method.
-
-    matplotlib builds them for each of its ~100 Artist classes at import, inspecting
-    every property setter and its docstring: 0.1-0.2 s, a third of importing
-    ``matplotlib.figure``, on the drawing process's critical path. ``set`` works the same
-    (all Artists' ``set`` calls ``Artist.set``); only its introspected signature and help
-    text are the inherited ones, in this process alone (the CLI's), for the classes created
-    here. matplotlib's private hook, so the block changes nothing where it is missing or
-    where matplotlib's figure classes are loaded already (an in-process caller).
-    """
-    if "matplotlib.figure" in sys.modules:
-        yield
-        return
-    try:
-        from matplotlib.artist import Artist
-    except ImportError:  # the report says so when it draws
-        yield
-        return
-    hook = Artist.__dict__.get("_update_set_signature_and_docstring")
-    if not isinstance(hook, classmethod):
-        yield
-        return
-    Artist._update_set_signature_and_docstring = classmethod(lambda cls: None)
-    try:
-        yield
-    finally:
-        Artist._update_set_signature_and_docstring = hook
 
 
 def _write(kind: str, path: Path, write: Callable[[Path], object]) -> None:

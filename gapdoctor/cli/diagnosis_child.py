@@ -22,6 +22,8 @@ import tempfile
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from gapdoctor.cli.lean_imports import scipy_without_backend_notes
+
 if TYPE_CHECKING:
     from gapdoctor.diagnosis import Diagnosis
     from gapdoctor.record.schema import RunRecord
@@ -52,9 +54,10 @@ def one_blas_thread() -> None:
 
 
 def _diagnose(run: RunRecord) -> Diagnosis:
-    from gapdoctor.engine import diagnose
+    with scipy_without_backend_notes():  # if scipy loads here (a child forked per run)
+        from gapdoctor.engine import diagnose
 
-    return diagnose(run)
+        return diagnose(run)
 
 
 def _shown(caught: list[warnings.WarningMessage]) -> list[tuple[Any, ...]]:
@@ -199,8 +202,9 @@ def _serve(record: int, go: int) -> bytes:
     try:
         one_blas_thread()  # before numpy loads here; the parent draws on the other core
         with warnings.catch_warnings(record=True) as caught:  # the parent shows them
-            for name in PRELOAD:
-                importlib.import_module(name)
+            with scipy_without_backend_notes():
+                for name in PRELOAD:
+                    importlib.import_module(name)
             header = os.read(go, _SIZE.size)
             if len(header) != _SIZE.size:  # no run for this child
                 return b""
