@@ -97,17 +97,30 @@ def test_the_warm_child_preloads_what_the_diagnosis_imports(run_dir):
     assert out.strip() == "[]"
 
 
-def test_a_failing_warm_child_leaves_the_diagnosis_to_this_process(run_dir, tmp_path,
-                                                                   monkeypatch):
+@pytest.mark.parametrize("trouble", ["child fails", "no memfd"])
+def test_the_warm_child_in_trouble(run_dir, tmp_path, monkeypatch, trouble):
+    """A failing warm child leaves the diagnosis to this process; without memfd_create
+    the record goes through a temporary file."""
     from gapdoctor.cli import diagnosis_child
     from gapdoctor.cli.main import main
 
-    monkeypatch.setattr(diagnosis_child, "PRELOAD", ("gapdoctor.no_such_module",))
+    served = []
+    take = diagnosis_child.WarmChild.take
+    monkeypatch.setattr(diagnosis_child.WarmChild, "take",
+                        lambda self: served.append(take(self)) or served[-1])
+    if trouble == "child fails":
+        monkeypatch.setattr(diagnosis_child, "PRELOAD", ("gapdoctor.no_such_module",))
+    else:  # the record goes through a temporary file instead
+        def no_memfd(*args):
+            raise OSError("not allowed here")
+
+        monkeypatch.setattr(diagnosis_child.os, "memfd_create", no_memfd, raising=False)
     before = _children()
     assert main(["analyze", str(run_dir), "--json", str(tmp_path / "d.json")]) in (0, 1)
     assert _children() == before
     expected = json.loads(diagnose(load_run(run_dir)).to_json())
     assert json.loads((tmp_path / "d.json").read_text()) == expected
+    assert served and (served[0] is not None or trouble == "child fails")  # it took the run
 
 
 def test_the_warm_child_serves_the_first_readable_run_and_stops_without_one(

@@ -7,7 +7,8 @@ then hands over (``send``). ``fork_diagnosis(run)`` forks once the record is loa
 child inherits it); analyze uses it for a second and later run. Either way the result comes
 back through a pipe (``result``); a child that fails makes the parent diagnose itself.
 
-Only the standard library is imported here: this module loads before the fork.
+Only the standard library is imported here (and in lean_imports): this module loads
+before the fork.
 """
 
 from __future__ import annotations
@@ -196,8 +197,10 @@ class WarmChild:
 
 def _scratch_file() -> Any:
     """An anonymous file in memory (Linux), else an unlinked temporary file."""
-    if hasattr(os, "memfd_create"):
+    try:
         return os.fdopen(os.memfd_create("gapdoctor-record"), "w+b")
+    except (AttributeError, OSError):  # not Linux, or not allowed here
+        pass
     import tempfile  # (7 ms of imports before the fork, where it is needed only here)
 
     return tempfile.TemporaryFile()
