@@ -119,10 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     if args.func == "analyze":
-        with no_collections(), blas_without_threads():  # numpy, pandas, the importers
-            from gapdoctor.cli.analyze import run_analyze
+        from gapdoctor.cli.diagnosis_child import WarmChild
 
-        return run_analyze(args.paths, pdf=args.pdf, json_out=args.json, fail_on=args.fail_on)
+        # forked before numpy and pandas load: the child loads them and the diagnosis's
+        # libraries while this process loads its own and the record (see WarmChild)
+        warm = WarmChild.start()
+        try:
+            with no_collections(), blas_without_threads():  # numpy, pandas, the importers
+                from gapdoctor.cli.analyze import run_analyze
+        except BaseException:
+            if warm is not None:
+                warm.close()
+            raise
+        return run_analyze(args.paths, pdf=args.pdf, json_out=args.json, fail_on=args.fail_on,
+                           warm=warm)
     if args.func == "batch":
         from gapdoctor.cli.batch import run_batch
 
