@@ -28,8 +28,8 @@ def labels_array(y: Any, what: str, batched: bool = False) -> np.ndarray:
     if isinstance(y, dict):
         raise TypeError(f"{what}: the labels are a dict with keys {sorted(map(str, y))[:5]} "
                         f"(a model with several outputs?); expected {EXPECTED_LABELS}. "
-                        "GapDoctor records single-output classifiers: pass (x, y) with y "
-                        "the labels of one output.")
+                        "For a model with several outputs, GapDoctor(output=...) names the "
+                        "one to follow.")
     if isinstance(y, tuple) and len(y) > 1 and \
             all(isinstance(v, np.ndarray) and v.ndim >= 1 for v in y):
         raise TypeError(f"{what}: the labels are a {type(y).__name__} of {len(y)} arrays (a "

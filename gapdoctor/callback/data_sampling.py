@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,11 +97,13 @@ def _concat(parts: list[Any]) -> Any:
     return keras.tree.map_structure(lambda *a: np.concatenate(a, axis=0), *parts)
 
 
-def read_source(data: Any, limit: int, what: str = "data") -> Sample:
+def read_source(data: Any, limit: int, what: str = "data",
+                labels: Callable[[Any], Any] | None = None) -> Sample:
     """All rows of numpy ``(x, y[, w])`` data, or the first ``limit`` samples of a dataset.
 
     A dataset read only in part (``.repeat()``, or longer than ``limit``) is checked for
-    repeating samples: each distinct sample is kept once and a note says so.
+    repeating samples: each distinct sample is kept once and a note says so. ``labels``
+    picks the followed output's labels from a model's several (see ``Head.labels``).
 
     Raises:
         TypeError: ``data`` is none of the supported kinds, or its labels are not one
@@ -108,11 +111,12 @@ def read_source(data: Any, limit: int, what: str = "data") -> Sample:
         ValueError: a dataset yields elements without labels.
     """
     kind = source_kind(data)
+    pick = labels if labels is not None else (lambda y: y)
     if kind is None:
         raise TypeError(f"{what} must be a tuple (x, y), a tf.data.Dataset or a "
                         f"keras.utils.PyDataset. Received: {type(data).__name__}")
     if kind == "numpy":
-        x, y = _to_numpy(data[0]), labels_array(data[1], what)
+        x, y = _to_numpy(data[0]), labels_array(pick(data[1]), what)
         n = n_rows_of(x)
         if len(y) != n:
             raise ValueError(f"{what}: x has {n} rows but y has {len(y)}")
@@ -131,7 +135,7 @@ def read_source(data: Any, limit: int, what: str = "data") -> Sample:
     xs, ys, seen, exhausted = [], [], 0, True
     for element in batches:
         x, y = _split_element(element, what)
-        x, y = _to_numpy(x), labels_array(_to_numpy(y), what, batched=True)
+        x, y = _to_numpy(x), labels_array(_to_numpy(pick(y)), what, batched=True)
         check_batch(x, y, what)
         xs.append(x)
         ys.append(y)
@@ -195,14 +199,15 @@ def stratified_rows(labels: np.ndarray, n: int, seed: int = 0) -> tuple[np.ndarr
     return np.sort(np.asarray(rows, dtype=np.int64)), stratified
 
 
-def bounded_sample(data: Any, n: int, what: str, pool: int | None = None,
-                   seed: int = 0) -> tuple[Sample, Sample, bool]:
+def bounded_sample(data: Any, n: int, what: str, pool: int | None = None, seed: int = 0,
+                   labels: Callable[[Any], Any] | None = None) -> tuple[Sample, Sample, bool]:
     """Read ``data`` (up to ``pool`` samples of a dataset) and draw a stratified ``n`` rows.
 
     Returns ``(sample, source, stratified)``: the drawn rows and everything that was read
     (used for label counts and duplicate checks).
     """
-    source = read_source(data, limit=pool if pool is not None else max(4 * n, 2048), what=what)
+    source = read_source(data, limit=pool if pool is not None else max(4 * n, 2048), what=what,
+                         labels=labels)
     if source.n_rows <= n:
         return source, source, False
     rows, stratified = stratified_rows(label_ints(source.y), n, seed=seed)

@@ -25,6 +25,7 @@ from gapdoctor.callback.arguments import (
 )
 from gapdoctor.callback.diagnosing import DiagnosingMixin
 from gapdoctor.callback.fit_call import apply_fit_arguments
+from gapdoctor.callback.followed_output import followed_head
 from gapdoctor.callback.outputs import OnDisk, fit_warning, never_raises
 from gapdoctor.callback.probes import default_probes
 from gapdoctor.callback.recording import RecordingMixin
@@ -89,6 +90,10 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
             the fit does not log is reported in the warning at the end of ``fit`` (with the
             names it does log) and the default is used. Defaults to None: ``val_accuracy``
             or the like when logged, else ``val_loss``.
+        output: for a model with several outputs, the one the probes follow (its name, the
+            key of its labels, or its position in ``model.outputs``); its labels are taken
+            from the dict or list of labels given. Defaults to None: the only output with
+            a classification loss (e.g. ``"sparse_categorical_crossentropy"``).
 
     With ``fit(validation_split=...)`` and no ``validation_data`` here, GapDoctor evaluates
     the rows fit held out (a note in the record says so), and a ``train_data`` holding
@@ -112,12 +117,16 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
                  diagnose: bool = True, verbose: int = 1, probes: list[Any] | None = None,
                  background: bool = True, confirm: bool = False,
                  model_fn: Any = None, dynamics: bool = True, sample_ids: Any = None,
-                 monitor: str | None = None) -> None:
+                 monitor: str | None = None, output: str | int | None = None) -> None:
         super().__init__()
         check_arguments(validation_data=validation_data, train_data=train_data,
                         output_dir=output_dir, run_name=run_name, class_names=class_names,
                         verbose=verbose, monitor=monitor)
         self.monitor = monitor
+        if output is not None and not isinstance(output, (str, int)) or isinstance(output, bool):
+            raise TypeError(f"`output` must be an output's name or position. Received: "
+                            f"output={output!r}")
+        self.output = output
         self.validation_data = validation_data
         self.train_data = train_data
         self.output_dir = Path(output_dir)
@@ -152,6 +161,7 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         state, begin = self._state, "train_begin"
         state.settings["monitor"] = self.monitor
         self._guard("setup", begin, None, lambda: state.meta.update(self._base_meta()))
+        self._guard("output", begin, None, self._follow_output, state)
         sources = {"validation": self.validation_data, "train": self.train_data}
         self._guard("fit_arguments", begin, None, apply_fit_arguments, state, self.model,
                     sources)
@@ -169,6 +179,18 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         self._write(seq=0, stage=begin, epoch=None)
         self._epoch_start = time.perf_counter()
         self.timings["train_begin"] = time.perf_counter() - start
+
+    def _follow_output(self, state: RunState) -> None:
+        """Which of the model's outputs the probes follow (see ``followed_output``)."""
+        state.head = followed_head(self.model, self.output)
+        if not state.head.single:
+            state.meta["followed_output"] = {"name": state.head.name,
+                                             "key": state.head.key,
+                                             "position": state.head.position,
+                                             "n_outputs": state.head.n_outputs}
+            state.note(f"The model has {state.head.n_outputs} outputs; the probes follow "
+                       f"{state.head.key!r} (per-class metrics, margins, gradient norms of "
+                       "its loss alone).")
 
     def _trim_dynamics(self, state: RunState, train: Any) -> None:
         """Dynamics on the trained-on rows only (and their ids, when given per row)."""

@@ -20,7 +20,7 @@ def take_validation_sample(state: RunState, validation_data: Any, max_val: int) 
                    "not recorded (only val_* values from Keras logs).")
         return
     val, source, stratified = bounded_sample(validation_data, max_val, "validation_data",
-                                             pool=max_val)
+                                             pool=max_val, labels=state.head.labels)
     labels = label_ints(val.y)
     state.val, state.val_source = val, source
     data["val_sampled"] = "stratified" if stratified else "all read"
@@ -36,7 +36,8 @@ def take_train_probe(state: RunState, train_data: Any, max_probe: int) -> None:
         state.note("No train_data was given to GapDoctor: no train probe, so no per-sample "
                    "margins or eval-mode train metrics were recorded.")
         return
-    probe, source, stratified = bounded_sample(train_data, max_probe, "train_data")
+    probe, source, stratified = bounded_sample(train_data, max_probe, "train_data",
+                                               labels=state.head.labels)
     labels = label_ints(probe.y)
     state.train, state.train_source = probe, source
     data["probe_stratified"] = bool(stratified)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gapdoctor.callback.data_sampling import Sample
+from gapdoctor.callback.followed_output import Head
 from gapdoctor.record.schema import TABLE_COLUMNS, RunRecord
 
 # Arrays grown by one row per epoch: the epochs of their rows are in ``pred_epochs``.
@@ -45,6 +46,7 @@ class RunState:
     epoch_time: float | None = None
     probe_seconds: dict[str, float] = field(default_factory=dict)
     compiled: dict[str, Any] = field(default_factory=dict)  # functions probes share
+    head: Head = field(default_factory=Head)  # the output the probes follow
 
     @property
     def meta(self) -> dict[str, Any]:

@@ -103,6 +103,8 @@ META_DOC: dict[str, str] = {
     "output": "'probabilities' | 'logits'",
     "monitor": "the main validation metric, e.g. 'val_accuracy' (falls back to 'val_loss')",
     "monitor_mode": "'max', 'min' or 'unknown' (see record/direction.py)",
+    "followed_output": "{name, key, position, n_outputs}: the output the probes follow, for a "
+                       "model with several outputs (GapDoctor(output=...))",
     "model": "{name, n_params, trainable_params, output_activation, layers: [...]}",
     "loss": "{name, from_logits, config}",
     "metrics": "[{name, class_name, config}]",

@@ -61,6 +61,8 @@ META_FIELDS: Spec = {
     "loss": {"name": "str?", "from_logits": "bool?", "config": "object?"},
     "optimizer": {"class_name": "str?", "config": "object?"},
     "gradient_batch": {"n": "count?", "split": "str?"},
+    "followed_output": {"name": "str?", "key": "scalar", "position": "count?",
+                        "n_outputs": "count?"},
     "data": {"n_train": "count?", "n_val": "count?", "n_train_probe": "count?",
              "n_val_used": "count?", "input_shape": "list?",
              "train_label_counts": "object?", "val_label_counts": "object?",

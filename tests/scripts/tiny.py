@@ -67,3 +67,40 @@ def dense_net(n_in: int, n_out: int, width: int = 256, lr: float = 3e-3) -> kera
     model.compile(keras.optimizers.Adam(lr), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     return model
+
+
+def two_heads(kind: str, dropout: float = 0.0) -> keras.Model:
+    """A shared hidden layer (with ``dropout`` after it, if any), a 10-class head ``digit``
+    and a second head: ``ink`` (the image's mean intensity, mse) or ``even`` (2 classes)."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    x = keras.Input((64,))
+    h = keras.layers.Dense(32, activation="relu", name="shared")(x)
+    if dropout:
+        h = keras.layers.Dropout(dropout)(h)
+    digit = keras.layers.Dense(10, activation="softmax", name="digit")(h)
+    if kind == "even":
+        even = keras.layers.Dense(2, activation="softmax", name="even")(h)
+        model = keras.Model(x, {"digit": digit, "even": even})
+        model.compile(keras.optimizers.Adam(0.01), {"digit": "sparse_categorical_crossentropy",
+                                                    "even": "sparse_categorical_crossentropy"})
+        return model
+    ink = keras.layers.Dense(1, name="ink")(h)
+    if kind == "dict":
+        model = keras.Model(x, {"digit": digit, "ink": ink})
+        model.compile(keras.optimizers.Adam(0.01),
+                      {"digit": "sparse_categorical_crossentropy", "ink": "mse"},
+                      metrics={"digit": ["accuracy"]})
+    else:  # a list, the regression head first
+        model = keras.Model(x, [ink, digit])
+        model.compile(keras.optimizers.Adam(0.01), ["mse", "sparse_categorical_crossentropy"],
+                      metrics=[[], ["accuracy"]])
+    return model
+
+
+def two_head_labels(kind: str, x: np.ndarray, y: np.ndarray):
+    """The labels of :func:`two_heads` (a dict, or a list for ``kind="list"``)."""
+    if kind == "even":
+        return {"digit": y, "even": y % 2}
+    ink = x.mean(axis=1, keepdims=True)
+    return {"digit": y, "ink": ink} if kind == "dict" else [ink, y]

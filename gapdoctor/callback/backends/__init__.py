@@ -78,9 +78,11 @@ def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
     return implementation().eval_function(model, fn, any_rows=any_rows)
 
 
-def eval_forward(model: Any) -> Any:
-    """A function ``batch -> numpy array`` of the model's first output in eval mode."""
-    return eval_function(model, lambda x: keras.tree.flatten(model(x, training=False))[0])
+def eval_forward(model: Any, position: int = 0) -> Any:
+    """A function ``batch -> numpy array`` of the model's output at ``position`` (in
+    ``model.outputs`` order; the followed one) in eval mode."""
+    return eval_function(model,
+                         lambda x: keras.tree.flatten(model(x, training=False))[position])
 
 
 def chunk_bounds(n: int, size: int) -> list[tuple[int, int]]:
@@ -128,11 +130,16 @@ def warm(fn: Any, *args: Any) -> None:
 
 
 def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.ndarray,
-                segments: np.ndarray) -> Any:
+                segments: np.ndarray, head: Any = None) -> Any:
     """A function ``() -> (per_variable (V, 3), dead (A,))`` as float64 numpy arrays.
 
     Columns of ``per_variable``: sum of squared weights, of squared change since the
     previous call (the first call compares with the weights at construction) and of squared
     gradient. ``segments`` maps every flattened weight to its variable's position.
+    ``head`` (a :class:`~gapdoctor.callback.followed_output.Head`) picks the output and the
+    loss of a model with several outputs; the extractor's last output is that output.
     """
-    return implementation().layer_stats(model, extractor, variables, x, y, segments)
+    from gapdoctor.callback.followed_output import Head
+
+    return implementation().layer_stats(model, extractor, variables, x, y, segments,
+                                        head if head is not None else Head())

@@ -94,7 +94,7 @@ def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
 
 
 def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.ndarray,
-                segments: np.ndarray) -> Any:
+                segments: np.ndarray, head: Any) -> Any:
     trainable = list(variables)
     ids = {id(v) for v in trainable}
     other = [v for v in model.variables if id(v) not in ids]
@@ -108,8 +108,8 @@ def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.
             if extractor is not None:
                 *acts, pred = extractor(x, training=False)
             else:
-                acts, pred = [], keras.tree.flatten(model(x, training=False))[0]
-            loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
+                acts, pred = [], head.pick(model(x, training=False))
+            loss = head.loss_value(model, x, y, pred)
         return loss, acts
 
     def traced(tv: list[Any], ov: list[Any], prev: Any, x: Any, y: Any) -> Any:

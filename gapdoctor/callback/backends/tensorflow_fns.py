@@ -77,7 +77,7 @@ def _replicas() -> int:
 
 
 def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.ndarray,
-                segments: np.ndarray) -> Any:
+                segments: np.ndarray, head: Any) -> Any:
     ids = {id(v) for v in variables}
     other = [v for v in model.variables if id(v) not in ids]
     x = keras.tree.map_structure(tf.constant, x)
@@ -92,8 +92,8 @@ def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.
                 if extractor is not None:
                     *acts, pred = extractor(x, training=False)
                 else:
-                    acts, pred = [], keras.tree.flatten(model(x, training=False))[0]
-                loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
+                    acts, pred = [], head.pick(model(x, training=False))
+                loss = head.loss_value(model, x, y, pred)
             replicas = _replicas()
             if replicas > 1:  # a fit inside strategy.scope(): the full batch's gradient
                 loss = loss * tf.cast(replicas, loss.dtype)

@@ -27,7 +27,7 @@ def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
 
 
 def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.ndarray,
-                segments: np.ndarray) -> Any:
+                segments: np.ndarray, head: Any) -> Any:
     x = keras.tree.map_structure(to_tensor, x)
     y = to_tensor(y)
     segment_ids = to_tensor(segments.astype(np.int64))
@@ -40,8 +40,8 @@ def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.
             if extractor is not None:
                 *acts, pred = extractor(x, training=False)
             else:
-                acts, pred = [], keras.tree.flatten(model(x, training=False))[0]
-            loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
+                acts, pred = [], head.pick(model(x, training=False))
+            loss = head.loss_value(model, x, y, pred)
             grads = torch.autograd.grad(loss, params, allow_unused=True)
         with torch.no_grad():
             grads = [g if g is not None else torch.full_like(p, float("nan"))

@@ -24,6 +24,11 @@ def confirm_run(doctor: Any, train_data: Any = None, validation_data: Any = None
     if doctor.model is None or doctor.record is None:
         raise GapDoctorError("confirm() needs a finished fit: call it after model.fit(..., "
                              "callbacks=[doctor])")
+    followed = doctor.record.meta.get("followed_output")
+    if followed:
+        raise GapDoctorError(f"confirm() retrains single-output models; this one has "
+                             f"{followed.get('n_outputs')} outputs (the probes followed "
+                             f"{followed.get('key')!r}). The diagnosis stands without it.")
     diagnosis = doctor.diagnosis
     if diagnosis is None:
         from gapdoctor.engine import diagnose

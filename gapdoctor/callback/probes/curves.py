@@ -17,9 +17,32 @@ from typing import Any
 import keras
 import numpy as np
 
+from gapdoctor.callback.followed_output import Head
 from gapdoctor.callback.probes.base import Probe
 from gapdoctor.callback.state import RunState
 from gapdoctor.record.schema import metric_mode, pick_monitor
+
+
+def followed_monitor(row: dict[str, Any], head: Head) -> str | None:
+    """For a model with several outputs, the followed output's validation metric (its
+    accuracy first, else another metric, else its loss), or None.
+
+    Example:
+        >>> followed_monitor({"val_loss": 1, "val_digit_loss": 1, "val_digit_accuracy": .9},
+        ...                  Head(position=0, key="digit", name="digit", n_outputs=2))
+        'val_digit_accuracy'
+    """
+    if head.single:
+        return None
+    names = [str(n) for n in dict.fromkeys((head.key, head.name)) if isinstance(n, str) and n]
+    for name in names:
+        own = [k for k in row if k.startswith(f"val_{name}_")]
+        metrics = [k for k in own if not k.endswith("_loss")]
+        accuracy = [k for k in metrics if k.endswith(("_accuracy", "_acc"))]
+        for choice in (accuracy, metrics, own):
+            if choice:
+                return choice[0]
+    return None
 
 
 def current_learning_rate(optimizer: Any) -> float | None:
@@ -74,7 +97,8 @@ class CurvesProbe(Probe):
         state.curves.append(row)
         if not state.meta.get("monitor"):
             wanted = state.settings.get("monitor")
-            monitor = wanted if wanted in row else pick_monitor(row)
+            monitor = wanted if wanted in row else (
+                followed_monitor(row, state.head) or pick_monitor(row))
             if monitor is not None:
                 state.meta.update(monitor=monitor, monitor_mode=metric_mode(
                     monitor, state.meta.get("metrics")))

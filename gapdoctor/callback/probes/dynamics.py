@@ -105,7 +105,8 @@ class DynamicsProbe(Probe):
                        "samples. Pass GapDoctor(train_data=<the same dataset without "
                        ".shuffle()>) or an id per sample inside x with sample_ids='<key>'.")
             return
-        source = read_source(data, limit=MAX_SAMPLES, what="train_data")
+        source = read_source(data, limit=MAX_SAMPLES, what="train_data",
+                             labels=state.head.labels)
         x, ids = source.x, source.index
         if isinstance(ids_spec, str):
             if not isinstance(x, dict) or ids_spec not in x:
@@ -161,7 +162,7 @@ class DynamicsProbe(Probe):
             embs.append(np.asarray(emb[:stop - start], dtype=np.float32))
             raws.append(np.asarray(raw[:stop - start]))
         if self.output is None:  # as the predictions resolved it, else as the model says
-            self.output = state.meta.get("output") or _output_kind(state.model)
+            self.output = state.meta.get("output") or _output_kind(state)
         if self.output is None:  # neither the loss nor the activation says: by the range
             finite = np.concatenate(raws)
             finite = finite[np.isfinite(finite)]
@@ -224,11 +225,13 @@ class DynamicsProbe(Probe):
         self.x = None  # free the copy of the training set
 
 
-def _output_kind(model: Any) -> str | None:
+def _output_kind(state: RunState) -> str | None:
     """'logits' or 'probabilities' as the loss or the output activation says, else None."""
-    if loss_info(model).get("from_logits") or output_activation(model) == "log_softmax":
+    model, head = state.model, state.head
+    activation = output_activation(model, head.position)
+    if loss_info(model, head).get("from_logits") or activation == "log_softmax":
         return "logits"
-    if output_activation(model) in ("softmax", "sigmoid"):
+    if activation in ("softmax", "sigmoid"):
         return "probabilities"
     return None
 

@@ -51,6 +51,18 @@ def is_relu_like(layer: Any) -> bool:
     return str(name).lower() in _RELU_NAMES
 
 
+def _feeding_followed(model: Any, position: int) -> list[Any]:
+    """The trainable variables the followed output depends on (another output's own layers
+    get no gradient from its loss, which would read as a non-finite one); all of them when
+    the model has no graph to follow (subclassed)."""
+    try:
+        path = keras.Model(model.inputs, model.outputs[position])
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return list(model.trainable_variables)
+    on_path = {id(v) for v in path.trainable_variables}
+    return [v for v in model.trainable_variables if id(v) in on_path]
+
+
 class LayersProbe(Probe):
     """Fills the ``layers`` table (one row per layer with trainable weights per epoch)."""
 
@@ -81,7 +93,8 @@ class LayersProbe(Probe):
         for name, layer in leaf_layers(model):
             for v in layer.trainable_weights:
                 owner.setdefault(id(v), name)
-        variables = list(model.trainable_variables)
+        variables = _feeding_followed(model, state.head.position) if not state.head.single \
+            else list(model.trainable_variables)
         self.names = [owner.get(id(v), "model") for v in variables]
         sizes = [int(np.prod(tuple(v.shape), dtype=np.int64)) for v in variables]
         segments = np.repeat(np.arange(len(variables)), sizes)
@@ -91,13 +104,13 @@ class LayersProbe(Probe):
         if relu:
             try:
                 extractor = keras.Model(model.inputs, [lay.output for _, lay in relu]
-                                        + [keras.tree.flatten(model.outputs)[0]])
+                                        + [model.outputs[state.head.position]])
             except (AttributeError, ValueError, TypeError):
                 state.note("Dead-unit fractions were not recorded: the model has no symbolic "
                            "inputs (subclassed model).")
         self.relu_names = [n for n, _ in relu] if extractor is not None else []
 
-        self.fn = backends.layer_stats(model, extractor, variables, x, y, segments)
+        self.fn = backends.layer_stats(model, extractor, variables, x, y, segments, state.head)
         backends.warm(self.fn)
 
     def on_train_begin(self, state: RunState) -> None:

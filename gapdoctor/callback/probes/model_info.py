@@ -17,6 +17,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from gapdoctor.callback.followed_output import Head
 from gapdoctor.callback.probes.base import Probe
 from gapdoctor.callback.state import RunState
 
@@ -30,19 +31,19 @@ def _activation_name(fn: Any) -> str | None:
     return str(name).lower()
 
 
-def output_layer(model: Any) -> Any:
-    """The layer producing the model's (first) output, or None."""
+def output_layer(model: Any, position: int = 0) -> Any:
+    """The layer producing the model's output at ``position`` (the followed one), or None."""
     try:
-        history = model.outputs[0]._keras_history
+        history = model.outputs[position]._keras_history
         return history.operation
     except (AttributeError, IndexError, TypeError, ValueError):
         layers = getattr(model, "layers", None) or []
         return layers[-1] if layers else None
 
 
-def output_activation(model: Any) -> str | None:
+def output_activation(model: Any, position: int = 0) -> str | None:
     """Name of the activation of the output layer ('softmax', 'sigmoid', 'linear', ...)."""
-    layer = output_layer(model)
+    layer = output_layer(model, position)
     if layer is None:
         return None
     if isinstance(layer, keras.layers.Softmax):
@@ -54,7 +55,9 @@ def output_activation(model: Any) -> str | None:
     return None
 
 
-def _loss_object(model: Any) -> Any:
+def _loss_object(model: Any, head: Head | None = None) -> Any:
+    if head is not None and not head.single:
+        return head.loss
     loss = getattr(model, "loss", None)
     if isinstance(loss, (list, tuple)) and loss:
         return loss[0]
@@ -63,9 +66,9 @@ def _loss_object(model: Any) -> Any:
     return loss
 
 
-def loss_info(model: Any) -> dict[str, Any]:
-    """``{name, from_logits, config}`` of the compiled loss."""
-    loss = _loss_object(model)
+def loss_info(model: Any, head: Head | None = None) -> dict[str, Any]:
+    """``{name, from_logits, config}`` of the compiled loss (of the followed output)."""
+    loss = _loss_object(model, head)
     if loss is None:
         return {"name": None, "from_logits": None, "config": {}}
     if isinstance(loss, str):
@@ -101,13 +104,14 @@ def _size(variable: Any) -> int:
     return int(np.prod(tuple(variable.shape), dtype=np.int64))
 
 
-def model_summary(model: Any) -> dict[str, Any]:
-    """The ``meta["model"]`` entry."""
+def model_summary(model: Any, position: int = 0) -> dict[str, Any]:
+    """The ``meta["model"]`` entry (``position``: the followed output's)."""
     built = bool(getattr(model, "built", False)) and bool(model.weights)
     trainable = sum(_size(v) for v in model.trainable_weights) if built else None
     total = sum(_size(v) for v in model.weights) if built else None
     return {"name": model.name, "class_name": type(model).__name__, "n_params": total,
-            "trainable_params": trainable, "output_activation": output_activation(model),
+            "trainable_params": trainable,
+            "output_activation": output_activation(model, position),
             "layers": _layer_rows(model)}
 
 
@@ -157,14 +161,14 @@ class ModelInfoProbe(Probe):
             compile_config = model.get_compile_config() or {}
         except (AttributeError, NotImplementedError, TypeError, ValueError):
             compile_config = {}
-        state.meta["loss"] = loss_info(model)
+        state.meta["loss"] = loss_info(model, state.head)
         metrics = metric_entries(model, compile_config)
         state.meta["metrics"] = metrics
         optimizer = getattr(model, "optimizer", None)
         state.meta["optimizer"] = (None if optimizer is None else
                                    {"class_name": type(optimizer).__name__,
                                     "config": optimizer.get_config()})
-        state.meta["model"] = model_summary(model)
+        state.meta["model"] = model_summary(model, state.head.position)
         self._pending = not state.model_built()
 
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
@@ -173,5 +177,5 @@ class ModelInfoProbe(Probe):
             if built:
                 state.meta["metrics"] = built
         if self._pending and state.model_built():
-            state.meta["model"] = model_summary(state.model)
+            state.meta["model"] = model_summary(state.model, state.head.position)
             self._pending = False

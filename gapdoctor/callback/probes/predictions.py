@@ -66,11 +66,11 @@ class PredictionsProbe(Probe):
              if len(samples) > 1 else samples[0].x)
         self.chunks, self.n_rows = backends.to_batches(x, CHUNK)
         shared = feature_forward(state) if state.model_built() else None
-        if shared is not None and shared.single_output:  # its output is the model's
+        if shared is not None and shared.gives_output:
             self.forward = lambda chunk, fn=shared.fn: fn(chunk)[1]
             backends.warm(shared.fn, self.chunks[0])
         else:
-            self.forward = backends.eval_forward(state.model)
+            self.forward = backends.eval_forward(state.model, state.head.position)
             if state.model_built():
                 backends.warm(self.forward, self.chunks[0])
         self.n_train = state.train.n_rows if state.train is not None else 0
@@ -84,8 +84,8 @@ class PredictionsProbe(Probe):
         y_raw = (state.val or state.train).y
         labels = label_ints(y_raw)
         out_dim = int(raw.shape[-1]) if raw.ndim > 1 else 1
-        activation = output_activation(model)
-        from_logits = loss_info(model).get("from_logits")
+        activation = output_activation(model, state.head.position)
+        from_logits = loss_info(model, state.head).get("from_logits")
         if out_dim == 1:
             values = np.unique(np.asarray(y_raw, dtype=np.float64))
             if not np.isin(values, (0.0, 1.0)).all():

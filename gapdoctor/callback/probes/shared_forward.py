@@ -1,5 +1,5 @@
 """The model's eval-mode forward pass giving its representation of each sample (the input of
-the output layer, flattened) and its first output, compiled once per fit and shared by the
+the output layer, flattened) and its followed output, compiled once per fit and shared by the
 predictions and the dynamics.
 
 Sharing one function means one trace and one graph instantiation on TensorFlow, where the
@@ -14,33 +14,35 @@ from typing import Any
 
 import keras
 
+from gapdoctor.callback.probes.model_info import output_layer
 from gapdoctor.callback.state import RunState
 
 
 @dataclass
 class FeatureForward:
-    """``fn(x) -> (representation (N, D), first output)`` as numpy arrays; without a
-    representation (a subclassed model) both are the first output."""
+    """``fn(x) -> (representation (N, D), followed output)`` as numpy arrays (see
+    :class:`~gapdoctor.callback.followed_output.Head`); without a representation (a
+    subclassed model) both are the followed output."""
 
     fn: Any
     has_embedding: bool
-    single_output: bool
+    gives_output: bool  # its second result is the followed output, for the predictions
 
 
 def feature_forward(state: RunState) -> FeatureForward:
     """The fit's shared forward pass, built on first use (the model must be built)."""
     cached = state.compiled.get("features")
     if cached is None:
-        cached = state.compiled["features"] = _build(state.model)
+        cached = state.compiled["features"] = _build(state.model, state.head.position)
     return cached
 
 
-def _build(model: Any) -> FeatureForward:
+def _build(model: Any, position: int = 0) -> FeatureForward:
     try:  # the output layer's input: the model's representation of a sample
-        head = model.layers[-1]
+        head = output_layer(model, position)
         if isinstance(head.input, (list, tuple, dict)):  # e.g. an Add head: no one input
             raise ValueError("the output layer has several inputs")
-        feat = keras.Model(model.inputs, [head.input, model.outputs[0]])
+        feat = keras.Model(model.inputs, [head.input, model.outputs[position]])
         has_embedding = True
     except Exception:  # noqa: BLE001 - subclassed models: outputs only
         feat, has_embedding = model, False
@@ -53,13 +55,11 @@ def _build(model: Any) -> FeatureForward:
         if has_embedding:
             emb, raw = out
             return keras.ops.reshape(emb, (keras.ops.shape(emb)[0], -1)), raw
-        return keras.tree.flatten(out)[0], keras.tree.flatten(out)[0]
+        return keras.tree.flatten(out)[position], keras.tree.flatten(out)[position]
 
     from gapdoctor.callback.backends import eval_function
 
-    try:
-        single_output = has_embedding and len(model.outputs) == 1
-    except (AttributeError, TypeError, ValueError):
-        single_output = False
+    # with a representation, its output is the followed one; without (a subclassed model),
+    # the predictions keep their own function
     return FeatureForward(eval_function(model, forward, any_rows=True), has_embedding,
-                          single_output)
+                          has_embedding)

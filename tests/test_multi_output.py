@@ -1,0 +1,115 @@
+"""Models with several outputs: the probes follow one (``GapDoctor(output=...)``, or the only
+output with a classification loss), take its labels from a dict or list of labels, and
+record its predictions, per-class metrics, margins and gradient statistics. Real tiny
+trainings (digits, 4 epochs) with a classification head beside a regression head."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from scripts.tiny import digits, two_head_labels, two_heads  # noqa: E402
+
+from gapdoctor import load_run  # noqa: E402
+from gapdoctor.callback import GapDoctor  # noqa: E402
+from gapdoctor.errors import GapDoctorError  # noqa: E402
+from gapdoctor.record.schema import META_DOC  # noqa: E402
+
+QUIET = {"report": False, "verbose": 0, "background": False}
+
+
+def fit(tmp_path, kind: str, output=None, name: str | None = None, dropout: float = 0.0,
+        epochs: int = 4):
+    """(doctor, model, data, GapDoctor's warnings) of a short fit."""
+    x_tr, x_va, y_tr, y_va = digits(n_train=600)
+    model = two_heads(kind, dropout)
+    y_train, y_val = two_head_labels(kind, x_tr, y_tr), two_head_labels(kind, x_va, y_va)
+    doctor = GapDoctor(validation_data=(x_va, y_val), train_data=(x_tr, y_train),
+                       output_dir=tmp_path, run_name=name or kind, output=output, **QUIET)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x_tr, y_train, validation_data=(x_va, y_val), epochs=epochs, batch_size=64,
+                  verbose=0, callbacks=[doctor])
+    said = [str(w.message) for w in caught if "GapDoctor" in str(w.message)]
+    return doctor, model, (x_tr, x_va, y_tr, y_va), said
+
+
+@pytest.fixture(scope="module")
+def dict_run(tmp_path_factory):
+    return fit(tmp_path_factory.mktemp("multi"), "dict")
+
+
+@pytest.mark.parametrize("kind, output", [("dict", None), ("list", "digit")])
+def test_the_classification_head_is_followed(tmp_path, dict_run, kind, output):
+    doctor, model, (x_tr, _, y_tr, _), said = (dict_run if kind == "dict" else
+                                                fit(tmp_path, kind, output))
+    assert said == []
+    run = load_run(doctor.run_dir)
+    assert run.failures == []
+    assert set(run.meta) <= set(META_DOC)
+    followed = run.meta["followed_output"]
+    assert followed["name"] == "digit" and followed["n_outputs"] == 2
+    assert followed["key"] == ("digit" if kind == "dict" else 1)
+    assert run.meta["n_classes"] == 10 and run.meta["task"] == "multiclass"
+    assert run.meta["loss"]["name"] == "sparse_categorical_crossentropy"
+    assert run.meta["monitor"] == "val_digit_accuracy"  # not the total over both heads
+    assert set(run.per_class["class_index"]) == set(range(10))
+    # the recorded probabilities are the digit head's, on the recorded probe rows
+    rows = run.arrays["probe_index"]
+    out = model.predict(x_tr[rows], verbose=0)
+    digit = out["digit"] if kind == "dict" else out[1]
+    np.testing.assert_allclose(run.arrays["probe_proba_last"], digit, atol=1e-5)
+    np.testing.assert_array_equal(run.arrays["probe_labels"], y_tr[rows])
+    # gradients of the digit loss reach the shared layer and the digit head, not `ink`
+    assert set(run.layers["layer"]) == {"shared", "digit"}
+    assert np.isfinite(run.layers["grad_norm"]).all() and (run.layers["grad_norm"] > 0).all()
+    assert (run.layers["nonfinite"] == 0).all()
+    assert run.arrays["dyn_margin"].shape[1] == len(x_tr)
+    assert doctor.diagnosis.verdict not in ("optimization", "pipeline_bug")
+
+
+def test_two_classification_heads_need_output_and_training_goes_on(tmp_path):
+    doctor, _, _, said = fit(tmp_path, "even", name="ambiguous", epochs=2)
+    assert len(said) == 1
+    assert "2 outputs (digit, even)" in said[0] and "GapDoctor(output=...)" in said[0]
+    assert doctor.record.meta["epochs_completed"] == 2  # the curves are still recorded
+
+    chosen, _, (_, _, _, y_va), said = fit(tmp_path, "even", output="even", name="even")
+    assert said == []
+    run = load_run(chosen.run_dir)
+    assert run.meta["n_classes"] == 2 and run.meta["followed_output"]["key"] == "even"
+    assert run.meta["monitor"] == "val_even_loss"  # no metric was compiled for it
+    np.testing.assert_array_equal(run.arrays["val_labels"], y_va[run.arrays["val_index"]] % 2)
+
+
+def test_an_unknown_output_is_named_in_the_warning(tmp_path):
+    _, _, _, said = fit(tmp_path, "dict", output="box", epochs=2)
+    assert len(said) == 1 and "output='box' is none of the model's outputs (digit, ink)" in said[0]
+
+
+def test_output_argument_is_checked_at_construction():
+    with pytest.raises(TypeError, match="output"):
+        GapDoctor(output=["digit"])
+    with pytest.raises(TypeError, match="output"):
+        GapDoctor(output=True)
+
+
+def test_confirm_says_it_needs_one_output(dict_run):
+    doctor = dict_run[0]
+    with pytest.raises(GapDoctorError, match="single-output models; this one has 2 outputs"):
+        doctor.confirm()
+
+
+def test_the_batch_order_check_scores_the_followed_output(tmp_path):
+    doctor, _, _, said = fit(tmp_path, "list", name="dropout", dropout=0.3)
+    assert said == []
+    run = load_run(doctor.run_dir)
+    check = run.meta["batch_order"]
+    assert check["checked"] and check["layers"] == ["dropout"]
+    last = run.split_metrics[(run.split_metrics.split == "val")].iloc[-1]
+    assert check["accuracy_stored"] == pytest.approx(last["accuracy"], abs=1e-9)
