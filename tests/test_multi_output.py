@@ -13,6 +13,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 from scripts.tiny import digits, two_head_labels, two_heads  # noqa: E402
 
 from gapdoctor import load_run  # noqa: E402
@@ -113,3 +114,30 @@ def test_the_batch_order_check_scores_the_followed_output(tmp_path):
     assert check["checked"] and check["layers"] == ["dropout"]
     last = run.split_metrics[(run.split_metrics.split == "val")].iloc[-1]
     assert check["accuracy_stored"] == pytest.approx(last["accuracy"], abs=1e-9)
+
+
+def test_output_of_a_subclassed_model_is_refused_in_the_warning(tmp_path):
+    class TwoHeads(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.shared = keras.layers.Dense(16, activation="relu")
+            self.digit = keras.layers.Dense(10, activation="softmax")
+            self.ink = keras.layers.Dense(1)
+
+        def call(self, x):
+            h = self.shared(x)
+            return {"digit": self.digit(h), "ink": self.ink(h)}
+
+    x_tr, x_va, y_tr, y_va = digits(n_train=200)
+    keras.utils.set_random_seed(0)
+    model = TwoHeads()
+    model.compile("adam", {"digit": "sparse_categorical_crossentropy", "ink": "mse"})
+    y_train, y_val = two_head_labels("dict", x_tr, y_tr), two_head_labels("dict", x_va, y_va)
+    doctor = GapDoctor(validation_data=(x_va, y_val), train_data=(x_tr, y_train),
+                       output_dir=tmp_path, output="digit", **QUIET)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x_tr, y_train, validation_data=(x_va, y_val), epochs=1, verbose=0,
+                  callbacks=[doctor])
+    said = [str(w.message) for w in caught if "GapDoctor" in str(w.message)]
+    assert len(said) == 1 and "output='digit' needs a model whose outputs are known" in said[0]

@@ -106,12 +106,17 @@ def followed_head(model: Any, requested: str | int | None) -> Head:
 
     Raises:
         ValueError: the model has several outputs and ``requested`` names none of them, or
-            is None while not exactly one output has a classification loss.
+            is None while not exactly one output has a classification loss; or
+            ``requested`` is given for a model whose outputs are unknown (subclassed).
     """
     try:
         outputs = list(model.outputs)
     except (AttributeError, TypeError, ValueError):  # subclassed: not known before a call
         outputs = []
+    if not outputs and requested is not None:
+        raise ValueError(f"output={requested!r} needs a model whose outputs are known before "
+                         "training (functional or Sequential); this one's are not (a "
+                         "subclassed model): pass labels of one output instead")
     if len(outputs) <= 1:
         return Head()
     n = len(outputs)
