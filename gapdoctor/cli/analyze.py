@@ -26,7 +26,7 @@ from gapdoctor.diagnosis import Diagnosis, score_text
 from gapdoctor.errors import RecordError
 from gapdoctor.importers import load_run
 from gapdoctor.record.atomic import atomic_path
-from gapdoctor.record.schema import RunRecord
+from gapdoctor.record.schema import RunRecord, follow_monitor
 
 
 def diagnose(run: RunRecord) -> Diagnosis:
@@ -89,27 +89,31 @@ def _diagnose_while_drawing(run: RunRecord, draw: bool = True, child: Child | No
 
 
 def run_analyze(paths: list[str], pdf: str | None = None, json_out: str | None = None,
-                fail_on: float | None = None, warm: WarmChild | None = None) -> int:
+                fail_on: float | None = None, warm: WarmChild | None = None,
+                monitor: str | None = None) -> int:
     """Diagnose each path, print summaries, write outputs; returns the exit code.
 
     Every readable path is analysed even when another is not; an unreadable one prints one
     line on stderr and makes the exit code 2. ``warm`` (see ``WarmChild``) diagnoses the
-    first readable run; it is stopped if there is none.
+    first readable run; it is stopped if there is none. ``monitor`` names the logged value
+    to follow in every run (a run that does not log it is an unreadable one).
     """
     try:
-        return _run_analyze(paths, pdf, json_out, fail_on, warm)
+        return _run_analyze(paths, pdf, json_out, fail_on, warm, monitor)
     finally:
         if warm is not None:
             warm.close()
 
 
 def _run_analyze(paths: list[str], pdf: str | None, json_out: str | None,
-                 fail_on: float | None, warm: WarmChild | None) -> int:
+                 fail_on: float | None, warm: WarmChild | None, monitor: str | None) -> int:
     runs, bad = [], 0
     for path in paths:
         try:
             with no_collections():  # the importers a path needs load on first use
                 run = load_run(path)
+            if monitor is not None:
+                follow_monitor(run, monitor)
         except RecordError as exc:
             print_error(exc)
             bad += 1

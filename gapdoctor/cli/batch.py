@@ -17,6 +17,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -134,20 +135,24 @@ def _analyze_one(path: str, run: Any, pdf: str | None, keep_runs: bool
     return row, None
 
 
-def analyze_chunk(tasks: list[tuple[str, str | None]], keep_runs: bool
-                  ) -> list[tuple[dict[str, Any], Any]]:
+def analyze_chunk(tasks: list[tuple[str, str | None]], keep_runs: bool,
+                  monitor: str | None = None) -> list[tuple[dict[str, Any], Any]]:
     """Analyse ``(path, pdf_path)`` tasks in this process; returns (row, light run) pairs.
+    ``monitor``: the logged value followed in every run (a run without it gets an error row).
 
     A CSV log appended by several fits gives one row per fit (``file.csv#fit1``, ...;
     PDFs ``<stem>-fit1.pdf``, ...).
     """
     quiet_library_warnings()
     from gapdoctor.importers import load_runs
+    from gapdoctor.record.schema import follow_monitor
 
     out = []
     for path, pdf in tasks:
         try:
             runs = load_runs(path)
+            for run in runs if monitor is not None else []:
+                follow_monitor(run, monitor)
         except RecordError as exc:
             out.append(({**_row(path), "error": str(exc)}, None))
             continue
@@ -170,24 +175,25 @@ def _chunks(items: list[Any], jobs: int) -> list[list[Any]]:
 
 
 def _execute(tasks: list[tuple[str, str | None]], jobs: int, keep_runs: bool,
-             scheduler: str | None = None, backend: str = "local"
+             scheduler: str | None = None, backend: str = "local", monitor: str | None = None
              ) -> list[tuple[dict[str, Any], Any]]:
     progress = Progress(len(tasks), "runs")
+    work = partial(analyze_chunk, monitor=monitor)  # picklable: a module-level function
     results: dict[int, list[tuple[dict[str, Any], Any]]] = {}
     chunks = _chunks(tasks, jobs)
     if backend == "dask":
         from gapdoctor.cli.cluster import run_on_dask
 
-        done = run_on_dask(analyze_chunk, tasks, _chunks, keep_runs, scheduler, jobs,
+        done = run_on_dask(work, tasks, _chunks, keep_runs, scheduler, jobs,
                            progress.update)
         results = dict(enumerate(done))
     elif jobs == 1 or len(chunks) == 1:
         for i, chunk in enumerate(chunks):
-            results[i] = analyze_chunk(chunk, keep_runs)
+            results[i] = work(chunk, keep_runs)
             progress.update(len(chunk))
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
-            futures = {pool.submit(analyze_chunk, chunk, keep_runs): i
+            futures = {pool.submit(work, chunk, keep_runs): i
                        for i, chunk in enumerate(chunks)}
             for future in as_completed(futures):
                 i = futures[future]
@@ -202,7 +208,8 @@ def _execute(tasks: list[tuple[str, str | None]], jobs: int, keep_runs: bool,
 
 
 def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool = True,
-              backend: str = "local", scheduler: str | None = None) -> int:
+              backend: str = "local", scheduler: str | None = None,
+              monitor: str | None = None) -> int:
     """Analyse every run matched by ``patterns`` into ``out``; returns the exit code.
 
     ``backend="dask"`` runs the work on the dask scheduler at ``scheduler`` (a new local
@@ -222,7 +229,8 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
     stems = report_names(paths)
     tasks = [(p, str(out_dir / f"{stem}.pdf") if pdf else None)
              for p, stem in zip(paths, stems, strict=True)]
-    pairs = _execute(tasks, jobs, keep_runs=pdf, scheduler=scheduler, backend=backend)
+    pairs = _execute(tasks, jobs, keep_runs=pdf, scheduler=scheduler, backend=backend,
+                     monitor=monitor)
     summary = pd.DataFrame([row for row, _ in pairs], columns=COLUMNS)
     for column in ("best_epoch", "epochs"):
         summary[column] = pd.to_numeric(summary[column], errors="coerce").astype("Int64")

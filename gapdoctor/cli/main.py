@@ -62,6 +62,11 @@ def _jobs(text: str) -> int:
     return value
 
 
+MONITOR_HELP = ("the logged validation value to follow, e.g. val_f1_score (f1_score means "
+                "val_f1_score when that is logged). Defaults to val_accuracy or the like, "
+                "else val_loss (the total, for a model with several outputs)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``gapdoctor`` argument parser with its three subcommands."""
     parser = argparse.ArgumentParser(
@@ -84,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--json", metavar="FILE", help="write the diagnosis JSON here")
     an.add_argument("--fail-on", type=_score, metavar="SCORE",
                     help="exit 1 when any finding scores at or above SCORE (0..1)")
+    an.add_argument("--monitor", metavar="NAME", help=MONITOR_HELP)
     an.set_defaults(func="analyze")
 
     ba = sub.add_parser(
@@ -103,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     ba.add_argument("--scheduler", metavar="ADDRESS",
                     help="the dask scheduler, e.g. tcp://host:8786 (with --backend dask; "
                          "without it a local cluster of --jobs workers is started)")
+    ba.add_argument("--monitor", metavar="NAME", help=MONITOR_HELP)
     ba.set_defaults(func="batch")
 
     de = sub.add_parser(
@@ -132,12 +139,12 @@ def _run(args: argparse.Namespace) -> int:
                 warm.close()
             raise
         return run_analyze(args.paths, pdf=args.pdf, json_out=args.json, fail_on=args.fail_on,
-                           warm=warm)
+                           warm=warm, monitor=args.monitor)
     if args.func == "batch":
         from gapdoctor.cli.batch import run_batch
 
         return run_batch(args.paths, out=args.out, jobs=args.jobs, pdf=not args.no_pdf,
-                         backend=args.backend, scheduler=args.scheduler)
+                         backend=args.backend, scheduler=args.scheduler, monitor=args.monitor)
     from gapdoctor.cli.demo import run_demo
 
     return run_demo(out=args.out, fault=args.fault)

@@ -258,6 +258,33 @@ def pick_monitor(columns: Any) -> str | None:
     return "val_loss" if "val_loss" in cols else None
 
 
+def follow_monitor(run: RunRecord, name: str) -> str:
+    """Make the logged column ``name`` the one the diagnosis follows; returns the column. The
+    followed value is a validation one: ``f1`` means ``val_f1`` when that is logged.
+
+    Raises:
+        RecordError: the run logs no such column (the message lists what it logs).
+
+    Example:
+        >>> run = RunRecord.empty(run_name="r")
+        >>> run.curves = pd.DataFrame({"loss": [1.0], "val_loss": [1.1], "f1": [0.6],
+        ...                            "val_f1": [0.5]})
+        >>> follow_monitor(run, "f1"), run.monitor
+        ('val_f1', 'val_f1')
+    """
+    from gapdoctor.errors import RecordError
+
+    columns = [str(c) for c in run.curves.columns]
+    column = f"val_{name}" if f"val_{name}" in columns else name if name in columns else None
+    if column is None:
+        logged = ", ".join(c for c in columns if c not in ("epoch", "epoch_time", "lr")) or \
+            "nothing"
+        raise RecordError(f"{run.name}: --monitor {name} is not logged by this run (it logs: "
+                          f"{logged})")
+    run.meta.update(monitor=column, monitor_mode=metric_mode(column, run.meta.get("metrics")))
+    return column
+
+
 def metric_mode(name: str, metrics: list[Any] | None = None) -> str:
     """``'max'`` if a larger value is better, ``'min'`` if smaller, ``'unknown'`` otherwise.
 
