@@ -166,7 +166,7 @@ def test_unknown_monitor_warns_once_naming_the_logged_values(data, tmp_path):
     assert run.meta["monitor"] == "val_accuracy" and len(run.failures) == 1
 
     chosen = GapDoctor(validation_data=(x_va, onehot(y_va)), output_dir=tmp_path,
-                       monitor="val_f1_score", **QUIET)
+                       monitor="f1_score", **QUIET)  # the validation value, as in the CLI
     _, caught = _fit(mlp(loss="categorical_crossentropy", metrics=metrics), x_tr,
                      onehot(y_tr), chosen, epochs=1, validation_data=(x_va, onehot(y_va)))
     run = load_run(chosen.run_dir)

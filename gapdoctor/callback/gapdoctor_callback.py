@@ -86,10 +86,12 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         background: diagnose and write the report in a spawned process, so that ``fit``
             returns when training ends; ``diagnosis`` waits for it when first read, and the
             summary is printed then (or at exit). Defaults to True (False: inside ``fit``).
-        monitor: the logged value the diagnosis follows, e.g. ``"val_f1_score"``; a name
-            the fit does not log is reported in the warning at the end of ``fit`` (with the
-            names it does log) and the default is used. Defaults to None: ``val_accuracy``
-            or the like when logged, else ``val_loss``.
+        monitor: the logged value the diagnosis follows, e.g. ``"val_f1_score"``
+            (``"f1_score"`` means ``"val_f1_score"`` when that is logged); a name the fit
+            does not log is reported in the warning at the end of ``fit`` (with the names
+            it does log) and the default is used. Defaults to None: ``val_accuracy`` or the
+            like when logged (for a model with several outputs, the followed output's),
+            else ``val_loss``.
         output: for a model with several outputs, the one the probes follow (its name, the
             key of its labels, or its position in ``model.outputs``); its labels are taken
             from the dict or list of labels given. Defaults to None: the only output with

@@ -97,6 +97,8 @@ class CurvesProbe(Probe):
         state.curves.append(row)
         if not state.meta.get("monitor"):
             wanted = state.settings.get("monitor")
+            if wanted is not None and f"val_{wanted}" in row:  # as `gapdoctor --monitor`
+                wanted = f"val_{wanted}"
             monitor = wanted if wanted in row else (
                 followed_monitor(row, state.head) or pick_monitor(row))
             if monitor is not None:
