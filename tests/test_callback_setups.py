@@ -242,3 +242,22 @@ def test_early_stopping_before_or_after_records_every_epoch_run(data, tmp_path,
     assert run.meta["completed"] is True and run.failures == []
     assert list(run.curves.index) == list(range(epochs_run))
     np.testing.assert_allclose(run.curves["val_loss"], history.history["val_loss"])
+
+
+# -- losses other than cross-entropy --------------------------------------------------------
+def test_a_focal_loss_is_not_read_as_a_train_eval_mismatch(data, tmp_path):
+    """The train probe's eval-mode loss is a cross-entropy; a focal loss is many times
+    smaller on the same model, so comparing the two would read as a train/eval mismatch
+    (it scored a pipeline bug 0.44 on a healthy 25-epoch run before)."""
+    x_tr, x_va, y_tr, y_va = data
+    facts = {}
+    for name, loss in (("crossentropy", "categorical_crossentropy"),
+                       ("focal", keras.losses.CategoricalFocalCrossentropy())):
+        doctor = GapDoctor(validation_data=(x_va, onehot(y_va)),
+                           train_data=(x_tr, onehot(y_tr)), output_dir=tmp_path, run_name=name,
+                           background=False, report=False, verbose=0)
+        _fit(mlp(loss=loss), x_tr, onehot(y_tr), doctor, epochs=8,
+             validation_data=(x_va, onehot(y_va)))
+        facts[name] = doctor.diagnosis.finding("pipeline_bug").details
+    assert 0.5 < facts["crossentropy"]["eval_train_loss_ratio"] < 2.0  # compared, alike
+    assert "eval_train_loss_ratio" not in facts["focal"]  # not the same quantity

@@ -207,6 +207,10 @@ class Context:
         return lags.loss_lag_at_best(self.run)
 
     @cached_property
+    def logged_cross_entropy(self) -> str | None:
+        return lags.logged_cross_entropy(self.run)
+
+    @cached_property
     def lag_noise(self) -> float:
         return lags.lag_noise(self.run, self.val_accuracy_series(), self.n_val)
 

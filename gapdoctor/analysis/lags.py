@@ -91,3 +91,35 @@ def lag_noise(run: RunRecord, val_acc: pd.Series, n_val: int | None) -> float:
         return float("nan")
     p = min(max(float(val_acc.iloc[-3:].mean()), 0.05), 0.95)
     return float(np.sqrt(p * (1 - p) / n_val + p * (1 - p) / n_probe))
+
+
+# The callback's split losses are cross-entropies of the predicted probabilities; a logged
+# loss is the same quantity only for these (other losses, e.g. focal or hinge, are on
+# another scale: a focal loss is many times smaller than the cross-entropy of the same model)
+_CROSS_ENTROPIES = ("sparsecategoricalcrossentropy", "categoricalcrossentropy",
+                    "binarycrossentropy")
+
+
+def logged_cross_entropy(run: RunRecord) -> str | None:
+    """The curves column holding the logged training loss as the cross-entropy the train
+    probe's eval-mode loss is (``loss``; ``<output>_loss`` for a model with several
+    outputs), or None when the compiled loss is another one or the column is missing.
+
+    Example:
+        >>> run = RunRecord.empty(run_name="r")
+        >>> run.curves = pd.DataFrame({"loss": [0.5]})
+        >>> run.meta["loss"] = {"name": "categorical_focal_crossentropy"}
+        >>> logged_cross_entropy(run) is None
+        True
+    """
+    loss = run.meta.get("loss") or {}
+    names = {str(loss.get(k) or "").lower().replace("_", "") for k in ("name", "class_name")}
+    names.discard("")
+    if names and not names & set(_CROSS_ENTROPIES):  # a Loss object or function, by either
+        return None
+    followed = run.meta.get("followed_output") or {}
+    column = "loss"
+    if followed:
+        keys = [str(k) for k in (followed.get("key"), followed.get("name")) if k is not None]
+        column = next((f"{k}_loss" for k in keys if f"{k}_loss" in run.curves.columns), "")
+    return column if column and column in run.curves.columns else None

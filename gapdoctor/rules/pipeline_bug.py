@@ -165,10 +165,11 @@ class PipelineBugRule(Rule):
             tags.add(w, "leakage")
 
     def _eval_mode(self, w: Weighing, run: RunRecord, ctx: Context, tags: Tags) -> None:
-        if not run.has("split_metrics") or not run.has("curve:loss"):
+        column = ctx.logged_cross_entropy  # the same quantity as the probe's loss, or None
+        if not run.has("split_metrics") or column is None:
             return
         probe = run.split_metrics[run.split_metrics["split"] == "train"].set_index("epoch")["loss"]
-        logged = run.curves["loss"].astype(float)
+        logged = run.curves[column].astype(float)
         joint = np.array([(logged.get(e, np.nan), probe.get(e, np.nan)) for e in probe.index[-3:]], float)
         if not len(joint) or not np.isfinite(joint).all() or joint[:, 0].mean() <= 0:
             return
