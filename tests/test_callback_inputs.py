@@ -240,3 +240,45 @@ def test_endless_validation_set_is_counted_once_per_distinct_sample(data, tmp_pa
     assert len({row.tobytes() for row in run.arrays["x_train"]}) == 100
     assert any("train_data repeats samples" in n and "only 100 are distinct" in n
                for n in run.meta["notes"])
+
+
+def test_text_inputs_through_text_vectorization(tmp_path):
+    """Strings fed to a TextVectorization layer (tf.data, as Keras needs for text): every
+    probe records, and exact duplicates are counted on the text (12 validation reviews were
+    copied into training; 3 of them with the other label)."""
+    rng = np.random.default_rng(0)
+    words = {0: ["bad", "awful", "poor", "dull"], 1: ["good", "great", "fine", "superb"]}
+    filler = ["the", "a", "movie", "was", "plot", "and", "it", "very", "long", "cast"]
+
+    def reviews(n):
+        y = rng.integers(0, 2, n)
+        x = [" ".join(rng.permutation(list(rng.choice(filler, 6)) + list(rng.choice(words[t], 2))))
+             for t in y]
+        return np.array(x), y
+
+    x_tr, y_tr = reviews(600)
+    x_va, y_va = reviews(200)
+    x_tr = np.concatenate([x_tr, x_va[:12]])
+    y_tr = np.concatenate([y_tr, np.where(np.arange(12) < 3, 1 - y_va[:12], y_va[:12])])
+    vectorize = keras.layers.TextVectorization(max_tokens=40, output_sequence_length=8)
+    vectorize.adapt(x_tr)
+    keras.utils.set_random_seed(0)
+    text = keras.Input((1,), dtype="string")
+    h = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(40, 8)(vectorize(text)))
+    model = keras.Model(text, keras.layers.Dense(1, activation="sigmoid")(h))
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    train = tf.data.Dataset.from_tensor_slices((x_tr[:, None], y_tr)).batch(32)
+    val = tf.data.Dataset.from_tensor_slices((x_va[:, None], y_va)).batch(32)
+    doctor = GapDoctor(validation_data=val, train_data=train, output_dir=tmp_path, **QUIET)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(train, validation_data=val, epochs=2, verbose=0, callbacks=[doctor])
+    assert [str(w.message) for w in caught if "GapDoctor" in str(w.message)] == []
+    run = load_run(doctor.run_dir)
+    assert run.failures == [] and run.meta["task"] == "binary"
+    data = run.meta["data"]
+    assert data["duplicates_val_in_train"] >= 12  # the copies (and any chance twins)
+    assert data["duplicate_label_conflicts"] >= 3
+    assert "feature_summary" not in data and any("inputs are text" in n for n in run.meta["notes"])
+    assert run.arrays["margins"].shape == (2, 512)  # the train probe (max_probe_samples)
+    assert run.arrays["dyn_margin"].shape == (2, len(x_tr))  # dynamics: every training row

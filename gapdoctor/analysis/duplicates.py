@@ -23,8 +23,18 @@ MIN_ROWS = 20  # fewer rows than this give no usable rate
 
 
 def row_keys(x: np.ndarray) -> list[bytes]:
-    """One key per row, equal for exactly equal rows (as float32)."""
-    flat = np.ascontiguousarray(np.asarray(x, dtype=np.float32).reshape(len(x), -1))
+    """One key per row, equal for exactly equal rows (as float32; text as its characters).
+
+    Example:
+        >>> row_keys(np.array([[b"a b"], [b"a b"]]))[0] == row_keys(np.array([["a b"]]))[0]
+        True
+    """
+    x = np.asarray(x)
+    if x.dtype.kind in "USO":  # text: bytes from tf.data, str from numpy, or objects
+        rows = x.reshape(len(x), -1)
+        return ["\x1f".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                             for v in row).encode("utf-8") for row in rows]
+    flat = np.ascontiguousarray(x.astype(np.float32).reshape(len(x), -1))
     return [row.tobytes() for row in flat]
 
 

@@ -100,6 +100,15 @@ def collapsed_rows(sample: Sample) -> dict[str, Any]:
             "scope": "all rows" if sample.exhausted else f"the first {sample.n_rows} rows"}
 
 
+def _duplicates_in(state: RunState, data: dict[str, Any]) -> None:
+    """Exact duplicates between and within the splits, over every row held in memory."""
+    if state.train_source is None or state.val_source is None:
+        return
+    data.update(duplicates(state.train_source, state.val_source))
+    data["duplicates_scope"] = ("all training data" if state.train_source.exhausted
+                                else f"the first {state.train_source.n_rows} training samples")
+
+
 def _counts(sample: Sample | None) -> dict[str, int] | None:
     if sample is None:
         return None
@@ -133,6 +142,9 @@ class DataSummaryProbe(Probe):
                        "feature samples were not recorded.")
             return
         data["input_shape"] = list(samples[0].x.shape[1:])
+        if any(s.x.dtype.kind in "USO" for s in samples):
+            self._text(state, data)
+            return
         width = int(np.prod(samples[0].x.shape[1:], dtype=np.int64))
         projection = projection_matrix(width) if width > MAX_FEATURES else None
         if projection is not None:
@@ -159,8 +171,12 @@ class DataSummaryProbe(Probe):
         data["collapsed_rows"] = {split: collapsed_rows(source) for split, source in
                                   (("train", state.train_source), ("val", state.val_source))
                                   if source is not None and isinstance(source.x, np.ndarray)}
-        if state.train_source is not None and state.val_source is not None:
-            data.update(duplicates(state.train_source, state.val_source))
-            data["duplicates_scope"] = ("all training data" if state.train_source.exhausted
-                                        else f"the first {state.train_source.n_rows} "
-                                             "training samples")
+        _duplicates_in(state, data)
+
+    def _text(self, state: RunState, data: dict[str, Any]) -> None:
+        """Text inputs (strings fed to e.g. a TextVectorization layer): no numbers to
+        summarise, but exact duplicates are counted on the text itself."""
+        state.note("The inputs are text: feature summaries, feature samples and the counts of "
+                   "non-finite or two-valued rows were not recorded (they need numbers); "
+                   "exact duplicates were counted on the text.")
+        _duplicates_in(state, data)
