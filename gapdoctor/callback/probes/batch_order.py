@@ -61,6 +61,28 @@ def eager_predict(model: Any, position: int = 0) -> Callable[[Any, int], np.ndar
     return predict
 
 
+def compiled_predict(state: RunState) -> Callable[[Any, int], np.ndarray] | None:
+    """``predict(x, batch_size)`` through the fit's shared forward pass, or None. On
+    TensorFlow that function is traced once for any number of rows and already warm from
+    the predictions, so a batch costs one graph call: for a deep model many times less than
+    eager layer-by-layer calls (MobileNetV2: 0.1 s against 1.0-1.4 s a pass over 200 rows)
+    or ``model.predict``'s own tracing (1.9 s). Elsewhere it is compiled per shape (JAX) or
+    eager (torch), so it is not used."""
+    import keras
+
+    shared = state.compiled.get("features")
+    if keras.backend.backend() != "tensorflow" or shared is None or not shared.gives_output:
+        return None
+    from gapdoctor.callback.confirm.data import n_rows, take
+
+    def predict(x: Any, batch_size: int) -> np.ndarray:
+        n = n_rows(x)
+        return np.concatenate([np.asarray(shared.fn(take(x, np.arange(s, min(n, s + batch_size))))[1])
+                               for s in range(0, n, batch_size)])
+
+    return predict
+
+
 def _stateful(model: Any) -> bool:
     from gapdoctor.callback.confirm.evalmode import all_layers
 
@@ -104,7 +126,7 @@ class BatchOrderProbe(Probe):
 
         model, batch = state.model, _batch_size(state)
         head = state.head
-        predict = eager_predict(model, head.position) or (
+        predict = compiled_predict(state) or eager_predict(model, head.position) or (
             lambda rows, size: head.pick(model.predict(rows, batch_size=size, verbose=0)))
         order = np.argsort(np.asarray(val.index), kind="stable")  # the source's own order
         labels = np.asarray(state.arrays["val_labels"])[order]
