@@ -282,3 +282,13 @@ def test_text_inputs_through_text_vectorization(tmp_path):
     assert "feature_summary" not in data and any("inputs are text" in n for n in run.meta["notes"])
     assert run.arrays["margins"].shape == (2, 512)  # the train probe (max_probe_samples)
     assert run.arrays["dyn_margin"].shape == (2, len(x_tr))  # dynamics: every training row
+
+
+def test_a_repeating_text_dataset_is_read_once():
+    """tf.data hands text over as object arrays; their rows are compared by content, so a
+    .repeat() of 100 reviews is read as the 100, not as 400 rows of copies."""
+    x = np.array([f"review number {i}" for i in range(100)])[:, None]
+    data = tf.data.Dataset.from_tensor_slices((x, np.arange(100) % 2)).batch(16).repeat()
+    sample = read_source(data, limit=400, what="train_data")
+    assert sample.n_rows == 100 and sample.exhausted
+    assert "repeats after 100 samples" in sample.notes[0]

@@ -52,7 +52,8 @@ def check_probes(probes: Any) -> list[Probe]:
 
 
 def check_arguments(validation_data: Any, train_data: Any, output_dir: Any, run_name: Any,
-                    class_names: Any, verbose: Any, monitor: Any = None) -> None:
+                    class_names: Any, verbose: Any, monitor: Any = None,
+                    output: Any = None) -> None:
     """Raise TypeError/ValueError naming the received value of a malformed argument."""
     for name, data in (("validation_data", validation_data), ("train_data", train_data)):
         if data is not None and source_kind(data) is None:
@@ -72,5 +73,8 @@ def check_arguments(validation_data: Any, train_data: Any, output_dir: Any, run_
     if monitor is not None and (not isinstance(monitor, str) or not monitor.strip()):
         raise TypeError("`monitor` must be the name of a logged value, e.g. 'val_accuracy'. "
                         f"Received: monitor={monitor!r}")
+    if output is not None and (isinstance(output, bool) or not isinstance(output, (str, int))):
+        raise TypeError(f"`output` must be an output's name or position. Received: "
+                        f"output={output!r}")
     if isinstance(verbose, bool) or not isinstance(verbose, int) or verbose < 0:
         raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")

@@ -63,9 +63,16 @@ def check_batch(x: Any, y: np.ndarray, what: str) -> None:
                          "tf.data.Dataset? Pass it batched, e.g. dataset.batch(64).")
 
 
+def _by_content(a: Any) -> np.ndarray:
+    """``a`` as an array whose bytes are its values: text from tf.data arrives as an object
+    array, whose bytes would be pointers (every row distinct)."""
+    a = np.asarray(a)
+    return a.astype(str) if a.dtype.kind == "O" else a
+
+
 def row_keys(x: Any, y: np.ndarray) -> list[bytes]:
     """A digest of every sample (its inputs and label), equal for equal samples."""
-    leaves = [np.ascontiguousarray(np.asarray(a)).reshape(len(y), -1)
+    leaves = [np.ascontiguousarray(_by_content(a)).reshape(len(y), -1)
               for a in keras.tree.flatten(x)] + [np.ascontiguousarray(y).reshape(len(y), -1)]
     keys = []
     for i in range(len(y)):

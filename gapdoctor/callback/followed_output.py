@@ -20,14 +20,12 @@ from typing import Any
 
 import keras
 
-# Losses of a classifier's output (Keras names and class names, lower-cased): the output a
-# gap story is told about when the user does not say which
+# Losses of a classifier's output (Keras names or class names, lower-cased, without "_"):
+# the output a gap story is told about when the user does not say which
 _CLASSIFICATION_LOSSES = (
-    "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy",
-    "categorical_focal_crossentropy", "binary_focal_crossentropy", "categorical_hinge",
     "sparsecategoricalcrossentropy", "categoricalcrossentropy", "binarycrossentropy",
     "categoricalfocalcrossentropy", "binaryfocalcrossentropy", "categoricalhinge",
-    "kl_divergence", "kldivergence", "poisson")
+    "kldivergence", "poisson")
 
 
 @dataclass(frozen=True)
@@ -92,13 +90,14 @@ def _loss_of(model: Any, key: str | int, name: str) -> Any:
     return loss  # one loss for every output
 
 
-def _loss_name(loss: Any) -> str:
+def _classification(loss: Any) -> bool:
+    """Whether a compiled loss (a name, a Loss or a function) is a classifier's, by its name
+    or its class."""
     if loss is None:
-        return ""
-    if isinstance(loss, str):
-        return loss.lower()
-    name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-    return str(name).lower()
+        return False
+    names = [loss] if isinstance(loss, str) else [
+        getattr(loss, "name", None), getattr(loss, "__name__", None), type(loss).__name__]
+    return any(str(n).lower().replace("_", "") in _CLASSIFICATION_LOSSES for n in names if n)
 
 
 def followed_head(model: Any, requested: str | int | None) -> Head:
@@ -119,13 +118,14 @@ def followed_head(model: Any, requested: str | int | None) -> Head:
                          "subclassed model): pass labels of one output instead")
     if len(outputs) <= 1:
         return Head()
+    from gapdoctor.callback.probes.model_info import output_layer  # it imports Head
+
     n = len(outputs)
-    names = [str(getattr(getattr(t, "_keras_history", None), "operation", None) and
-                 t._keras_history.operation.name) for t in outputs]
+    names = [str(getattr(output_layer(model, i), "name", "")) for i in range(n)]
     keys = _output_keys(model, n)
     if requested is None:
         chosen = [i for i in range(n)
-                  if _loss_name(_loss_of(model, keys[i], names[i])) in _CLASSIFICATION_LOSSES]
+                  if _classification(_loss_of(model, keys[i], names[i]))]
         if len(chosen) != 1:
             raise ValueError(
                 f"the model has {n} outputs ({', '.join(map(str, keys))}) and "

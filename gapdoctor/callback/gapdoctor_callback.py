@@ -123,11 +123,8 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         super().__init__()
         check_arguments(validation_data=validation_data, train_data=train_data,
                         output_dir=output_dir, run_name=run_name, class_names=class_names,
-                        verbose=verbose, monitor=monitor)
+                        verbose=verbose, monitor=monitor, output=output)
         self.monitor = monitor
-        if output is not None and not isinstance(output, (str, int)) or isinstance(output, bool):
-            raise TypeError(f"`output` must be an output's name or position. Received: "
-                            f"output={output!r}")
         self.output = output
         self.validation_data = validation_data
         self.train_data = train_data

@@ -40,10 +40,11 @@ AVERAGED_PASSES = 5
 
 def eager_predict(model: Any, position: int = 0) -> Callable[[Any, int], np.ndarray] | None:
     """``predict(x, batch_size)`` of the output at ``position`` (the followed one) by calling
-    the model on each batch in evaluation mode, or None (use ``model.predict``) under JAX. For a few thousand rows at the end of a fit the
-    eager calls beat tracing ``model.predict`` on TensorFlow (0.07 s against 0.19 s for 360
-    digits rows) and match it on torch; JAX compiles every eager op per shape (1.7 s against
-    0.5 s)."""
+    the model on each batch in evaluation mode, or None (use ``model.predict``) under JAX.
+    Used where :func:`compiled_predict` is not (torch; TensorFlow without the shared forward
+    pass): for a few thousand rows at the end of a fit eager calls match ``model.predict``
+    on torch and beat its tracing on TensorFlow for a small model (0.07 s against 0.19 s
+    for 360 digits rows); JAX compiles every eager op per shape (1.7 s against 0.5 s)."""
     import keras
 
     if keras.backend.backend() == "jax":
@@ -71,14 +72,14 @@ def compiled_predict(state: RunState) -> Callable[[Any, int], np.ndarray] | None
     import keras
 
     shared = state.compiled.get("features")
-    if keras.backend.backend() != "tensorflow" or shared is None or not shared.gives_output:
+    if keras.backend.backend() != "tensorflow" or shared is None or not shared.has_embedding:
         return None
     from gapdoctor.callback.confirm.data import n_rows, take
 
     def predict(x: Any, batch_size: int) -> np.ndarray:
         n = n_rows(x)
-        return np.concatenate([np.asarray(shared.fn(take(x, np.arange(s, min(n, s + batch_size))))[1])
-                               for s in range(0, n, batch_size)])
+        batches = (take(x, np.arange(s, min(n, s + batch_size))) for s in range(0, n, batch_size))
+        return np.concatenate([np.asarray(shared.fn(rows)[1]) for rows in batches])
 
     return predict
 

@@ -66,7 +66,9 @@ class PredictionsProbe(Probe):
              if len(samples) > 1 else samples[0].x)
         self.chunks, self.n_rows = backends.to_batches(x, CHUNK)
         shared = feature_forward(state) if state.model_built() else None
-        if shared is not None and shared.gives_output:
+        # with a representation its output is the followed one; without (a subclassed
+        # model) the predictions keep their own function
+        if shared is not None and shared.has_embedding:
             self.forward = lambda chunk, fn=shared.fn: fn(chunk)[1]
             backends.warm(shared.fn, self.chunks[0])
         else:

@@ -26,7 +26,6 @@ class FeatureForward:
 
     fn: Any
     has_embedding: bool
-    gives_output: bool  # its second result is the followed output, for the predictions
 
 
 def feature_forward(state: RunState) -> FeatureForward:
@@ -59,7 +58,4 @@ def _build(model: Any, position: int = 0) -> FeatureForward:
 
     from gapdoctor.callback.backends import eval_function
 
-    # with a representation, its output is the followed one; without (a subclassed model),
-    # the predictions keep their own function
-    return FeatureForward(eval_function(model, forward, any_rows=True), has_embedding,
-                          has_embedding)
+    return FeatureForward(eval_function(model, forward, any_rows=True), has_embedding)
