@@ -69,6 +69,16 @@ class Head:
         return keras.ops.mean(keras.losses.get(self.loss)(y, pred))
 
 
+def output_layer(model: Any, position: int = 0) -> Any:
+    """The layer producing the model's output at ``position`` (the followed one), or None."""
+    try:
+        history = model.outputs[position]._keras_history
+        return history.operation
+    except (AttributeError, IndexError, TypeError, ValueError):
+        layers = getattr(model, "layers", None) or []
+        return layers[-1] if layers else None
+
+
 def _output_keys(model: Any, n: int) -> list[str | int]:
     """How labels and the compiled loss address each output, in ``model.outputs`` order:
     the keys of a dict of outputs (flattened in sorted-key order), else positions."""
@@ -118,8 +128,6 @@ def followed_head(model: Any, requested: str | int | None) -> Head:
                          "subclassed model): pass labels of one output instead")
     if len(outputs) <= 1:
         return Head()
-    from gapdoctor.callback.probes.model_info import output_layer  # it imports Head
-
     n = len(outputs)
     names = [str(getattr(output_layer(model, i), "name", "")) for i in range(n)]
     keys = _output_keys(model, n)

@@ -17,7 +17,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from gapdoctor.callback.followed_output import Head
+from gapdoctor.callback.followed_output import Head, output_layer
 from gapdoctor.callback.probes.base import Probe
 from gapdoctor.callback.state import RunState
 
@@ -29,16 +29,6 @@ def _activation_name(fn: Any) -> str | None:
         return None
     name = getattr(fn, "__name__", None) or type(fn).__name__
     return str(name).lower()
-
-
-def output_layer(model: Any, position: int = 0) -> Any:
-    """The layer producing the model's output at ``position`` (the followed one), or None."""
-    try:
-        history = model.outputs[position]._keras_history
-        return history.operation
-    except (AttributeError, IndexError, TypeError, ValueError):
-        layers = getattr(model, "layers", None) or []
-        return layers[-1] if layers else None
 
 
 def output_activation(model: Any, position: int = 0) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import keras
 
-from gapdoctor.callback.probes.model_info import output_layer
+from gapdoctor.callback.followed_output import output_layer
 from gapdoctor.callback.state import RunState
 
 
