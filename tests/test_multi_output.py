@@ -5,6 +5,7 @@ trainings (digits, 4 epochs) with a classification head beside a regression head
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 
@@ -14,11 +15,11 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
 from scripts.tiny import digits, two_head_labels, two_heads  # noqa: E402
 
 from gapdoctor import load_run  # noqa: E402
 from gapdoctor.callback import GapDoctor  # noqa: E402
-from gapdoctor.errors import GapDoctorError  # noqa: E402
 from gapdoctor.record.schema import META_DOC  # noqa: E402
 
 QUIET = {"report": False, "verbose": 0, "background": False}
@@ -100,10 +101,40 @@ def test_output_argument_is_checked_at_construction():
         GapDoctor(output=True)
 
 
-def test_confirm_says_it_needs_one_output(dict_run):
-    doctor = dict_run[0]
-    with pytest.raises(GapDoctorError, match="single-output models; this one has 2 outputs"):
-        doctor.confirm()
+def test_cheap_confirmation_checks_score_the_followed_output(dict_run):
+    doctor, model, (_, x_va, _, y_va), _ = dict_run
+    weights = [w.copy() for w in model.get_weights()]
+    d = doctor.confirm(causes=["small_validation_set", "metric_mismatch"], seeds=1,
+                       max_seconds=math.inf, verbose=0)
+    by_cause = {c["cause"]: c for c in d.confirmations}
+    assert {c["outcome"] for c in by_cause.values()} <= {"confirmed", "refuted", "inconclusive"}
+    # the bootstrap is of the digit head's own validation accuracy
+    accuracy = float(np.mean(model.predict(x_va, verbose=0)["digit"].argmax(1) == y_va))
+    assert by_cause["small_validation_set"]["before"] == pytest.approx(accuracy, abs=1e-4)
+    assert "'digit'" in d.summary["confirmation_scope"]
+    for before, after in zip(weights, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)   # the user's model is not touched
+
+
+def test_label_noise_in_the_followed_output_is_confirmed_by_retraining(tmp_path):
+    x_tr, x_va, y_tr, y_va = digits()
+    rng = np.random.default_rng(0)
+    noisy = y_tr.copy()
+    flip = rng.random(len(noisy)) < 0.3
+    noisy[flip] = (noisy[flip] + rng.integers(1, 10, flip.sum())) % 10
+    model = two_heads("list")
+    y_train, y_val = two_head_labels("list", x_tr, noisy), two_head_labels("list", x_va, y_va)
+    doctor = GapDoctor(validation_data=(x_va, y_val), train_data=(x_tr, y_train),
+                       output_dir=tmp_path, run_name="noisy", **QUIET)
+    model.fit(x_tr, y_train, validation_data=(x_va, y_val), epochs=20, batch_size=64,
+              verbose=0, callbacks=[doctor])
+    doctor.report = True
+    d = doctor.confirm(causes=["label_noise"], seeds=1, max_seconds=math.inf, verbose=0)
+    result = d.finding("label_noise").confirmation[0]
+    assert result["outcome"] == "confirmed", result["text"]
+    assert result["interval"][0] > 0
+    text = "".join(p.extract_text() for p in PdfReader(doctor.run_dir / "report.pdf").pages)
+    assert "What we tested" in text and "retraining it alone" in " ".join(text.split())
 
 
 def test_the_batch_order_check_scores_the_followed_output(tmp_path):

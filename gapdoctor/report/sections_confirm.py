@@ -62,6 +62,9 @@ def tested(page: Page) -> list[Any]:
                       "whole 95 % interval lies above zero and it is large enough to matter; as "
                       "refuted when even the interval's upper end is too small. Outcomes moved "
                       "the scores in the findings below.", "muted")]
+    scope = (getattr(page.diagnosis, "summary", None) or {}).get("confirmation_scope")
+    if scope:
+        out.append(theme.para(scope, "muted"))
     rows = [["cause", "experiment", "before → after", "effect [95 % interval]", "outcome"]]
     for c in confirmations:
         before, after = c.get("before"), c.get("after")

@@ -24,11 +24,13 @@ def confirm_run(doctor: Any, train_data: Any = None, validation_data: Any = None
     if doctor.model is None or doctor.record is None:
         raise GapDoctorError("confirm() needs a finished fit: call it after model.fit(..., "
                              "callbacks=[doctor])")
+    model, labels, scope = doctor.model, None, None
     followed = doctor.record.meta.get("followed_output")
     if followed:
-        raise GapDoctorError(f"confirm() retrains single-output models; this one has "
-                             f"{followed.get('n_outputs')} outputs (the probes followed "
-                             f"{followed.get('key')!r}). The diagnosis stands without it.")
+        from gapdoctor.callback.confirm.followed_view import followed_view, scope_note
+
+        model, head = followed_view(doctor.model, followed)
+        labels, scope = head.labels, scope_note(head)
     diagnosis = doctor.diagnosis
     if diagnosis is None:
         from gapdoctor.engine import diagnose
@@ -45,14 +47,17 @@ def confirm_run(doctor: Any, train_data: Any = None, validation_data: Any = None
     train, val, note = fit_rows(doctor, train_data if train_data is not None
                                 else doctor.train_data, validation_data if validation_data
                                 is not None else doctor.validation_data)
+    note = "; ".join(n.rstrip(".") for n in (scope, note) if n) or None
     if note and verbose:
         print(f"GapDoctor confirm: {note}.")
-    confirmer = Confirmer(doctor.model, diagnosis, doctor.record, train, val,
+    confirmer = Confirmer(model, diagnosis, doctor.record, train, val, labels=labels,
                           model_fn=model_fn or doctor.model_fn, budget=budget,
                           max_seconds=max_seconds, epochs=epochs, seeds=seeds, verbose=verbose,
                           causes=causes)
     results = confirmer.run()
     apply_confirmations(diagnosis, results)
+    if scope:
+        diagnosis.summary["confirmation_scope"] = scope
     diagnosis.summary["confirmation_seconds"] = round(time.perf_counter() - start, 2)
     if confirmer.original_seconds:
         diagnosis.summary["confirmation_cost"] = round(

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -23,10 +24,11 @@ from gapdoctor.errors import GapDoctorError
 MAX_SAMPLES = 200_000
 
 
-def as_arrays(data: Any, what: str) -> tuple[Any, np.ndarray, np.ndarray | None]:
+def as_arrays(data: Any, what: str, labels: Callable[[Any], Any] | None = None
+              ) -> tuple[Any, np.ndarray, np.ndarray | None]:
     """``(x, y as given, sample_weight or None)`` as numpy arrays, read by the same reader
     as the probes (``read_source``: arrays, tf.data, PyDataset; a repeating dataset is read
-    once).
+    once). ``labels`` picks a several-output model's followed labels (and weights).
 
     Raises:
         GapDoctorError: the data is missing or cannot be read, with the reader's reason.
@@ -36,11 +38,13 @@ def as_arrays(data: Any, what: str) -> tuple[Any, np.ndarray, np.ndarray | None]
                              "doctor.confirm(...), as (x, y) arrays, a tf.data.Dataset or a "
                              "PyDataset")
     try:
-        sample = read_source(data, limit=MAX_SAMPLES, what=what)
+        sample = read_source(data, limit=MAX_SAMPLES, what=what, labels=labels)
     except (TypeError, ValueError) as exc:
         raise GapDoctorError(f"confirmation cannot read `{what}`: {exc}") from exc
-    weights = (np.asarray(data[2]) if isinstance(data, (tuple, list)) and len(data) == 3
-               else None)
+    weights = (data[2] if isinstance(data, (tuple, list)) and len(data) == 3 else None)
+    if weights is not None and labels is not None:
+        weights = labels(weights)
+    weights = np.asarray(weights) if weights is not None else None
     return sample.x, np.asarray(sample.y), weights
 
 

@@ -92,8 +92,9 @@ def predictions(model: keras.Model, x: Any, batch_size: int, seed: int = 0,
 
 
 def logged_accuracy(record: Any, n_val: int) -> tuple[list[float] | None, list[int]]:
-    """fit's logged validation accuracy per epoch and the epochs a restore-best callback
-    may have returned to (best validation loss, best accuracy). None when the record's
+    """fit's logged validation accuracy per epoch (the followed output's, for a model with
+    several) and the epochs a restore-best callback may have returned to (best validation
+    loss, best accuracy). None when the record's
     validation set is not this one, or no plain accuracy was logged."""
     if record is None or record.meta.get("task") in ("multilabel", "regression"):
         return None, []
@@ -101,7 +102,11 @@ def logged_accuracy(record: Any, n_val: int) -> tuple[list[float] | None, list[i
     if recorded_n is not None and int(recorded_n) != n_val:
         return None, []
     curves = record.curves
-    name = next((c for c in ACCURACY_CURVES if record.has(f"curve:{c}")), None)
+    followed = record.meta.get("followed_output")
+    candidates = ACCURACY_CURVES if not followed else tuple(
+        f"val_{n}_{c[4:]}" for n in (followed.get("key"), followed.get("name"))
+        if isinstance(n, str) for c in ACCURACY_CURVES)
+    name = next((c for c in candidates if record.has(f"curve:{c}")), None)
     if name is None:
         return None, []
     values = np.asarray(curves[name], float)

@@ -40,8 +40,10 @@ class Confirmer:
                  train_data: Any, validation_data: Any,
                  model_fn: Callable[[], keras.Model] | None = None, budget: float = 3.0,
                  max_seconds: float | None = None, epochs: int | None = None,
-                 seeds: int = 2, verbose: int = 1, causes: list[str] | None = None) -> None:
+                 seeds: int = 2, verbose: int = 1, causes: list[str] | None = None,
+                 labels: Callable[[Any], Any] | None = None) -> None:
         self.model, self.diagnosis, self.record = model, diagnosis, record
+        self.pick_labels = labels   # a several-output model's followed labels (Head.labels)
         self.train_data, self.validation_data = train_data, validation_data
         self.model_fn, self.verbose, self.only = model_fn, verbose, causes
         self.seeds = SEEDS[: max(1, min(int(seeds), len(SEEDS)))]
@@ -85,8 +87,8 @@ class Confirmer:
         if not causes:
             return []
         try:
-            self.train = as_arrays(self.train_data, "train_data")
-            self.val = as_arrays(self.validation_data, "validation_data")
+            self.train = as_arrays(self.train_data, "train_data", self.pick_labels)
+            self.val = as_arrays(self.validation_data, "validation_data", self.pick_labels)
         except Exception as exc:  # noqa: BLE001 - say why nothing was tested
             return [Confirmation(c, "data", "skipped", text=str(exc)) for c in causes]
         self.labels = class_ids(self.val[1])
