@@ -36,6 +36,32 @@ def accuracy_series(run: RunRecord, split: str) -> pd.Series:
     return pd.Series(dtype=float)
 
 
+def logged_accuracy_series(run: RunRecord) -> pd.Series:
+    """fit's logged training accuracy per epoch (training mode, averaged over the epoch's
+    batches; the followed output's for a model with several), when it is the quantity the
+    callback's arg-max accuracy is; else empty.
+
+    Keras' BinaryAccuracy on a multi-class output counts each unit apart (and "accuracy"
+    means it when the loss is a binary cross-entropy): another quantity, never compared.
+    """
+    task = run.meta.get("task")
+    if task not in ("binary", "multiclass"):
+        return pd.Series(dtype=float)
+    loss = run.meta.get("loss") or {}
+    loss_name = str(loss.get("name") or loss.get("class_name") or "").lower().replace("_", "")
+    per_unit = task == "multiclass" and loss_name.startswith("binary")
+    names = () if per_unit else ACCURACY_LOGS if task == "binary" else tuple(
+        n for n in ACCURACY_LOGS if n != "binary_accuracy")
+    followed = run.meta.get("followed_output") or {}
+    prefixes = [f"{k}_" for k in (followed.get("key"), followed.get("name"))
+                if isinstance(k, str)] if followed else [""]
+    for prefix in prefixes:
+        for name in names:
+            if run.has(f"curve:{prefix}{name}"):
+                return series(run.curves, prefix + name)
+    return pd.Series(dtype=float)
+
+
 def n_val(run: RunRecord) -> int | None:
     """Validation samples behind the metric: from metadata, else the callback's count."""
     data = run.meta.get("data") or {}

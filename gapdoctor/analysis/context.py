@@ -65,7 +65,7 @@ class Context:
         counts = label_counts(self.run, "val")
         chance = float(counts.max() / counts.sum()) if counts is not None and counts.sum() else float("nan")
         return premise_facts(self.run.curves, chance, self.val_accuracy_series(), self.loss_scale,
-                             self.probe_auc)
+                             self.probe_auc, self.logged_train_accuracy())
 
     def last_proba(self, prefix: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(probabilities as (n, classes), labels) of the last epoch for ``"val"`` or
@@ -179,6 +179,9 @@ class Context:
     @cached_property
     def train_above_chance(self) -> float:
         return accuracy.train_above_chance(self.train_accuracy_series(), self.chance)
+
+    def logged_train_accuracy(self) -> pd.Series:
+        return accuracy.logged_accuracy_series(self.run)
 
     def val_accuracy_series(self) -> pd.Series:
         return accuracy.accuracy_series(self.run, "val")

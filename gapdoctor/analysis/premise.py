@@ -95,7 +95,8 @@ def _blown_first_epoch(loss: pd.Series, train_accuracy: pd.Series) -> bool:
 
 def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
                   accuracy: pd.Series | None = None, loss_scale: float = float("nan"),
-                  train_auc: float = float("nan")) -> Premise:
+                  train_auc: float = float("nan"),
+                  train_accuracy: pd.Series | None = None) -> Premise:
     """Check that training happened: divergence, and a loss that never left a constant level.
 
     Args:
@@ -107,6 +108,9 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
             the loss is measured; the first epoch's loss when unknown.
         train_auc: ROC AUC of the last epoch's eval-mode predictions on training samples
             (NaN when not recorded).
+        train_accuracy: fit's logged (training-mode) accuracy, when it is the same quantity
+            as the callback's (``accuracy.logged_accuracy_series``): whether the model
+            learned in training mode. Defaults to the ``accuracy`` curve.
     """
     p = Premise(n_epochs=len(curves.index))
     if "loss" not in curves.columns:
@@ -145,6 +149,7 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
     # drop is a converged run, not a stuck one).
     if len(loss) >= 4 and float(loss.iloc[0]) > 0:
         train_acc = series(curves, "accuracy")
+        trained = train_accuracy if train_accuracy is not None else train_acc
         p.blown_first_epoch = _blown_first_epoch(loss, train_acc)
         start = 1 if p.blown_first_epoch else 0
         p.loss_change = abs(float(loss.iloc[-1]) / float(loss.iloc[start]) - 1)
@@ -155,6 +160,13 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
             # whatever the loss did (a first epoch that blew up and fell back "drops" a lot);
             # AUC, not the loss level: class weights move a model's losses, not its ranking
             unranked = _ramp_down(train_auc, 0.53, 0.60)
+            if len(trained) and math.isfinite(chance):
+                # unless the logged (training-mode) accuracy left chance: the model learned
+                # and only its inference is at chance (BatchNorm statistics that lag, a
+                # layer that behaves differently at inference) - pipeline_bug's finding;
+                # 0.05-0.15 of the possible: the same "at chance" ramp as below
+                logged = (float(trained.iloc[-3:].mean()) - chance) / max(1e-6, 1 - chance)
+                unranked *= _ramp_down(logged, 0.05, 0.15)
             if unranked > flat:  # the accuracy must be at chance too (below)
                 flat, p.train_auc = unranked, train_auc
         acc_last = float(accuracy.iloc[-3:].mean()) if len(accuracy) else float("nan")

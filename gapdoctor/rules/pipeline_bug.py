@@ -46,6 +46,14 @@ LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplic
                "a split bug; discrete features repeat whole rows without any leak")
 EVAL_MODE = Ramp(E + "eval_mode", "eval-mode loss on training samples / logged training loss", 2.0, 4.0, 3.0,
                  "BatchNorm statistics or a layer that behaves differently at inference (dropout lowers eval loss instead)")
+INFERENCE_GAP = Ramp(E + "inference_gap", "share of the gap between the logged training accuracy (training mode) "
+                     "and validation accuracy already there on training samples in inference mode", 0.5, 0.8, 5.0,
+                     "measured: without train/inference differences the two accuracies on training samples stay "
+                     "close (the epoch's average, dropout and augmentation lower the logged one; memorised wrong "
+                     "labels moved a corpus run's inference accuracy 8 points below it, 39% of its gap), so the "
+                     "gap lies between training and validation samples; when most of it is already on training "
+                     "samples, inference computes something else (BatchNorm moving statistics that lag, as with "
+                     "momentum 0.999 over a few hundred steps)")
 COLLAPSED = Ramp(E + "collapsed", "validation rows whose inputs take at most two distinct values, "
                  "share beyond the training share", 0.02, 0.1, 5.0,
                  "counted, not inferred: such a row carries almost nothing (a blank image from a failed "
@@ -165,6 +173,7 @@ class PipelineBugRule(Rule):
             tags.add(w, "leakage")
 
     def _eval_mode(self, w: Weighing, run: RunRecord, ctx: Context, tags: Tags) -> None:
+        self._inference_accuracy(w, ctx, tags)
         column = ctx.logged_cross_entropy  # the same quantity as the probe's loss, or None
         if not run.has("split_metrics") or column is None:
             return
@@ -177,6 +186,32 @@ class PipelineBugRule(Rule):
         w.facts["eval_train_loss_ratio"] = ratio
         if w.use(EVAL_MODE, ratio):
             tags.add(w, "eval_mode")
+
+    def _inference_accuracy(self, w: Weighing, ctx: Context, tags: Tags) -> None:
+        """fit's logged training accuracy against the callback's inference-mode accuracy on
+        training and on validation samples, over the same last epochs."""
+        logged, probe, val = (ctx.logged_train_accuracy(), ctx.train_accuracy_series(),
+                              ctx.val_accuracy_series())
+        epochs = [e for e in probe.index[-3:] if e in logged.index and e in val.index]
+        if not epochs:
+            return
+        trained, inferred, validated = (float(s.loc[epochs].mean()) for s in (logged, probe, val))
+        w.facts.update(logged_train_accuracy=trained, inference_train_accuracy=inferred,
+                       inference_val_accuracy=validated)
+        gap = trained - validated
+        if not finite(gap) or gap <= 0:
+            return
+        share = w.facts["inference_gap_share"] = (trained - inferred) / gap
+        # the logged accuracy is over every training row, the probe's over its sample: a
+        # shortfall within 2 of the sample's standard errors is its noise (full from 4)
+        n = len(ctx.run.arrays.get("probe_labels", ())) if ctx.run.has("probe_labels") else 0
+        z = (trained - inferred) / max(1e-6, np.sqrt(inferred * (1 - inferred) / n)) if n else 0.0
+        if w.use(INFERENCE_GAP, share, gate=ramp(z, 2.0, 4.0),
+                 gate_reason=f"the shortfall is {z:.1f} standard errors of the {n}-sample probe",
+                 shown=f"{max(share, 0):.0%} (training accuracy {trained:.3f} as logged, "
+                       f"{inferred:.3f} on training samples in inference mode, validation "
+                       f"{validated:.3f})"):
+            tags.add(w, "inference")
 
     def _collapsed(self, w: Weighing, ctx: Context, tags: Tags) -> None:
         share, (excess, trust, why) = ctx.collapsed_inputs, ctx.collapsed_excess
