@@ -205,15 +205,17 @@ def test_binary_sigmoid_and_unbuilt_model(data, tmp_path):
     assert (run.layers[run.layers.epoch > 0].update_ratio > 0).all()
 
 
-def test_without_validation_data_records_logs_and_says_what_is_missing(data, tmp_path):
+def test_a_fit_without_validation_records_logs_and_says_what_is_missing(data, tmp_path):
+    # nothing given to GapDoctor and no validation in fit: fit's x, y give the train probe,
+    # and the record says there is nothing to validate on
     x_tr, x_va, y_tr, y_va = data
     doctor = GapDoctor(output_dir=tmp_path, **QUIET)
-    fit(mlp(), data, doctor, epochs=2)
+    mlp().fit(x_tr, y_tr, epochs=2, batch_size=64, verbose=0, callbacks=[doctor])
     run = load_run(doctor.run_dir)
-    assert run.has("curve:val_accuracy") and run.has("curve:loss") and run.has("curve:lr")
-    assert not run.has("split_metrics") and "margins" not in run.arrays
+    assert run.has("curve:loss") and run.has("curve:lr") and not run.has("curve:val_loss")
+    assert set(run.split_metrics["split"]) == {"train"} and "val_proba_last" not in run.arrays
     notes = " ".join(run.meta["notes"])
-    assert "No validation_data" in notes and "No train_data" in notes
+    assert "No validation_data" in notes and "reads fit's own train data" in notes
     assert not run.failures
 
 

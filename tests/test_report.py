@@ -41,8 +41,10 @@ def make_run(epochs: int = 30, n_classes: int = 10, probe: int = 200, seed: int 
         "val_loss": 1.2 + 0.002 * (e - 10) ** 2, "val_accuracy": 0.78 - 0.0004 * (e - 12) ** 2,
         "lr": np.where(e < epochs // 2, 1e-3, 1e-4), "epoch_time": 0.4 + rng.random(epochs),
     }, index=pd.Index(e, name="epoch"))
-    split = pd.DataFrame([{"epoch": i, "split": s, "loss": 1.0, "accuracy": 0.8, "ece": 0.05,
-                           "n": 360} for i in e for s in ("train", "val")])
+    # the train probe's inference-mode accuracy follows the logged one, as in a real run
+    split = pd.DataFrame([{"epoch": i, "split": s, "loss": 1.0, "ece": 0.05, "n": 360,
+                           "accuracy": curves["accuracy"].iloc[i] if s == "train" else 0.8}
+                          for i in e for s in ("train", "val")])
     rows = []
     for i in e:
         for s in ("train", "val"):

@@ -12,6 +12,7 @@ manifest rows have the corpus's format. Listing the plan needs no TensorFlow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -40,25 +41,33 @@ ROUND2 = {"metric_saturation": 5, "metric_mismatch": 4}
 
 def design() -> list[Plan]:
     """Every fresh2 case, in a fixed order (round 1 in the registry's order, then round 2)."""
+    return draw_plan(IMPLEMENTATIONS, FRESH2_SOURCES, SEED, ROUND2, _compatible)
+
+
+def draw_plan(registry: dict[str, Impl], sources: Any, seed: int, round2: dict[str, int],
+              pairs_of: Callable[[Impl], list[tuple[str, tuple[str, ...]]]]) -> list[Plan]:
+    """A fresh set's plan (this module's drawing; ``benchmarks/fresh3`` draws with it too):
+    round 1 in ``registry``'s order, then ``round2``'s extra cases per cause."""
     plans: list[Plan] = []
-    used = dict.fromkeys(FRESH2_SOURCES, 0)
-    keys = list(IMPLEMENTATIONS)
-    for k, (impl_id, impl) in enumerate(IMPLEMENTATIONS.items()):
-        _draw(impl_id, impl.count, k, 0, plans, used)
-    for cause, count in ROUND2.items():
+    used = dict.fromkeys(sources, 0)
+    keys = list(registry)
+    for k, (impl_id, impl) in enumerate(registry.items()):
+        _draw(registry, seed, pairs_of, impl_id, impl.count, k, 0, plans, used)
+    for cause, count in round2.items():
         impls = [i for i in keys if i.split("/")[0] == cause]
         for j, impl_id in enumerate(impls):
             n = count // len(impls) + (j < count % len(impls))
-            _draw(impl_id, n, keys.index(impl_id), 2, plans, used)
+            _draw(registry, seed, pairs_of, impl_id, n, keys.index(impl_id), 2, plans, used)
     return plans
 
 
-def _draw(impl_id: str, count: int, k: int, round_: int, plans: list[Plan],
-          used: dict[str, int]) -> None:
-    impl = IMPLEMENTATIONS[impl_id]
-    rng = np.random.default_rng([SEED, k] if not round_ else [SEED, k, round_])
+def _draw(registry: dict[str, Impl], seed: int,
+          pairs_of: Callable[[Impl], list[tuple[str, tuple[str, ...]]]], impl_id: str,
+          count: int, k: int, round_: int, plans: list[Plan], used: dict[str, int]) -> None:
+    impl = registry[impl_id]
+    rng = np.random.default_rng([seed, k] if not round_ else [seed, k, round_])
     first = sum(p.implementation == impl_id for p in plans)   # case index offset
-    pairs = _compatible(impl)
+    pairs = pairs_of(impl)
     strata = rng.permutation(count) if count else []
     for i in range(count):
         least = min(used[s] for s, _ in pairs)
@@ -70,7 +79,7 @@ def _draw(impl_id: str, count: int, k: int, round_: int, plans: list[Plan],
         severity = float((strata[i] + rng.random()) / count)
         case_id = f"{impl_id.replace('/', '.')}-{source}-{family}-{first + i:02d}"
         plans.append(Plan(case_id, impl_id, source, family, round(severity, 3),
-                          SEED * 10 + k * 37 + first + i + (1000 if round_ else 0)))
+                          seed * 10 + k * 37 + first + i + (1000 if round_ else 0)))
 
 
 def build_case(plan: Plan) -> Case:

@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -48,8 +50,8 @@ from benchmarks.fresh2.cases import build_case, design
 DEFAULT_OUT = Path(__file__).parent / "out"
 
 
-def chance_loss(plan) -> float:
-    case = build_case(plan)
+def chance_loss(plan, build: Callable[[Any], Any] = build_case) -> float:
+    case = build(plan)
     p = np.bincount(case.y_val, minlength=case.n_classes) / len(case.y_val)
     p = p[p > 0]
     return float(-(p * np.log(p)).sum())
@@ -101,15 +103,18 @@ def verdict(r: pd.Series, h: float) -> tuple[bool, str]:
     return True, "no rule"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+def main(argv: list[str] | None = None, plan: Callable[[], list[Any]] = design,
+         build: Callable[[Any], Any] = build_case, default_out: Path = DEFAULT_OUT,
+         description: str = __doc__.splitlines()[0]) -> int:
+    """fresh2's check; ``benchmarks/fresh3`` runs it on its own plan and cases."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=default_out)
     args = parser.parse_args(argv)
     manifest = pd.read_csv(args.out / "manifest.csv", keep_default_na=False)
-    plans = {p.case_id: p for p in design()}
+    plans = {p.case_id: p for p in plan()}
     rows = []
     for _, r in manifest.iterrows():
-        kept, reason = verdict(r, chance_loss(plans[r["case_id"]]))
+        kept, reason = verdict(r, chance_loss(plans[r["case_id"]], build))
         rows.append({"case_id": r["case_id"],
                      "cause": r.get("cause") or r["implementation"].split("/")[0],
                      "implementation": r["implementation"], "kept": int(kept),

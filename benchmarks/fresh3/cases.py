@@ -18,11 +18,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
-
 from benchmarks.corpus.case import Case
-from benchmarks.corpus.cases import PREFERRED, Plan, compatible
+from benchmarks.corpus.cases import Plan, compatible
 from benchmarks.corpus.cases import build_case as corpus_build_case
+from benchmarks.fresh2.cases import draw_plan
 from benchmarks.fresh2.faults import IMPLEMENTATIONS as FRESH2_IMPLEMENTATIONS
 from benchmarks.fresh2.faults import Impl
 from benchmarks.fresh3.sources import FRESH3_SOURCES, NOT_LINEAR
@@ -51,37 +50,7 @@ def _compatible(impl: Impl) -> list[tuple[str, tuple[str, ...]]]:
 
 def design() -> list[Plan]:
     """Every fresh3 case, in a fixed order (round 1 in the registry's order, then round 2)."""
-    plans: list[Plan] = []
-    used = dict.fromkeys(FRESH3_SOURCES, 0)
-    keys = list(REGISTRY)
-    for k, (impl_id, impl) in enumerate(REGISTRY.items()):
-        _draw(impl_id, impl.count, k, 0, plans, used)
-    for cause, count in ROUND2.items():
-        impls = [i for i in keys if i.split("/")[0] == cause]
-        for j, impl_id in enumerate(impls):
-            n = count // len(impls) + (j < count % len(impls))
-            _draw(impl_id, n, keys.index(impl_id), 2, plans, used)
-    return plans
-
-
-def _draw(impl_id: str, count: int, k: int, round_: int, plans: list[Plan],
-          used: dict[str, int]) -> None:
-    impl = REGISTRY[impl_id]
-    rng = np.random.default_rng([SEED, k] if not round_ else [SEED, k, round_])
-    first = sum(p.implementation == impl_id for p in plans)   # case index offset
-    pairs = _compatible(impl)
-    strata = rng.permutation(count) if count else []
-    for i in range(count):
-        least = min(used[s] for s, _ in pairs)
-        tied = [pair for pair in pairs if used[pair[0]] == least]
-        source, families = tied[int(rng.integers(len(tied)))]
-        used[source] += 1
-        weights = np.array([PREFERRED[f] for f in families], float)
-        family = str(rng.choice(families, p=weights / weights.sum()))
-        severity = float((strata[i] + rng.random()) / count)
-        case_id = f"{impl_id.replace('/', '.')}-{source}-{family}-{first + i:02d}"
-        plans.append(Plan(case_id, impl_id, source, family, round(severity, 3),
-                          SEED * 10 + k * 37 + first + i + (1000 if round_ else 0)))
+    return draw_plan(REGISTRY, FRESH3_SOURCES, SEED, ROUND2, _compatible)
 
 
 def build_case(plan: Plan) -> Case:

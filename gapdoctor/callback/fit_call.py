@@ -73,6 +73,10 @@ def fit_arguments(model: Any) -> dict[str, Any] | None:
                            if isinstance(weights, dict) else _plain(weights))
     out["sample_weight"] = local.get("sample_weight") is not None
     out["validation_given"] = local.get("validation_data") is not None
+    # fit's own data (not recorded): GapDoctor reads it when it was given none
+    out["fit_data"] = {"x": local.get("x"), "y": local.get("y"),
+                       "sample_weight": local.get("sample_weight"),
+                       "validation_data": local.get("validation_data")}
     if _was_split(local):
         out["split_validation"] = local["validation_data"]
         out["split_train_x"] = local.get("x")
@@ -122,8 +126,10 @@ def apply_fit_arguments(state: Any, model: Any, sources: dict[str, Any]) -> None
     if args is None:
         return
     split_val, split_x = args.pop("split_validation", None), args.pop("split_train_x", None)
+    fit_data = args.pop("fit_data")
     state.meta["fit"] = args
     if split_val is None:
+        adopt_fit_data(state, sources, fit_data)
         return
     n_val, n_fit = _rows(split_val[0]), _rows(split_x)
     share = args["validation_split"]
@@ -137,6 +143,9 @@ def apply_fit_arguments(state: Any, model: Any, sources: dict[str, Any]) -> None
         state.note(f"{held}; GapDoctor evaluates the validation_data it was given instead, "
                    "so its validation metrics and Keras's val_* logs are on different rows.")
     train = sources.get("train")
+    if train is None:   # fit's x and y are the trained-on rows by now
+        adopt_fit_data(state, sources, fit_data)
+        return
     if not isinstance(train, (tuple, list)) or len(train) not in (2, 3):
         return
     if _rows(train[0]) != n_fit + n_val:
@@ -153,3 +162,31 @@ def apply_fit_arguments(state: Any, model: Any, sources: dict[str, Any]) -> None
         state.note(f"train_data holds the {n_val} rows fit's validation_split held out: they "
                    "were left out of the train probe and the training dynamics (the model "
                    f"never trains on them); train_data's first {n_fit} rows were used.")
+
+
+def adopt_fit_data(state: Any, sources: dict[str, Any], fit_data: dict[str, Any]) -> None:
+    """GapDoctor given no ``validation_data`` / ``train_data``: read fit's own (arrays, a
+    tf.data.Dataset or a PyDataset), with a note; a Python generator cannot be read twice
+    without taking batches from fit, so the note says to pass the data instead."""
+    from gapdoctor.callback.data_sampling import source_kind
+
+    x, y, weights = fit_data.get("x"), fit_data.get("y"), fit_data.get("sample_weight")
+    offered = {"validation": fit_data.get("validation_data"),
+               "train": None if x is None else x if y is None else
+               (x, y) if weights is None else (x, y, weights)}
+    took, unreadable = [], []
+    for key, arg in (("validation", "validation_data"), ("train", "train_data")):
+        if sources.get(key) is not None or offered[key] is None:
+            continue
+        if source_kind(offered[key]) is None:
+            unreadable.append(f"its {key} data ({type(offered[key]).__name__})")
+            continue
+        sources[key] = offered[key]
+        took.append((key, arg))
+    if took:
+        state.note(f"GapDoctor was given no {' or '.join(a for _, a in took)}, so it reads "
+                   f"fit's own {' and '.join(k for k, _ in took)} data (a bounded sample).")
+    if unreadable:
+        state.note(f"GapDoctor cannot read fit's {' or '.join(unreadable)} a second time "
+                   "without taking batches from fit: pass GapDoctor(validation_data=..., "
+                   "train_data=...) as arrays, a tf.data.Dataset or a PyDataset.")

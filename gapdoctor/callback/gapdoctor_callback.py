@@ -52,10 +52,11 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
 
     Args:
         validation_data: ``(x_val, y_val)`` arrays, a ``tf.data.Dataset`` or a
-            ``keras.utils.PyDataset`` of batches (Keras 3 does not show callbacks the data
-            given to ``fit``). Defaults to None (only ``logs`` are recorded for validation).
+            ``keras.utils.PyDataset`` of batches. Defaults to None: ``fit``'s own validation
+            data, read from its call frame (Keras 3 does not show callbacks the data), or
+            only ``logs`` when that is a Python generator.
         train_data: the training data, in the same forms; a fixed probe is drawn from it.
-            Defaults to None (no train probe: no margins or train-split metrics).
+            Defaults to None: ``fit``'s own ``x, y``, as for ``validation_data``.
         output_dir: directory under which each ``fit`` gets its own run directory.
             Defaults to ``"gapdoctor-runs"``.
         run_name: name of the run directory (``-N`` is appended if it exists). Defaults to
@@ -128,6 +129,7 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         self.output = output
         self.validation_data = validation_data
         self.train_data = train_data
+        self.fit_data: dict[str, Any] = {}   # set by each fit: the data the probes read
         self.output_dir = Path(output_dir)
         self.run_name = run_name
         self.max_probe_samples = check_count("max_probe_samples", max_probe_samples)
@@ -164,7 +166,8 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         sources = {"validation": self.validation_data, "train": self.train_data}
         self._guard("fit_arguments", begin, None, apply_fit_arguments, state, self.model,
                     sources)
-        if sources["train"] is not self.train_data:  # validation_split rows left out
+        self.fit_data = sources   # what the probes read: given, or fit's own (for confirm)
+        if sources["train"] is not self.train_data:  # split rows left out, or fit's own data
             self._guard("fit_arguments", begin, None, self._trim_dynamics, state,
                         sources["train"])
         self._guard("validation_data", begin, None, take_validation_sample, state,
@@ -196,7 +199,7 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         settings = state.settings["dynamics"]
         settings["data"] = train
         ids = settings.get("sample_ids")
-        if ids is not None and not isinstance(ids, str):
+        if ids is not None and not isinstance(ids, str) and isinstance(train, (tuple, list)):
             settings["sample_ids"] = np.asarray(ids)[:len(np.asarray(train[1]))]
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

@@ -190,11 +190,16 @@ class PipelineBugRule(Rule):
     def _inference_accuracy(self, w: Weighing, ctx: Context, tags: Tags) -> None:
         """fit's logged training accuracy against the callback's inference-mode accuracy on
         training and on validation samples, over the same last epochs."""
+        if "nonfinite" in tags:   # poisoned weights predict nothing in either mode
+            return
         logged, probe, val = (ctx.logged_train_accuracy(), ctx.train_accuracy_series(),
                               ctx.val_accuracy_series())
         epochs = [e for e in probe.index[-3:] if e in logged.index and e in val.index]
-        if not epochs:
-            return
+        sm = ctx.run.split_metrics if ctx.run.has("split_metrics") else None
+        losses = (sm[sm["split"] == "train"].set_index("epoch")["loss"].reindex(epochs)
+                  if sm is not None else None)
+        if not epochs or losses is None or not np.isfinite(losses.to_numpy(float)).all():
+            return   # no inference-mode loss: non-finite outputs (their arg-max means nothing)
         trained, inferred, validated = (float(s.loc[epochs].mean()) for s in (logged, probe, val))
         w.facts.update(logged_train_accuracy=trained, inference_train_accuracy=inferred,
                        inference_val_accuracy=validated)

@@ -44,9 +44,11 @@ def confirm_run(doctor: Any, train_data: Any = None, validation_data: Any = None
         if unknown:
             raise GapDoctorError(f"unknown cause(s) {unknown}; expected some of {list(CAUSES)}")
     start = time.perf_counter()
-    train, val, note = fit_rows(doctor, train_data if train_data is not None
-                                else doctor.train_data, validation_data if validation_data
-                                is not None else doctor.validation_data)
+    adopted = getattr(doctor, "fit_data", None) or {}   # fit's own, when GapDoctor had none
+    train, val, note = fit_rows(doctor, next(
+        (d for d in (train_data, doctor.train_data, adopted.get("train")) if d is not None), None),
+        next((d for d in (validation_data, doctor.validation_data, adopted.get("validation"))
+              if d is not None), None))
     note = "; ".join(n.rstrip(".") for n in (scope, note) if n) or None
     if note and verbose:
         print(f"GapDoctor confirm: {note}.")
