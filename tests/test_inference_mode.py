@@ -1,7 +1,7 @@
 """A model that learned but infers differently: BatchNorm's moving statistics lagging the
 weights (momentum 0.999 over ~200 steps) leave validation far below the logged training
 accuracy, and the inference-mode accuracy on *training* samples is just as low. Real tiny
-trainings (digits, unscaled inputs so the statistics matter, 8 epochs)."""
+trainings (digits, unscaled inputs so the statistics matter, 6 epochs)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _fit(tmp_path, momentum: float | None, dropout: float = 0.0):
                   metrics=["accuracy"])
     doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
                        output_dir=tmp_path, report=False, background=False, verbose=0)
-    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=8, batch_size=64, verbose=0,
+    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=6, batch_size=64, verbose=0,
               callbacks=[doctor])
     return doctor.diagnosis
 
