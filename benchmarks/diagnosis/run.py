@@ -2,7 +2,7 @@
 
     python benchmarks/diagnosis/run.py                 # full grid: 10 faults x 2 datasets x
                                                        # 2 architectures x 2 severities x 2 seeds
-    python benchmarks/diagnosis/run.py --subset fast   # one run per fault and severity (tests)
+    python benchmarks/diagnosis/run.py --subset fast   # one run per fault, 11 in all (tests)
 
 Prints the confusion matrix of expected cause vs verdict, top-1 and top-3 accuracy over the
 faulty runs, and the false-alarm rate on healthy runs. A healthy run counts as correct
@@ -34,9 +34,11 @@ DEFAULT_OUT = Path(__file__).parent / "out"
 def grid(subset: str) -> list[tuple[str, str, str, int, int]]:
     """(fault, dataset, arch, severity, seed) of every run in the chosen subset."""
     if subset == "fast":
-        # every fault at both severities, alternating dataset and architecture
-        return [(f, DATASETS[s - 1], ARCHS[(i + s) % 2], s, 0)
-                for i, f in enumerate(FAULTS) for s in (1, 2)]
+        # every fault once at the strong severity, the four dataset x architecture pairs in
+        # turn, and a second healthy run on the pair the first one missed: eleven trainings
+        # keep the suite's time down; the full grid and the held-out corpus hold the mild cases
+        fast = [(f, DATASETS[i % 2], ARCHS[(i // 2) % 2], 2, 0) for i, f in enumerate(FAULTS)]
+        return fast + [("healthy", DATASETS[1], ARCHS[1], 1, 0)]
     return list(itertools.product(FAULTS, DATASETS, ARCHS, (1, 2), (0, 1)))
 
 
