@@ -1,7 +1,7 @@
 """The fast subset of the fault-injection benchmark, on real Keras trainings.
 
-Each of the 11 runs (every fault once at the strong severity, two healthy runs) trains a small model with one known fault (or none) and lets the
-GapDoctor callback diagnose it. The build fails below top-1 0.8; every rule must fire on
+Each of the 11 runs (every fault once at the strong severity, two healthy runs) trains a
+small model with one known fault (or none) and lets the GapDoctor callback diagnose it. The build fails below top-1 0.8; every rule must fire on
 its own fault and stay quiet on the healthy runs.
 """
 
