@@ -119,3 +119,66 @@ def val_error(acc: pd.Series) -> float:
     degrades validation too.
     """
     return float(1 - acc.rolling(3, min_periods=1).mean().max()) if len(acc) else float("nan")
+
+
+def val_accuracy_drop(acc: pd.Series, n: int | None) -> tuple[float, float]:
+    """(drop, drop in standard errors): validation accuracy lost between its peak and the
+    end of the run, both as 3-epoch means; NaN under 6 epochs or without the size.
+
+    The standard error is one proportion's at the peak over ``n`` samples: the same
+    samples are scored at both epochs, so this over-states the noise of the difference.
+
+    Example:
+        >>> acc = pd.Series([.5, .7, .8, .8, .8, .75, .7, .7, .7])
+        >>> [round(v, 2) for v in val_accuracy_drop(acc, 400)]
+        [0.1, 5.0]
+    """
+    acc = acc.dropna()
+    if len(acc) < 6 or not n:
+        return float("nan"), float("nan")
+    peak = float(acc.rolling(3).mean().max())
+    drop = peak - float(acc.iloc[-3:].mean())
+    p = min(max(peak, 0.02), 0.98)
+    return drop, drop / float(np.sqrt(p * (1 - p) / n))
+
+
+# Keras layers that compute the same function in training and inference mode (by class
+# name): a record made before the callback listed mode-dependent layers is read through it
+_MODE_FREE = {
+    "InputLayer", "Dense", "EinsumDense", "Embedding", "Conv1D", "Conv2D", "Conv3D",
+    "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv1D",
+    "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D", "MaxPooling1D", "MaxPooling2D",
+    "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Flatten", "Reshape",
+    "Permute", "RepeatVector", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+    "Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D",
+    "ZeroPadding3D", "UpSampling1D", "UpSampling2D", "UpSampling3D", "LayerNormalization",
+    "GroupNormalization", "UnitNormalization", "Normalization", "Rescaling", "Identity",
+    "Masking"}
+
+
+def mode_dependent_layers(run: RunRecord) -> list[str] | None:
+    """Names of the model's layers that may act differently in training mode (batch
+    normalisation, dropout and noise, augmentation, custom layers); None when unknown.
+
+    The callback lists them (``meta["model"]["mode_layers"]``, nested layers included);
+    for an older record, any top-level layer not known to act the same in both modes
+    counts, nested models included.
+
+    Example:
+        >>> run = RunRecord.empty(run_name="r")
+        >>> run.meta["model"] = {"layers": [{"name": "d", "class_name": "Dense"}]}
+        >>> mode_dependent_layers(run)
+        []
+    """
+    model = run.meta.get("model") or {}
+    listed = model.get("mode_layers")
+    if isinstance(listed, dict):
+        return [str(name) for names in listed.values() for name in (names or [])]
+    layers = model.get("layers")
+    if not isinstance(layers, list) or not layers:
+        return None
+    return [str(row.get("name")) for row in layers if isinstance(row, dict)
+            and row.get("class_name") not in _MODE_FREE]

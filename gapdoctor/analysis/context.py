@@ -198,6 +198,14 @@ class Context:
         return accuracy.val_error(self.val_accuracy_series())
 
     @cached_property
+    def mode_layers(self) -> list[str] | None:
+        return accuracy.mode_dependent_layers(self.run)
+
+    @cached_property
+    def val_accuracy_drop(self) -> tuple[float, float]:
+        return accuracy.val_accuracy_drop(self.val_accuracy_series(), self.n_val)
+
+    @cached_property
     def train_val_lag(self) -> tuple[float, str]:
         return lags.train_val_lag(self.run, self.curves)
 

@@ -48,6 +48,10 @@ DISAGREE = Ramp(E + "disagree", "reference model fitted on validation data: accu
                 "training labels that contradict what validation teaches about the same inputs are wrong, "
                 "even when a whole region is relabelled consistently; the binomial standard error leaves "
                 "out the reference's own fitting noise (healthy development runs reach 3), hence from 4")
+VAL_DROP = Ramp(E + "val_drop", "validation accuracy lost since its peak (3-epoch means), in standard "
+                "errors", 2.0, 5.0, 1.5, "memorising wrong labels redraws the boundary around them and "
+                "costs held-out accuracy, memorising clean ones rarely does; a lead of 2 standard errors "
+                "is within what a plateau's wander reaches")
 CONCENTRATED = Ramp(E + "concentrated", "flagged samples concentrated in the classes that lag on validation",
                     0.5, 0.8, -2.5, "a slice the model cannot learn, not scattered wrong labels")
 SHUFFLED = Ramp(E + "shuffled", "estimated noise rate relative to shuffled labels", 0.7, 0.9, -5.0,
@@ -106,6 +110,9 @@ class LabelNoiseRule(Rule):
             se = proportion_se(f.ref_cv_accuracy, f.n_train, f.n_val)
             if finite(se) and se > 0:
                 w.use(REF_LEAD, lead / se, shown=f.reference_read(f"{lead:.3f} ({lead / se:.1f} s.e.)"))
+        drop, drop_z = ctx.val_accuracy_drop
+        if finite(drop_z):
+            w.use(VAL_DROP, drop_z, shown=f"{drop:.3f} ({drop_z:.1f} s.e.)")
         use_disagreement(w, DISAGREE, ctx)
         if ctx.n_classes >= 2 and (m is not None or d is not None):
             rate = d.noise_rate if d is not None else m.flagged_fraction

@@ -15,6 +15,7 @@ import numpy as np
 
 from gapdoctor.callback.confirm.data import n_rows, take
 from gapdoctor.callback.data_sampling import source_kind
+from gapdoctor.callback.mode_layers import mode_layers
 from gapdoctor.confirm.evalmode import EvalPredictions, evaluation_mode
 from gapdoctor.confirm.outcome import Confirmation
 
@@ -38,34 +39,6 @@ def user_batch_size(data: Any, fallback: int) -> int:
         return max(1, n_rows(first[1] if isinstance(first, (tuple, list)) else first))
     except Exception:  # noqa: BLE001 - an unreadable first batch: Keras's default
         return max(1, int(fallback))
-
-
-def all_layers(model: keras.Model) -> list[Any]:
-    """Every layer of ``model``, nested ones included."""
-    try:
-        return list(model._flatten_layers(include_self=False, recursive=True))
-    except Exception:  # noqa: BLE001 - a private Keras helper; the top level is enough
-        return list(getattr(model, "layers", []))
-
-
-def mode_layers(model: keras.Model) -> dict[str, list[str]]:
-    """Names of the layers that may act differently in training mode, nested ones included,
-    by kind: ``batch_norm`` and ``dropout`` (dropout and noise) by class, subclasses included,
-    or by name; ``custom``: other layers whose class is defined outside Keras (their ``call``
-    may ignore ``training``)."""
-    dropout = tuple(getattr(keras.layers, name) for name in (
-        "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
-        "GaussianDropout", "AlphaDropout") if hasattr(keras.layers, name))
-    found: dict[str, list[str]] = {}
-    for layer in all_layers(model):
-        kind, module = type(layer).__name__, type(layer).__module__ or ""
-        if isinstance(layer, keras.layers.BatchNormalization) or "BatchNorm" in kind:
-            found.setdefault("batch_norm", []).append(layer.name)
-        elif isinstance(layer, dropout) or "Dropout" in kind or "Noise" in kind:
-            found.setdefault("dropout", []).append(layer.name)
-        elif not module.startswith(("keras", "tf_keras", "tensorflow")):
-            found.setdefault("custom", []).append(layer.name)
-    return found
 
 
 def predictions(model: keras.Model, x: Any, batch_size: int, seed: int = 0,

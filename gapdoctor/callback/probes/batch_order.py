@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from gapdoctor.callback.mode_layers import all_layers, mode_layers
 from gapdoctor.callback.probes.base import Probe
 from gapdoctor.callback.state import RunState
 
@@ -85,8 +86,6 @@ def compiled_predict(state: RunState) -> Callable[[Any, int], np.ndarray] | None
 
 
 def _stateful(model: Any) -> bool:
-    from gapdoctor.callback.confirm.evalmode import all_layers
-
     return any(getattr(layer, "stateful", False) for layer in all_layers(model))
 
 
@@ -109,8 +108,6 @@ class BatchOrderProbe(Probe):
         meta, val = state.meta, state.val
         if val is None or meta.get("task") not in ("binary", "multiclass"):
             return
-        from gapdoctor.callback.confirm.evalmode import mode_layers
-
         sensitive = [name for names in mode_layers(state.model).values() for name in names]
         if not sensitive:
             meta["batch_order"] = {"checked": False,

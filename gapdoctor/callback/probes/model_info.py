@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from gapdoctor.callback.followed_output import Head, output_layer
+from gapdoctor.callback.mode_layers import mode_layers
 from gapdoctor.callback.probes.base import Probe
 from gapdoctor.callback.state import RunState
 
@@ -102,7 +103,14 @@ def model_summary(model: Any, position: int = 0) -> dict[str, Any]:
     return {"name": model.name, "class_name": type(model).__name__, "n_params": total,
             "trainable_params": trainable,
             "output_activation": output_activation(model, position),
-            "layers": _layer_rows(model)}
+            "layers": _layer_rows(model), "mode_layers": _mode_layers(model)}
+
+
+def _mode_layers(model: Any) -> dict[str, list[str]] | None:
+    try:
+        return mode_layers(model)
+    except Exception:  # noqa: BLE001 - a model Keras cannot walk: unknown, not "none"
+        return None
 
 
 def metric_entries(model: Any, compile_config: dict[str, Any]) -> list[dict[str, Any]]:
