@@ -75,3 +75,16 @@ def test_label_noise_names_the_flipped_samples(fast: tuple[pd.DataFrame, Path],
     flipped = set((case.y_train != clean.y_train).nonzero()[0].tolist())
     hits = sum(i in flipped for i in suspects)
     assert len(suspects) >= 10 and hits / len(suspects) >= 0.8, (hits, len(suspects))
+
+
+def test_memorised_wrong_labels_cost_validation_accuracy_clean_ones_do_not(
+        fast: tuple[pd.DataFrame, Path], diagnosed: Callable[[Path], Diagnosis]) -> None:
+    results, records = fast
+
+    def drop_weight(fault: str) -> list[float]:
+        rows = results[results["fault"] == fault]
+        return [sum(e.weight for e in diagnosed(_record(records, row)).finding("label_noise").evidence
+                    if e.key == "label_noise.val_drop") for _, row in rows.iterrows()]
+
+    assert min(drop_weight("label_noise")) > 1.0
+    assert max(drop_weight("overfitting") + drop_weight("healthy")) == 0.0
