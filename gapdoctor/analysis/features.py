@@ -55,9 +55,10 @@ class FeatureFacts:
     ref_cv_auc: float = float("nan")
     ref_view: str = "raw"  # the inputs the reference model read ("raw" or a named view)
     # the reverse reference: fitted on validation folds, scored on the held-out validation
-    # fold and on the training labels (see _reverse_reference)
+    # folds and on the training labels, at the training class shares (see _reverse_reference)
     rev_cv_accuracy: float = float("nan")
     rev_train_agreement: float = float("nan")
+    rev_se: float = float("nan")  # standard error of their difference
 
     def reference_read(self, value: str) -> str:
         """``value`` as shown to the user, saying what the reference model read when it was
@@ -149,31 +150,54 @@ def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nd
 
 
 def _reverse_reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray,
-                       seed: int = 0) -> tuple[float, float]:
+                       seed: int = 0) -> tuple[float, float, float]:
     """The reference model the other way round: fitted on validation folds, its accuracy on
-    the held-out validation fold and its agreement with the training labels (both splits
-    standardised on the training statistics, as for the forward reference).
+    the held-out validation folds and its agreement with the training labels, both from
+    per-class recalls weighted by the training split's class shares, and the standard error
+    of their difference (both splits standardised on the training statistics, as for the
+    forward reference).
 
     On one distribution the two match. Training labels that disagree with what the
     validation labels teach about the same inputs are wrong labels, even when they are wrong
     consistently (a region relabelled), which a model fitted on training data alone cannot
-    see: it learns the wrong region as readily as the right one."""
+    see: it learns the wrong region as readily as the right one. Per-class recalls at one set
+    of shares because a recall does not depend on how common its class is: plain accuracy
+    against plain agreement also differ when the splits only differ in class shares (an
+    oversampled or rebalanced training set), and those labels are right. The training
+    shares, so that each wrong training label still weighs as one row."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
+    nan = float("nan")
     if not len(y_va) or y_va.min() < 0:  # no labels, or not class ids
-        return float("nan"), float("nan")
+        return nan, nan, nan
     counts = np.bincount(y_va)
     n_folds = int(min(3, counts[counts > 0].min())) if len(counts) else 0
     if n_folds < 2 or len(np.unique(y_va)) < 2:
-        return float("nan"), float("nan")
+        return nan, nan, nan
     xs, xv = _standardize(x_tr, x_tr), _standardize(x_va, x_tr)
-    cv, agree = [], []
+    # a repeated training row (oversampling) is one observation of its label, not several
+    _, first = np.unique(np.c_[xs, y_tr], axis=0, return_index=True)
+    xs, y_tr = xs[np.sort(first)], y_tr[np.sort(first)]
+    held_pred = np.empty_like(y_va)
+    train_hits = []
     for fit, held in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(xv, y_va):
         model = LogisticRegression(C=0.5, max_iter=200).fit(xv[fit], y_va[fit])
-        cv.append(np.mean(model.predict(xv[held]) == y_va[held]))
-        agree.append(np.mean(model.predict(xs) == y_tr))
-    return float(np.mean(cv)), float(np.mean(agree))
+        held_pred[held] = model.predict(xv[held])
+        train_hits.append(model.predict(xs) == y_tr)
+    # classes with rows on both sides: a class absent from one side has no recall there
+    both = np.intersect1d(np.unique(y_va), np.unique(y_tr))
+    if not len(both):
+        return nan, nan, nan
+    hits_tr = np.mean(train_hits, axis=0)
+    recall_va = np.array([np.mean(held_pred[y_va == c] == c) for c in both])
+    recall_tr = np.array([np.mean(hits_tr[y_tr == c]) for c in both])
+    n_va = np.array([np.sum(y_va == c) for c in both])
+    n_tr = np.array([np.sum(y_tr == c) for c in both])
+    shares = n_tr / n_tr.sum()   # both read at the training split's class shares
+    p = np.clip((recall_va + recall_tr) / 2, 0.02, 0.98)
+    se = float(np.sqrt(np.sum(shares ** 2 * p * (1 - p) * (1 / n_va + 1 / n_tr))))
+    return float(shares @ recall_va), float(shares @ recall_tr), se
 
 
 def ovr_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None = None) -> float:
@@ -235,7 +259,7 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
         shifted = _ks_shifted(x_tr, x_va)
         auc = _domain_auc(x_tr, x_va, seed)
         auc_std = _domain_auc(_standardize(x_tr, x_tr), _standardize(x_va, x_va), seed)
-        ref, ref_view, rev = (nan, nan, nan, nan), raw_name, (nan, nan)
+        ref, ref_view, rev = (nan, nan, nan, nan), raw_name, (nan, nan, nan)
         if y_va is not None and len(np.unique(y_tr)) >= 2 and y_tr.min() >= 0:
             ref, chosen = _reference(x_tr, y_tr, x_va, y_va, seed), (x_tr, x_va)
             for name, (v_tr, v_va) in views.items():
@@ -253,4 +277,5 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     return FeatureFacts(len(x_tr), len(x_va), int(x_tr.shape[1]), nonfinite, auc, auc_std,
                         float(shifted.mean()), scale, offset,
                         *ref[:3], chance=1.0 / max(2, n_classes), ref_cv_auc=ref[3],
-                        ref_view=ref_view, rev_cv_accuracy=rev[0], rev_train_agreement=rev[1])
+                        ref_view=ref_view, rev_cv_accuracy=rev[0], rev_train_agreement=rev[1],
+                        rev_se=rev[2])

@@ -40,6 +40,17 @@ def noise_excess_z(margins: MarginFacts | None, excess: float, val_error: float,
     return excess / se
 
 
+# how the reverse reference's disagreement is read, by every rule that reads it
+DISAGREE_FACT = ("reference model fitted on validation data: accuracy on held-out validation minus "
+                 "agreement with the training labels, per class at the training class shares, in "
+                 "standard errors")
+DISAGREE_RANGE = (3.0, 5.0)
+DISAGREE_WHY = ("per-class recalls at one set of shares, so class shares that differ between the "
+                "splits change nothing; "
+                "beyond 3 standard errors a run with right labels lands about once in 700, beyond 5 "
+                "about once in 3 million")
+
+
 def label_disagreement(f: FeatureFacts | None) -> tuple[float, float, float, str]:
     """How much more a reference model fitted on validation data disagrees with the
     training labels than with held-out validation labels: ``(excess, excess in standard
@@ -52,7 +63,7 @@ def label_disagreement(f: FeatureFacts | None) -> tuple[float, float, float, str
     if f is None or not (finite_number(f.rev_cv_accuracy) and finite_number(f.rev_train_agreement)):
         return nan, nan, 0.0, "no reverse reference"
     excess = f.rev_cv_accuracy - f.rev_train_agreement
-    se = proportion_se(f.rev_cv_accuracy, f.n_train, f.n_val)
+    se = f.rev_se if finite_number(f.rev_se) else proportion_se(f.rev_cv_accuracy, f.n_train, f.n_val)
     same = 1.0 - ramp(f.domain_auc, AUC_SAME, AUC_DIFFERENT) if finite_number(f.domain_auc) else 1.0
     sizes = ramp(min(f.n_train, f.n_val), 60, 200)
     why = (f"domain classifier AUC {f.domain_auc:.2f} (none from {AUC_DIFFERENT}); "

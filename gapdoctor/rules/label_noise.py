@@ -6,7 +6,12 @@ import numpy as np
 
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
-from gapdoctor.analysis.label_agreement import proportion_se
+from gapdoctor.analysis.label_agreement import (
+    DISAGREE_FACT,
+    DISAGREE_RANGE,
+    DISAGREE_WHY,
+    proportion_se,
+)
 from gapdoctor.analysis.label_dynamics import DynamicsFacts
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
@@ -43,11 +48,9 @@ LOSS_LAG = Ramp(E + "loss_lag", "eval-mode loss on training samples / validation
 REF_LEAD = Ramp(E + "ref_lead", "reference model: validation accuracy minus training CV accuracy, in standard errors",
                 2.0, 4.0, 2.0, "a simple model agrees less with training labels than with validation ones, "
                 "beyond what the two sample sizes allow")
-DISAGREE = Ramp(E + "disagree", "reference model fitted on validation data: accuracy on held-out validation "
-                "minus agreement with the training labels, in standard errors", 4.0, 8.0, 2.5,
+DISAGREE = Ramp(E + "disagree", DISAGREE_FACT, *DISAGREE_RANGE, 2.5,
                 "training labels that contradict what validation teaches about the same inputs are wrong, "
-                "even when a whole region is relabelled consistently; the binomial standard error leaves "
-                "out the reference's own fitting noise (healthy development runs reach 3), hence from 4")
+                "even when a whole region is relabelled consistently; " + DISAGREE_WHY)
 VAL_DROP = Ramp(E + "val_drop", "validation accuracy lost since its peak (3-epoch means), in standard "
                 "errors", 2.0, 5.0, 1.5, "memorising wrong labels redraws the boundary around them and "
                 "costs held-out accuracy, memorising clean ones rarely does; a lead of 2 standard errors "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
+from gapdoctor.analysis.label_agreement import DISAGREE_FACT, DISAGREE_RANGE, DISAGREE_WHY
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
 from gapdoctor.rules.evidence import Ramp
@@ -47,10 +48,9 @@ STILL_IMPROVING = Ramp(E + "still_improving", "validation loss fall over the las
 LOSS_LAG = Ramp(E + "loss_lag", "eval-mode loss on training samples / validation loss, at the best validation epoch",
                 0.8, 1.2, -2.0, "a memorising model fits its own training labels better than held-out ones; "
                 "worse on them means the labels disagree with the inputs")
-DISAGREE = Ramp(E + "disagree", "reference model fitted on validation data: accuracy on held-out validation "
-                "minus agreement with the training labels, in standard errors", 4.0, 8.0, -2.0,
+DISAGREE = Ramp(E + "disagree", DISAGREE_FACT, *DISAGREE_RANGE, -2.0,
                 "memorisation does not change labels: training labels that contradict validation are "
-                "wrong labels (from 4: the binomial error leaves out the reference's own fitting noise)")
+                "wrong labels; " + DISAGREE_WHY)
 EVAL_ORDER = Ramp(E + "eval_order", "share of the gap that random validation batches close (the end-of-fit "
                   "batch-order check, same model)", 0.3, 0.7, -3.0,
                   "a gap the model closes when validation batches look like the population is how it "

@@ -7,6 +7,7 @@ import numpy as np
 from gapdoctor.analysis.classes import ClassFacts, label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
+from gapdoctor.analysis.label_agreement import DISAGREE_FACT, DISAGREE_RANGE, DISAGREE_WHY
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
 from gapdoctor.rules.evidence import Ramp
@@ -43,11 +44,9 @@ DOMAIN = Ramp(E + "domain", "domain classifier AUC (train vs validation inputs)"
               "shifted inputs hurt some classes more than others")
 SPREAD_NOISE = Ramp(E + "spread_noise", "flagged training share minus validation error, spread over classes",
                     0.04, 0.12, -2.5, "wrong labels everywhere, not one slice")
-DISAGREE = Ramp(E + "disagree", "reference model fitted on validation data: accuracy on held-out validation "
-                "minus agreement with the training labels, in standard errors", 4.0, 8.0, -2.0,
+DISAGREE = Ramp(E + "disagree", DISAGREE_FACT, *DISAGREE_RANGE, -2.0,
                 "classes that fail on validation because their training labels contradict it are "
-                "wrong labels, not a subgroup the model cannot learn (from 4: the binomial error "
-                "leaves out the reference's own fitting noise)")
+                "wrong labels, not a subgroup the model cannot learn; " + DISAGREE_WHY)
 EQUAL_FIT = Ramp(E + "equal_fit", "lagging classes' recall in training minus on validation", 0.10, 0.03, -2.0,
                  "classes the model fits no better on the rows it trained on than on new ones, at their "
                  "usual share, overlap with other classes in the data itself: no slice left unlearned "
