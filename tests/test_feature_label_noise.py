@@ -47,3 +47,27 @@ def test_a_consistently_relabelled_region_leads_to_label_noise(tmp_path) -> None
     assert disagree and disagree[0].weight >= 2.0, [e.key for e in noise.evidence]
     others = {f.cause: f.score for f in d.findings if f.cause != "label_noise"}
     assert noise.score > max(others.values()), others
+
+
+def test_training_labels_drawn_at_random_hold_validation_at_chance_and_still_read_as_wrong(
+        tmp_path) -> None:
+    # every training label drawn at random: the network memorises them and validation sits
+    # at chance, which alone points away from label noise (to a pipeline bug or a shift);
+    # the reverse reference shows that validation's labels are learnable from the same
+    # inputs and the training ones are not, so chance no longer counts against label noise
+    from gapdoctor.analysis.context import Context
+
+    x_tr, x_va, y_tr, y_va = digits()
+    y_bad = np.random.default_rng(0).integers(0, 10, len(y_tr))
+    model = mlp(lr=0.003)
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_bad),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    model.fit(x_tr, y_bad, validation_data=(x_va, y_va), epochs=25, batch_size=64,
+              callbacks=[doctor], verbose=0)
+    assert Context(doctor.record).val_above_chance < 0.15   # the premise: at chance
+    d = doctor.diagnosis
+    evidence = {e.key: e for e in d.finding("label_noise").evidence}
+    assert evidence["label_noise.disagree"].weight == 2.5
+    assert "label_noise.at_chance" not in evidence   # counted for nothing, so not listed
+    # a pipeline bug (labels shuffled on the way in) and wrong labels are both fair reads
+    assert {f.cause for f in d.findings[:2]} == {"pipeline_bug", "label_noise"}

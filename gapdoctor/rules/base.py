@@ -193,13 +193,15 @@ class Tags(list):
         return max(self, key=lambda t: self.weight[t]) if self else "default"
 
 
-def use_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> None:
+def use_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> float:
     """Count ``spec`` on the reverse reference's disagreement with the training labels
-    (:attr:`Context.label_disagreement`), gated by how far it can be trusted."""
+    (:attr:`Context.label_disagreement`), gated by how far it can be trusted; returns the
+    trusted strength in [0, 1]."""
     excess, z, trust, why = ctx.label_disagreement
-    if finite(z):
-        shown = ctx.features.reference_read(f"{excess:.3f} ({z:.1f} s.e.)")
-        w.use(spec, z, shown=shown, gate=trust, gate_reason=why)
+    if not finite(z):
+        return 0.0
+    shown = ctx.features.reference_read(f"{excess:.3f} ({z:.1f} s.e.)")
+    return w.use(spec, z, shown=shown, gate=trust, gate_reason=why) * trust
 
 
 def finite(value: float | None) -> bool:

@@ -116,11 +116,16 @@ class LabelNoiseRule(Rule):
         drop, drop_z = ctx.val_accuracy_drop
         if finite(drop_z):
             w.use(VAL_DROP, drop_z, shown=f"{drop:.3f} ({drop_z:.1f} s.e.)")
-        use_disagreement(w, DISAGREE, ctx)
+        contradicted = use_disagreement(w, DISAGREE, ctx)
         if ctx.n_classes >= 2 and (m is not None or d is not None):
             rate = d.noise_rate if d is not None else m.flagged_fraction
             w.use(SHUFFLED, rate / (1 - 1 / ctx.n_classes))
-        w.use(AT_CHANCE, ctx.val_above_chance)
+        # labels that are mostly wrong hold a network at chance on clean validation too:
+        # when validation's own labels teach what the training labels contradict, chance
+        # no longer points away from label noise
+        w.use(AT_CHANCE, ctx.val_above_chance, gate=1 - contradicted,
+              gate_reason=f"the training labels contradict validation ({contradicted:.0%} of "
+                          "the reverse reference's evidence)")
         return w
 
     def _whole_set(self, w: Weighing, d: DynamicsFacts, ctx: Context) -> None:
