@@ -63,7 +63,7 @@ def label_disagreement(f: FeatureFacts | None) -> tuple[float, float, float, str
     if f is None or not (finite_number(f.rev_cv_accuracy) and finite_number(f.rev_train_agreement)):
         return nan, nan, 0.0, "no reverse reference"
     excess = f.rev_cv_accuracy - f.rev_train_agreement
-    se = f.rev_se if finite_number(f.rev_se) else proportion_se(f.rev_cv_accuracy, f.n_train, f.n_val)
+    se = f.rev_se
     same = 1.0 - ramp(f.domain_auc, AUC_SAME, AUC_DIFFERENT) if finite_number(f.domain_auc) else 1.0
     sizes = ramp(min(f.n_train, f.n_val), 60, 200)
     why = (f"domain classifier AUC {f.domain_auc:.2f} (none from {AUC_DIFFERENT}); "

@@ -53,7 +53,7 @@ DISAGREE = Ramp(E + "disagree", DISAGREE_FACT, *DISAGREE_RANGE, 2.5,
                 "even when a whole region is relabelled consistently; " + DISAGREE_WHY)
 VAL_DROP = Ramp(E + "val_drop", "validation accuracy lost since its peak (3-epoch means), in standard "
                 "errors", 2.0, 5.0, 1.5, "memorising wrong labels redraws the boundary around them and "
-                "costs held-out accuracy, memorising clean ones rarely does; a lead of 2 standard errors "
+                "costs held-out accuracy, memorising clean ones rarely does; a drop of 2 standard errors "
                 "is within what a plateau's wander reaches")
 CONCENTRATED = Ramp(E + "concentrated", "flagged samples concentrated in the classes that lag on validation",
                     0.5, 0.8, -2.5, "a slice the model cannot learn, not scattered wrong labels")
