@@ -176,9 +176,6 @@ def _reverse_reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_v
     if n_folds < 2 or len(np.unique(y_va)) < 2:
         return nan, nan, nan
     xs, xv = _standardize(x_tr, x_tr), _standardize(x_va, x_tr)
-    # a repeated training row (oversampling) is one observation of its label, not several
-    _, first = np.unique(np.c_[xs, y_tr], axis=0, return_index=True)
-    xs, y_tr = xs[np.sort(first)], y_tr[np.sort(first)]
     held_pred = np.empty_like(y_va)
     train_hits = []
     for fit, held in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(xv, y_va):
@@ -198,6 +195,18 @@ def _reverse_reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_v
     p = np.clip((recall_va + recall_tr) / 2, 0.02, 0.98)
     se = float(np.sqrt(np.sum(shares ** 2 * p * (1 - p) * (1 / n_va + 1 / n_tr))))
     return float(shares @ recall_va), float(shares @ recall_tr), se
+
+
+def _distinct_rows(x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+    """Indices of the first occurrence of each distinct (row, label), in their order.
+
+    Example:
+        >>> _distinct_rows(np.array([[1.0], [2.0], [1.0]]), np.array([0, 1, 0])).tolist()
+        [0, 1]
+    """
+    key = x if y is None else np.c_[x, y]
+    _, first = np.unique(key, axis=0, return_index=True)
+    return np.sort(first)
 
 
 def ovr_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None = None) -> float:
@@ -248,6 +257,13 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     y_va = np.asarray(y_val).astype(int)[keep_va] if y_val is not None and len(y_val) else None
     nonfinite = not (np.isfinite(x_tr).all() and np.isfinite(x_va).all())
     x_tr, x_va = np.nan_to_num(x_tr, posinf=0, neginf=0), np.nan_to_num(x_va, posinf=0, neginf=0)
+    # a repeated row (oversampling, copies) is one observation: left in, its twin in another
+    # fold makes every out-of-fold score here (domain classifier, reference models) read memory
+    distinct_tr = _distinct_rows(x_tr, y_tr)
+    distinct_va = _distinct_rows(x_va, y_va)
+    x_tr, y_tr, x_va = x_tr[distinct_tr], y_tr[distinct_tr], x_va[distinct_va]
+    y_va = y_va[distinct_va] if y_va is not None else None
+    views = {name: (a[distinct_tr], b[distinct_va]) for name, (a, b) in views.items()}
     varying = (x_tr.std(0) > 1e-12) | (x_va.std(0) > 1e-12)
     x_tr, x_va = x_tr[:, varying], x_va[:, varying]
     nan = float("nan")
