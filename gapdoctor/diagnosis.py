@@ -177,6 +177,24 @@ class Diagnosis:
                 "difference": round(first.score - second.score, 4),
                 "tell_apart": tell_apart(first.cause, second.cause, confirm)}
 
+    @property
+    def unexplained_gap(self) -> dict[str, Any] | None:
+        """When the verdict is healthy but training accuracy ends far above validation
+        (``summary["gap"]``: 15 points or more, beyond validation's interval): the gap, the
+        leading causes (all below the threshold) and what would tell the first two apart."""
+        from gapdoctor.lookalikes import tell_apart
+
+        gap = self.summary.get("gap")
+        if self.verdict != "healthy" or self.status != "ok" or not gap or not self.findings:
+            return None
+        lead = self.findings[:2]
+        if len(lead) == 2:
+            check = tell_apart(lead[0].cause, lead[1].cause, {f.cause: f.confirm for f in lead})
+        else:
+            check = (lead[0].confirm or ["More recorded evidence would settle it."])[0]
+        return {**gap, "candidates": [[f.cause, round(f.score, 4)] for f in lead],
+                "tell_apart": check}
+
     def score_of(self, cause: str) -> float:
         return next((f.score for f in self.findings if f.cause == cause), 0.0)
 
@@ -188,6 +206,7 @@ class Diagnosis:
                 "verdict": self.verdict, "threshold": self.threshold,
                 "status": self.status, "status_reason": self.status_reason,
                 "close_call": self.close_call,
+                "unexplained_gap": self.unexplained_gap,
                 "findings": [f.to_dict() for f in self.findings],
                 "skipped": list(self.skipped), "errors": list(self.errors),
                 "summary": self.summary,

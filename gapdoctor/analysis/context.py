@@ -21,6 +21,7 @@ from gapdoctor.analysis.classes import ClassFacts, class_facts, label_counts
 from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
 from gapdoctor.analysis.duplicates import LeakShares, leak_shares
 from gapdoctor.analysis.features import FeatureFacts, ovr_auc
+from gapdoctor.analysis.gap import established_gap
 from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.premise import Premise, premise_facts
@@ -194,6 +195,12 @@ class Context:
         return accuracy.val_interval(self.val_accuracy_series(), self.n_val)
 
     @cached_property
+    def established_gap(self) -> dict[str, Any] | None:
+        """Training accuracy 15 points or more above validation, beyond its interval."""
+        return established_gap(self.train_accuracy_series(), self.val_accuracy_series(),
+                               self.val_interval)
+
+    @cached_property
     def val_error(self) -> float:
         return accuracy.val_error(self.val_accuracy_series())
 
@@ -250,6 +257,8 @@ class Context:
         if run.has("curve:loss"):
             losses = series(run.curves, "loss")
             out.update(first_loss=float(losses.iloc[0]), last_loss=float(losses.iloc[-1]))
+        if self.established_gap is not None:
+            out["gap"] = self.established_gap
         out["nonfinite_loss"] = bool("loss" in run.curves and not np.isfinite(
             pd.to_numeric(run.curves["loss"], errors="coerce")).all())
         return out

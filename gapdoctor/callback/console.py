@@ -31,6 +31,13 @@ def summary(record: RunRecord | None, diagnosis: Any, paths: dict[str, Path]) ->
             lines.append("  no findings (no rule could weigh this record)")
         if getattr(diagnosis, "status", "ok") != "ok":
             lines.append(f"  status: {diagnosis.status.replace('_', ' ')}: {diagnosis.status_reason}")
+        gap = getattr(diagnosis, "unexplained_gap", None)
+        if gap:
+            from gapdoctor.analysis.gap import gap_sentence
+
+            lead = " and ".join(f"{c} {score_text(v)}" for c, v in gap["candidates"])
+            lines.append(f"  but the gap is real: {gap_sentence(gap)}; no cause explains it "
+                         f"with confidence (likeliest: {lead})")
         call = getattr(diagnosis, "close_call", None)
         if call:
             lines.append(f"  close call: {call['causes'][0]} and {call['causes'][1]} are "

@@ -30,6 +30,7 @@ from gapdoctor.cli.common import (
     ensure_dir,
     one_line,
     quiet_library_warnings,
+    safe_name,
 )
 from gapdoctor.cli.naming import report_names, summary_names
 from gapdoctor.cli.progress import Progress
@@ -39,7 +40,8 @@ from gapdoctor.record.atomic import atomic_path
 from gapdoctor.record.store import MANIFEST
 
 COLUMNS = ["path", "run_name", "source", "verdict", *[f"score_{c}" for c in CAUSES],
-           "monitor", "best_value", "best_epoch", "epochs", "error", "pdf"]
+           "monitor", "best_value", "best_epoch", "epochs", "error", "pdf",
+           "unexplained_gap"]  # a "healthy" verdict's train-minus-validation gap no cause explains
 BACKENDS = ("local", "dask")
 _RUN_SUFFIXES = (".json", ".csv", ".log", ".json.gz", ".csv.gz", ".log.gz")
 
@@ -116,6 +118,9 @@ def _analyze_one(path: str, run: Any, pdf: str | None, keep_runs: bool
     row.update(run_name=run.name, source=run.meta.get("source"), verdict=diagnosis.verdict,
                monitor=s.get("monitor"), best_value=s.get("best_value"),
                best_epoch=s.get("best_epoch"), epochs=s.get("epochs", run.n_epochs))
+    gap = diagnosis.unexplained_gap
+    if gap is not None:
+        row["unexplained_gap"] = gap["gap"]
     for finding in diagnosis.findings:
         if finding.cause in CAUSES:
             row[f"score_{finding.cause}"] = round(finding.score, 4)
@@ -141,7 +146,8 @@ def analyze_chunk(tasks: list[tuple[str, str | None]], keep_runs: bool,
     ``monitor``: the logged value followed in every run (a run without it gets an error row).
 
     A CSV log appended by several fits gives one row per fit (``file.csv#fit1``, ...;
-    PDFs ``<stem>-fit1.pdf``, ...).
+    PDFs ``<stem>-fit1.pdf``, ...), a JSON file holding runs keyed by name one per run
+    (``file.json#vgg16``, PDF ``<stem>-vgg16.pdf``).
     """
     quiet_library_warnings()
     from gapdoctor.importers import load_runs
@@ -164,8 +170,9 @@ def analyze_chunk(tasks: list[tuple[str, str | None]], keep_runs: bool,
             if len(runs) == 1:
                 out.append(_analyze_one(path, run, pdf, keep_runs))
                 continue
-            fit_pdf = str(Path(pdf).with_name(f"{Path(pdf).stem}-fit{k}.pdf")) if pdf else None
-            out.append(_analyze_one(f"{path}#fit{k}", run, fit_pdf, keep_runs))
+            part = str(run.meta.get("selected") or f"fit{k}")  # a keyed JSON run, or a CSV fit
+            part_pdf = str(Path(pdf).with_name(f"{Path(pdf).stem}-{safe_name(part)}.pdf")) if pdf else None
+            out.append(_analyze_one(f"{path}#{part}", run, part_pdf, keep_runs))
     return out
 
 
@@ -259,10 +266,18 @@ def run_batch(patterns: list[str], out: str, jobs: int | None = None, pdf: bool 
     verdicts = summary.loc[summary["verdict"].notna(), "verdict"].value_counts()
     print(f"analysed {len(summary)} runs in {time.perf_counter() - started:.1f} s "
           f"({errors} with errors); verdicts: "
-          + (", ".join(f"{v} {n}" for v, n in verdicts.items()) or "none"))
+          + (", ".join(f"{v} {n}" for v, n in verdicts.items()) or "none")
+          + _gap_note(summary))
     print("wrote " + ", ".join(wrote))
     if not ok.any():
         print(f"gapdoctor: error: none of the {len(summary)} runs could be read "
               f"(see {one_line(out_dir / 'summary.csv')})", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def _gap_note(summary: pd.DataFrame) -> str:
+    """How many "healthy" runs carry a train/validation gap that no cause explains."""
+    n = int(pd.to_numeric(summary["unexplained_gap"], errors="coerce").notna().sum())
+    return (f" ({n} of the healthy with a real gap no cause explains: column unexplained_gap)"
+            if n else "")

@@ -176,6 +176,19 @@ def _one_line(text: str, width: int = 96) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def _unexplained(diagnosis: Diagnosis) -> list[str]:
+    """Lines that keep a "healthy" verdict from hiding a gap no cause explains."""
+    from gapdoctor.analysis.gap import gap_sentence
+    from gapdoctor.diagnosis import score_text
+
+    gap = diagnosis.unexplained_gap
+    if gap is None:
+        return []
+    lead = ", ".join(f"{cause} {score_text(score)}" for cause, score in gap["candidates"])
+    return [f"   but the gap is real: {gap_sentence(gap)}; no cause explains it with confidence",
+            f"   likeliest: {lead}; to tell them apart: {_one_line(gap['tell_apart'], 120)}"]
+
+
 def format_summary(path: str, run: RunRecord, diagnosis: Diagnosis) -> str:
     """A short ranked summary of one diagnosis, readable in a CI log."""
     from gapdoctor.diagnosis import score_text
@@ -196,6 +209,7 @@ def format_summary(path: str, run: RunRecord, diagnosis: Diagnosis) -> str:
         lines.append(f"   verdict: {diagnosis.verdict}")
     else:
         lines.append(f"   verdict: healthy (no finding reached {diagnosis.threshold:.2f})")
+        lines.extend(_unexplained(diagnosis))
     if diagnosis.status != "ok":
         lines.append(f"   status: {diagnosis.status.replace('_', ' ')}: "
                      f"{_one_line(diagnosis.status_reason, 100)}")

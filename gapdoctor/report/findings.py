@@ -68,15 +68,18 @@ def findings(page: Page) -> list[Any]:
     if not d.findings:
         out.append(theme.para("No cause could be scored on this record; the appendix lists "
                               "what each rule was missing.", "body"))
-    elif not d.reported:
+    # a real gap no cause explains: its two leading candidates in full, though below threshold
+    shown = d.reported or (d.findings[:2] if d.unexplained_gap is not None else [])
+    if d.findings and not d.reported:
         out.append(theme.para(theme.section("findings").get(
-            "none", "No cause reached the reporting threshold."), "body"))
-    for k, finding in enumerate(d.reported, start=1):
+            "none_but_gap" if shown else "none", "No cause reached the reporting threshold."),
+            "body"))
+    for k, finding in enumerate(shown, start=1):
         if k == 1:  # the heading and intro go with the first finding's title
             out = finding_section(page, finding, "5.1", lead=out)
         else:
             out += finding_section(page, finding, f"5.{k}")
-    rest = [f for f in d.findings if not f.reported]
+    rest = [f for f in d.findings if f not in shown]
     if rest:
         out.append(CondPageBreak(4 * cm))
         out.append(theme.para("Also checked, below the threshold", "h2"))

@@ -9,6 +9,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import cm
 from reportlab.platypus import ListFlowable, ListItem, Spacer
 
+from gapdoctor.analysis.gap import gap_sentence
 from gapdoctor.diagnosis import Finding, Fix, score_text
 from gapdoctor.report import figures
 from gapdoctor.report.context import Page
@@ -121,6 +122,14 @@ def summary(page: Page) -> list[Any]:
         text = (f"<b>Most likely cause: {esc(top.title or theme.label(top.cause))}</b> "
                 f"(score {score_text(top.score)}). {esc(top.summary)}")
         out.append(theme.para(text, "verdict", markup=True))
+    elif top is not None and d.unexplained_gap is not None:
+        gap = d.unexplained_gap
+        lead = " and ".join(f"{esc(theme.label(c))} ({score_text(v)})" for c, v in gap["candidates"])
+        out.append(theme.para(f"<b>No cause reached the reporting threshold ({d.threshold:.2f}), "
+                              f"but the run is not healthy:</b> {esc(gap_sentence(gap))}. No "
+                              f"single cause explains the gap with confidence; the likeliest are "
+                              f"{lead}. To tell them apart: {esc(gap['tell_apart'])}",
+                              "verdict", markup=True))
     elif top is not None:
         out.append(theme.para(f"<b>No cause reached the reporting threshold "
                               f"({d.threshold:.2f}).</b> The strongest signal was "
@@ -138,7 +147,12 @@ def summary(page: Page) -> list[Any]:
         out.append(theme.para("No rule could run on this record, so no cause was scored.",
                               "body"))
     out.append(theme.para("What to try first", "h2"))
-    fixes = first_fixes(d.reported)
+    gap = d.unexplained_gap
+    # a real gap no cause explains: the leading candidates' fixes, after the check above
+    fixes = first_fixes(d.reported or (d.findings[:2] if gap is not None else []))
+    if fixes and gap is not None:
+        out.append(theme.para("First run the check above that tells the leading causes "
+                              "apart; then, for the one it points at:", "body"))
     if fixes:
         items = [f"<b>{esc(fix.title)}</b> ({esc(theme.label(f.cause))}). {esc(fix.why)}"
                  for f, fix in fixes]  # the cause in brackets also ends the title

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
+from gapdoctor.analysis.gap import GAP_MEMORISED
 from gapdoctor.analysis.label_agreement import DISAGREE_FACT, DISAGREE_RANGE, DISAGREE_WHY
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
 from gapdoctor.rules.evidence import Ramp
 
 E = "overfitting."
-GAP = Ramp(E + "gap", "train-minus-validation gap (last 3 epochs)", 0.03, 0.15, 2.5,
+GAP = Ramp(E + "gap", "train-minus-validation gap (last 3 epochs)", 0.03, GAP_MEMORISED, 2.5,
            "3 points is what a well-regularised model shows; 15 points is memorisation")
 VAL_LOSS_RISE = Ramp(E + "val_loss_rise", "validation loss above its earlier minimum", 0.1, 0.4, 1.5,
                      "10-40% above its minimum: past the turning point, not noise")
@@ -112,7 +113,11 @@ class OverfittingRule(Rule):
         if interval is not None and finite(c.best_value) and finite(c.last_value) and c.mode == "max":
             half = max((interval[3] - interval[2]) / 2, 1e-6)
             decline = (c.best_value - c.last_value) / half
-        harm = max(rise, ramp(decline, 0.5, 1.5))
+        # a gap of GAP_MEMORISED and more is memorisation that costs validation whether or not
+        # it still grows (full at twice that: no plateau's price of fitting is that large)
+        gap = ctx.established_gap
+        memorised = ramp(gap["gap"], GAP_MEMORISED, 2 * GAP_MEMORISED) if gap else 0.0
+        harm = max(rise, ramp(decline, 0.5, 1.5), memorised)
         w.facts["harm"] = harm
         if harm < 1:
             # 0.45 without any harm (below the reporting threshold), full confidence with it
