@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import gapdoctor
+from gapdoctor.importers import load_runs
 
 HERE = Path(__file__).resolve().parent
 FLAG_SCORE = 0.5  # a finding at or above this is what a user sees as an alarm
@@ -40,13 +41,15 @@ def diagnose_file(row: dict[str, str], folder: Path = HERE / "files") -> dict[st
     result: dict[str, Any] = {"file": row["file"], "label": row["label"],
                               "acceptable": row["acceptable"].split(";"), "epochs": int(row["epochs"])}
     try:
-        run = gapdoctor.load_run(folder / row["file"])
+        # a file of several runs keyed by name carries one label: the run that alarms most
+        runs = load_runs(folder / row["file"])
     except Exception as exc:  # noqa: BLE001 - every importer failure is a result here
         result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         result["stage"] = "load"
         return result
     try:
-        d = gapdoctor.diagnose(run)
+        d = max((gapdoctor.diagnose(run) for run in runs),
+                key=lambda x: x.findings[0].score if x.findings else 0.0)
     except Exception as exc:  # noqa: BLE001
         result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         result["stage"] = "diagnose"

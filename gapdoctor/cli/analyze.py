@@ -24,7 +24,7 @@ from gapdoctor.cli.diagnosis_child import Child, WarmChild, fork_diagnosis, resu
 from gapdoctor.cli.lean_imports import artists_without_set_docs
 from gapdoctor.diagnosis import Diagnosis, score_text
 from gapdoctor.errors import RecordError
-from gapdoctor.importers import load_run
+from gapdoctor.importers import load_run, load_runs
 from gapdoctor.record.atomic import atomic_path
 from gapdoctor.record.schema import RunRecord, follow_monitor
 
@@ -111,16 +111,20 @@ def _run_analyze(paths: list[str], pdf: str | None, json_out: str | None,
     for path in paths:
         try:
             with no_collections():  # the importers a path needs load on first use
-                run = load_run(path)
-            if monitor is not None:
+                # a JSON file of runs keyed by name gives each (FILE#name); else one run
+                found = load_runs(path) if path.lower().endswith((".json", ".json.gz")) else [
+                    load_run(path)]
+            for run in found if monitor is not None else []:
                 follow_monitor(run, monitor)
         except RecordError as exc:
             print_error(exc)
             bad += 1
             continue
-        if warm is not None and not runs:
-            warm.send(run)  # its diagnosis starts now, while the other paths load
-        runs.append((path, run))
+        for run in found:
+            if warm is not None and not runs:
+                warm.send(run)  # its diagnosis starts now, while the other paths load
+            selected = run.meta.get("selected")
+            runs.append((f"{path}#{selected}" if selected else path, run))
     names = unique_names([run.name for _, run in runs])
     failed: list[str] = []
     for i, ((path, run), name) in enumerate(zip(runs, names, strict=True)):

@@ -23,7 +23,7 @@ from pathlib import Path
 from gapdoctor.errors import RecordError
 from gapdoctor.importers._common import GZIP_MAGIC, read_bytes, sniff_binary
 from gapdoctor.importers.csv_logger import read_csv_fits, read_csv_logger
-from gapdoctor.importers.history_json import parse_json, read_history_json
+from gapdoctor.importers.history_json import parse_json, read_history_json, read_keyed_runs
 from gapdoctor.record import RunRecord, read_record
 from gapdoctor.record.schema import RUN_SCHEMA
 from gapdoctor.record.store import MANIFEST
@@ -33,6 +33,8 @@ __all__ = ["detect_format", "load_run", "load_runs", "read_csv_fits", "read_csv_
 
 _SNIFF = 8192
 _FIT = re.compile(r"(?P<base>.+)#fit(?P<k>\d{1,6})")
+_NESTED = re.compile(r'\s*\{\s*"(?:[^"\\]|\\.)*"\s*:\s*\{')
+_KEY = re.compile(r"(?P<base>.+?\.json(?:\.gz)?)#(?P<key>[^#]+)", re.IGNORECASE)
 
 
 def read_tensorboard(path: str | os.PathLike[str]) -> RunRecord:
@@ -148,13 +150,18 @@ def load_run(path: str | os.PathLike[str]) -> RunRecord:
     Args:
         path: a run directory or ``record.json`` (or the ``output_dir`` holding run
             directories: the newest is read, with a note), a History ``.json``, a
-            CSVLogger CSV (``FILE#fit2`` picks one fit of a file appended by several), a
+            CSVLogger CSV (``FILE#fit2`` picks one fit of a file appended by several;
+            ``FILE.json#name`` one run of a JSON file holding several keyed by name), a
             TensorBoard log directory or event file; JSON and CSV may be gzipped.
 
     Raises:
         RecordError: one line naming the file and what was wrong with it.
     """
     path = Path(path)
+    keyed = _KEY.fullmatch(str(path))
+    if keyed and not path.exists() and Path(keyed["base"]).is_file():
+        base = Path(keyed["base"])
+        return read_history_json(base, _text(base), key=keyed["key"])
     fit = _FIT.fullmatch(str(path))
     if fit and not path.exists() and Path(fit["base"]).is_file():
         base = Path(fit["base"])
@@ -176,12 +183,22 @@ def load_run(path: str | os.PathLike[str]) -> RunRecord:
 
 def load_runs(path: str | os.PathLike[str]) -> list[RunRecord]:
     """Every run a path holds: each fit of a CSV log appended by several fits (named
-    ``<stem>#fit<k>``), otherwise ``[load_run(path)]``.
+    ``<stem>#fit<k>``), each run of a JSON file holding several keyed by name (named
+    ``<stem>#<key>``), otherwise ``[load_run(path)]``.
 
     Raises:
         RecordError: as :func:`load_run`.
     """
     path = Path(path)
-    if path.is_file() and not _FIT.fullmatch(str(path)) and detect_format(path) == "csv":
-        return read_csv_fits(path, _text(path))
+    if path.is_file() and not _FIT.fullmatch(str(path)):
+        kind = detect_format(path)
+        if kind == "csv":
+            return read_csv_fits(path, _text(path))
+        if kind == "json":
+            text = _text(path)
+            # only an object whose first value is an object can hold runs keyed by name
+            runs = read_keyed_runs(path, text) if _NESTED.match(text[:_SNIFF]) else None
+            if runs is not None:
+                return runs
+            return [_read_json(path, text)]
     return [load_run(path)]

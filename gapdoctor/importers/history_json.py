@@ -267,14 +267,42 @@ def parse_json(path: Path, text: str) -> Any:
         raise RecordError(f"{path}: JSON nested too deeply to be a training log") from None
 
 
-def read_history_json(path: str | os.PathLike[str], text: str | None = None) -> RunRecord:
+def _has_number_list(value: Any) -> bool:
+    """A history-like dict: some value is a list of numbers (or a Keras ``history`` dict)."""
+    if not isinstance(value, dict):
+        return False
+    if isinstance(value.get("history"), dict):
+        return _has_number_list(value["history"])
+    return any(isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v[:5])
+               for v in value.values())
+
+
+def keyed_runs(obj: Any) -> list[str]:
+    """Names of the runs a JSON object holds side by side, keyed by name (``json.dump({name:
+    history.history for ...})``): two or more values, every one a history-like dict; else [].
+
+    Example:
+        >>> keyed_runs({"vgg": {"loss": [1, .5]}, "resnet": {"loss": [1, .4], "test_accuracy": .9}})
+        ['vgg', 'resnet']
+        >>> keyed_runs({"history": {"loss": [1.0]}, "params": {"epochs": 1}})
+        []
+    """
+    if not isinstance(obj, dict) or len(obj) < 2 or "history" in obj:
+        return []
+    return [str(k) for k in obj] if all(_has_number_list(v) for v in obj.values()) else []
+
+
+def read_history_json(path: str | os.PathLike[str], text: str | None = None,
+                      key: str | None = None) -> RunRecord:
     """Read a Keras History JSON file into a ``RunRecord`` (``source='keras_history'``).
 
     A Hugging Face ``trainer_state.json`` is handed to
-    :func:`gapdoctor.importers.hf_trainer.read_trainer_state`.
+    :func:`gapdoctor.importers.hf_trainer.read_trainer_state`. A file holding several
+    runs keyed by name needs ``key`` (the run is then named ``<stem>#<key>``).
 
     Raises:
-        RecordError: empty, truncated or invalid JSON, or values of the wrong type.
+        RecordError: empty, truncated or invalid JSON, values of the wrong type, or several
+            runs and no (or an unknown) ``key``.
     """
     path = Path(path)
     obj = parse_json(path, read_text(path, text))
@@ -282,5 +310,23 @@ def read_history_json(path: str | os.PathLike[str], text: str | None = None) -> 
 
     if is_trainer_state(obj):
         return read_trainer_state(path, obj)
+    names, name = keyed_runs(obj), run_stem(path)
+    if key is not None and key not in names:
+        raise RecordError(f"{path}: no run named {key!r}" + (
+            f" (it holds {', '.join(names)})" if names else " (it holds one unnamed run)"))
+    if key is None and names:
+        raise RecordError(f"{path}: holds {len(names)} runs keyed by name ({', '.join(names[:6])}"
+                          f"); name one as {path.name}#{names[0]}, or give the file to "
+                          "'gapdoctor analyze' or 'batch', which read them all")
+    if key is not None:
+        obj, name = obj[key], f"{name}#{key}"
     curves, meta, notes = history_from_obj(path, obj)
-    return finish_record(path, curves, SOURCE, run_stem(path), notes, meta)
+    if key is not None:
+        meta["selected"] = key
+    return finish_record(path, curves, SOURCE, name, notes, meta)
+
+
+def read_keyed_runs(path: Path, text: str) -> list[RunRecord] | None:
+    """Every run of a JSON file that holds several keyed by name; None when it holds one."""
+    names = keyed_runs(parse_json(path, text))
+    return [read_history_json(path, text, key=k) for k in names] if names else None
