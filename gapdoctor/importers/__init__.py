@@ -24,6 +24,7 @@ from gapdoctor.errors import RecordError
 from gapdoctor.importers._common import GZIP_MAGIC, read_bytes, sniff_binary
 from gapdoctor.importers.csv_logger import read_csv_fits, read_csv_logger
 from gapdoctor.importers.history_json import parse_json, read_history_json, read_keyed_runs
+from gapdoctor.importers.pickled import is_pickled, read_pickled, read_pickled_runs
 from gapdoctor.record import RunRecord, read_record
 from gapdoctor.record.schema import RUN_SCHEMA
 from gapdoctor.record.store import MANIFEST
@@ -34,7 +35,8 @@ __all__ = ["detect_format", "load_run", "load_runs", "read_csv_fits", "read_csv_
 _SNIFF = 8192
 _FIT = re.compile(r"(?P<base>.+)#fit(?P<k>\d{1,6})")
 _NESTED = re.compile(r'\s*\{\s*"(?:[^"\\]|\\.)*"\s*:\s*\{')
-_KEY = re.compile(r"(?P<base>.+?\.json(?:\.gz)?)#(?P<key>[^#]+)", re.IGNORECASE)
+_KEY = re.compile(r"(?P<base>.+?\.(?:json|json\.gz|pkl|pickle|p|npy))#(?P<key>[^#]+)",
+                  re.IGNORECASE)
 
 
 def read_tensorboard(path: str | os.PathLike[str]) -> RunRecord:
@@ -70,8 +72,8 @@ def _head(path: Path) -> bytes:
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
-    """``'record'``, ``'runs'`` (a folder of run directories), ``'tensorboard'``, ``'json'``
-    or ``'csv'``, judged by content.
+    """``'record'``, ``'runs'`` (a folder of run directories), ``'tensorboard'``, ``'json'``,
+    ``'pickle'`` (a pickled or ``np.save``-d History dict) or ``'csv'``, judged by content.
 
     Raises:
         RecordError: the path is missing, an empty file, a binary file, or a directory
@@ -98,6 +100,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     head = _head(path)
     if not head.strip():
         raise RecordError(f"{path}: empty file")
+    if is_pickled(head):
+        return "pickle"
     sniff_binary(path, head)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] in (b"{", b"["):
@@ -161,6 +165,8 @@ def load_run(path: str | os.PathLike[str]) -> RunRecord:
     keyed = _KEY.fullmatch(str(path))
     if keyed and not path.exists() and Path(keyed["base"]).is_file():
         base = Path(keyed["base"])
+        if detect_format(base) == "pickle":
+            return read_pickled(base, key=keyed["key"])
         return read_history_json(base, _text(base), key=keyed["key"])
     fit = _FIT.fullmatch(str(path))
     if fit and not path.exists() and Path(fit["base"]).is_file():
@@ -175,6 +181,8 @@ def load_run(path: str | os.PathLike[str]) -> RunRecord:
         return _newest_run(path)
     if kind == "tensorboard":
         return read_tensorboard(path)
+    if kind == "pickle":
+        return read_pickled(path)
     text = _text(path)
     if kind == "json":
         return _read_json(path, text)
@@ -194,10 +202,13 @@ def load_runs(path: str | os.PathLike[str]) -> list[RunRecord]:
         kind = detect_format(path)
         if kind == "csv":
             return read_csv_fits(path, _text(path))
+        if kind == "pickle":
+            return read_pickled_runs(path)
         if kind == "json":
             text = _text(path)
             # only an object whose first value is an object can hold runs keyed by name
-            runs = read_keyed_runs(path, text) if _NESTED.match(text[:_SNIFF]) else None
+            runs = read_keyed_runs(path, parse_json(path, text)) if _NESTED.match(
+                text[:_SNIFF]) else None
             if runs is not None:
                 return runs
             return [_read_json(path, text)]
