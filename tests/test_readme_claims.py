@@ -80,6 +80,26 @@ def test_pandas_json_lines_history(histories: dict[int, dict[str, list[float]]],
     assert "cut.jsonl" in lines[0] and "line 6 is not valid JSON" in lines[0], lines[0]
 
 
+def test_pickled_and_keyed_histories_of_a_real_training(
+        histories: dict[int, dict[str, list[float]]], tmp_path: Path) -> None:
+    """README: ``pickle.dump(history.history, f)``, ``np.save`` and one JSON file of runs keyed
+    by name read like the JSON History they hold."""
+    import pickle
+
+    import numpy as np
+
+    history = histories[6]
+    (tmp_path / "h.pkl").write_bytes(pickle.dumps(history))
+    np.save(tmp_path / "h.npy", history, allow_pickle=True)
+    (tmp_path / "both.json").write_text(json.dumps({"short": histories[1], "long": history}))
+    proc = gd("analyze", str(tmp_path / "h.pkl"), str(tmp_path / "h.npy"),
+              str(tmp_path / "both.json"))
+    assert proc.returncode == 0, proc.stderr
+    best = max(history["val_accuracy"])
+    assert proc.stdout.count(f"best {best:.4g} at epoch") == 3, proc.stdout  # pkl, npy, #long
+    assert "== both#short  (keras_history, 1 epochs)" in proc.stdout, proc.stdout
+
+
 def test_tensorboard_half_reads_the_whole_log(tmp_path: Path) -> None:
     """TensorBoard lists a Keras log's train/ and validation/ as two runs; pointing at either
     reads both (it read train/ alone and found "no validation metric")."""

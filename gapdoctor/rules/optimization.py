@@ -33,7 +33,9 @@ NONFINITE_LAYERS = Ramp(E + "nonfinite_layers", "layers whose weights or gradien
 PRIOR_LOSS = Ramp(E + "prior_loss", "final training loss / loss of predicting class frequencies",
                   0.8, 0.95, 2.5, "at 90% of the label entropy the network predicts little beyond class frequencies")
 HIGH_LR = Ramp(E + "high_lr", "learning rate in effect / usual upper end for the optimiser", 1.0, 5.0, 0.8,
-               "above 1e-2 for adaptive optimisers or 0.3 for SGD steps are large", log=True)
+               "above 1e-2 for adaptive optimisers, or for SGD a step of lr / (1 - momentum) above "
+               "1 (0.1 with momentum 0.9, the large end of common recipes), steps are large",
+               log=True)
 SMOOTH = Ramp(E + "smooth", "training loss drop, when it rarely rises", 0.7, 0.9, -1.5,
               "a large, smooth decrease means the optimiser works")
 UPDATE_BIG = Ramp(E + "update_big", "median per-epoch update ratio |dW|/|W|", 0.15, 0.6, 1.5,
@@ -95,9 +97,16 @@ class OptimizationRule(Rule):
             w.cap = 0.6
             w.facts["confidence_note"] = "NaN/inf inputs explain the optimiser's symptoms"
         if finite(lr):
-            opt = str((run.meta.get("optimizer") or {}).get("class_name", "")).lower()
-            high = 0.01 if opt in ("adam", "adamw", "rmsprop", "nadam", "adamax") else 0.3
-            w.use(HIGH_LR, lr / high, shown=f"{lr:.3g} ({opt or 'optimiser'})")
+            optimizer = run.meta.get("optimizer") or {}
+            opt = str(optimizer.get("class_name", "")).lower()
+            if opt in ("adam", "adamw", "rmsprop", "nadam", "adamax"):
+                w.use(HIGH_LR, lr / 0.01, shown=f"{lr:.3g} ({opt})")
+            else:
+                # momentum m repeats each step about 1 / (1 - m) times: that is the step taken
+                momentum = (optimizer.get("config") or {}).get("momentum")
+                m = float(momentum) if isinstance(momentum, (int, float)) and 0 <= momentum < 1 else 0.0
+                w.use(HIGH_LR, lr / (1 - m), shown=f"{lr:.3g} ({opt or 'optimiser'}"
+                      + (f", momentum {m:g}: step {lr / (1 - m):.3g})" if m else ")"))
         # a fall back from a first epoch that blew up is no sign of a working optimiser
         if finite(c.loss_up_fraction) and c.loss_up_fraction < 0.1 and not p.blown_first_epoch:
             w.use(SMOOTH, c.loss_drop)
