@@ -73,6 +73,8 @@ def diagnose(run: RunRecord | str | os.PathLike[str], rules: list[Rule] | None =
         except _RULE_ERRORS as exc:
             errors.append({"cause": rule.cause, "error": f"{type(exc).__name__}: {exc}"})
     summary: dict[str, Any] = ctx.run_summary()
+    if ctx.established_gap is not None:  # here, not in run_summary: its interval needs scipy,
+        summary["gap"] = ctx.established_gap  # which the report's own summary must not load
     premise = ctx.premise
     status, reason = "ok", ""
     if premise.diverged:

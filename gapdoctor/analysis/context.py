@@ -257,8 +257,6 @@ class Context:
         if run.has("curve:loss"):
             losses = series(run.curves, "loss")
             out.update(first_loss=float(losses.iloc[0]), last_loss=float(losses.iloc[-1]))
-        if self.established_gap is not None:
-            out["gap"] = self.established_gap
         out["nonfinite_loss"] = bool("loss" in run.curves and not np.isfinite(
             pd.to_numeric(run.curves["loss"], errors="coerce")).all())
         return out
