@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from gapdoctor import CAUSES, RunRecord, diagnose
+from gapdoctor.analysis.accuracy import estimate_n_from_steps
 from gapdoctor.analysis.premise import premise_facts
 from gapdoctor.rules import RULES
 from gapdoctor.rules.base import Rule, Weighing
-from gapdoctor.rules.small_validation_set import estimate_n_from_steps
 
 
 def history_record(**columns: list[float]) -> RunRecord:

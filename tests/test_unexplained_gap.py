@@ -87,3 +87,14 @@ def test_batch_lists_the_unexplained_gap(tmp_path: Path) -> None:
     row = table.iloc[0]
     # whichever verdict the evidence gives, the column is filled only for a healthy one
     assert (row["verdict"] == "healthy") == pd.notna(row["unexplained_gap"])
+
+
+def test_an_imported_log_is_judged_at_the_size_its_steps_show(tmp_path: Path) -> None:
+    """A History holds no validation size: accuracies in steps of 0.1 mean 10 samples, whose
+    interval (+-0.25) swallows a 20-point gap; the same gap in steps of 1/500 is real."""
+    tens = [0.6, 0.7, 0.8, 0.7, 0.8, 0.8, 0.7, 0.8, 0.8, 0.8, 0.8, 0.8]
+    run = load_run(_history(tmp_path / "tiny.json", tens))
+    assert diagnose(run, threshold=0.99).unexplained_gap is None
+    fine = [round(v - 0.002, 3) for v in tens]  # multiples of 1/500
+    run = load_run(_history(tmp_path / "fine.json", fine))
+    assert diagnose(run, threshold=0.99).unexplained_gap is not None

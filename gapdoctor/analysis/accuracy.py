@@ -112,6 +112,25 @@ def val_interval(acc: pd.Series, n: int | None) -> tuple[int, float, float, floa
     return n, p, float(ci.low), float(ci.high)
 
 
+def estimate_n_from_steps(values: np.ndarray, max_n: int = 2000) -> int | None:
+    """Smallest n for which every accuracy value is a multiple of 1/n (None if none fits).
+
+    Example:
+        >>> estimate_n_from_steps(np.array([0.75, 0.8, 0.85, 0.9]))
+        20
+    """
+    values = values[np.isfinite(values)]
+    if len(np.unique(values)) < 3:
+        return None
+    block = max(1, 2**18 // len(values))  # candidates tested at once (bounded memory)
+    for start in range(2, max_n + 1, block):
+        n = np.arange(start, min(start + block, max_n + 1), dtype=float)[:, None]
+        fits = np.all(np.abs(values * n - np.round(values * n)) < 1e-4 * n, axis=1)
+        if fits.any():
+            return int(n[np.argmax(fits), 0])
+    return None
+
+
 def val_error(acc: pd.Series) -> float:
     """Lowest validation error rate of the run (1 - best accuracy), NaN if unknown.
 

@@ -197,8 +197,14 @@ class Context:
     @cached_property
     def established_gap(self) -> dict[str, Any] | None:
         """Training accuracy 15 points or more above validation, beyond its interval."""
-        return established_gap(self.train_accuracy_series(), self.val_accuracy_series(),
-                               self.val_interval)
+        val = self.val_accuracy_series()
+        interval = self.val_interval
+        if interval is None and len(val):
+            # an imported log holds no size: the steps of the accuracy curve bound it
+            # (a gap of 15 points on 10 validation samples is not established)
+            n = accuracy.estimate_n_from_steps(val.to_numpy())
+            interval = accuracy.val_interval(val, n) if n else None
+        return established_gap(self.train_accuracy_series(), val, interval)
 
     @cached_property
     def val_error(self) -> float:

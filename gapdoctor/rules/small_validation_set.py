@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from gapdoctor.analysis.accuracy import estimate_n_from_steps
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.curves import series
 from gapdoctor.record.schema import RunRecord
@@ -26,25 +25,6 @@ RESOLUTION = Ramp(E + "resolution", "accuracy points one validation sample moves
                    "240 samples one is under half a point")
 LARGE = Ramp(E + "large", "validation samples", 1000, 1000, -3.0,
              "a thousand samples bound the interval by +-3 points; more is never the problem")
-
-
-def estimate_n_from_steps(values: np.ndarray, max_n: int = 2000) -> int | None:
-    """Smallest n for which every accuracy value is a multiple of 1/n (None if none fits).
-
-    Example:
-        >>> estimate_n_from_steps(np.array([0.75, 0.8, 0.85, 0.9]))
-        20
-    """
-    values = values[np.isfinite(values)]
-    if len(np.unique(values)) < 3:
-        return None
-    block = max(1, 2**18 // len(values))  # candidates tested at once (bounded memory)
-    for start in range(2, max_n + 1, block):
-        n = np.arange(start, min(start + block, max_n + 1), dtype=float)[:, None]
-        fits = np.all(np.abs(values * n - np.round(values * n)) < 1e-4 * n, axis=1)
-        if fits.any():
-            return int(n[np.argmax(fits), 0])
-    return None
 
 
 class SmallValidationSetRule(Rule):
