@@ -55,6 +55,11 @@ def test_analyze_and_batch_read_every_run(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "== models#vgg16" in done.stdout and "== models#resnet50" in done.stdout
+    assert f"{path}#vgg16\n" in done.stdout
+    done = subprocess.run([sys.executable, str(GAPDOCTOR), "analyze", f"{path}#resnet50"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.count("== models#resnet50") == 1, done.stderr
+    assert f"{path}#resnet50\n" in done.stdout and "#resnet50#resnet50" not in done.stdout
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, str(GAPDOCTOR), "batch", str(path), "--out", str(out)],
                           capture_output=True, text=True, timeout=300)

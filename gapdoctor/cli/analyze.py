@@ -124,7 +124,8 @@ def _run_analyze(paths: list[str], pdf: str | None, json_out: str | None,
             if warm is not None and not runs:
                 warm.send(run)  # its diagnosis starts now, while the other paths load
             selected = run.meta.get("selected")
-            runs.append((f"{path}#{selected}" if selected else path, run))
+            named = selected and not path.endswith(f"#{selected}")  # FILE#name named it already
+            runs.append((f"{path}#{selected}" if named else path, run))
     names = unique_names([run.name for _, run in runs])
     failed: list[str] = []
     for i, ((path, run), name) in enumerate(zip(runs, names, strict=True)):
