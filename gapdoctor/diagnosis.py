@@ -195,6 +195,12 @@ class Diagnosis:
         return {**gap, "candidates": [[f.cause, round(f.score, 4)] for f in lead],
                 "tell_apart": check}
 
+    @property
+    def in_focus(self) -> list[Finding]:
+        """The findings shown in full with their fixes: those reported, or, when none is but
+        the gap is real (:attr:`unexplained_gap`), the two leading causes."""
+        return self.reported or (self.findings[:2] if self.unexplained_gap is not None else [])
+
     def score_of(self, cause: str) -> float:
         return next((f.score for f in self.findings if f.cause == cause), 0.0)
 

@@ -47,6 +47,10 @@ def test_runs_keyed_by_name_in_one_pickle(tmp_path: Path) -> None:
     path.write_bytes(pickle.dumps({"small": HISTORY, "large": dict(HISTORY, loss=[1, .5, .3, .2, .1])}))
     assert [r.name for r in load_runs(path)] == ["runs#small", "runs#large"]
     assert load_run(f"{path}#large").curves["loss"].iloc[-1] == pytest.approx(0.1)
+    done = subprocess.run([sys.executable, str(GAPDOCTOR), "analyze", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "== runs#small" in done.stdout and "== runs#large" in done.stdout
 
 
 def test_code_in_a_pickle_is_never_run(tmp_path: Path) -> None:

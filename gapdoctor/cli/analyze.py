@@ -24,7 +24,7 @@ from gapdoctor.cli.diagnosis_child import Child, WarmChild, fork_diagnosis, resu
 from gapdoctor.cli.lean_imports import artists_without_set_docs
 from gapdoctor.diagnosis import Diagnosis, score_text
 from gapdoctor.errors import RecordError
-from gapdoctor.importers import load_run, load_runs
+from gapdoctor.importers import load_runs
 from gapdoctor.record.atomic import atomic_path
 from gapdoctor.record.schema import RunRecord, follow_monitor
 
@@ -111,9 +111,8 @@ def _run_analyze(paths: list[str], pdf: str | None, json_out: str | None,
     for path in paths:
         try:
             with no_collections():  # the importers a path needs load on first use
-                # a JSON file of runs keyed by name gives each (FILE#name); else one run
-                found = load_runs(path) if path.lower().endswith((".json", ".json.gz")) else [
-                    load_run(path)]
+                # a file of runs keyed by name gives each (FILE#name); else one run
+                found = load_runs(path, fits=False)
             for run in found if monitor is not None else []:
                 follow_monitor(run, monitor)
         except RecordError as exc:

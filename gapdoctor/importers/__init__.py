@@ -189,10 +189,11 @@ def load_run(path: str | os.PathLike[str]) -> RunRecord:
     return read_csv_logger(path, text)
 
 
-def load_runs(path: str | os.PathLike[str]) -> list[RunRecord]:
+def load_runs(path: str | os.PathLike[str], fits: bool = True) -> list[RunRecord]:
     """Every run a path holds: each fit of a CSV log appended by several fits (named
-    ``<stem>#fit<k>``), each run of a JSON file holding several keyed by name (named
-    ``<stem>#<key>``), otherwise ``[load_run(path)]``.
+    ``<stem>#fit<k>``; with ``fits=False`` the CSV is read as ``load_run`` reads it), each
+    run of a JSON or pickle file holding several keyed by name (named ``<stem>#<key>``),
+    otherwise ``[load_run(path)]``.
 
     Raises:
         RecordError: as :func:`load_run`.
@@ -200,7 +201,7 @@ def load_runs(path: str | os.PathLike[str]) -> list[RunRecord]:
     path = Path(path)
     if path.is_file() and not _FIT.fullmatch(str(path)):
         kind = detect_format(path)
-        if kind == "csv":
+        if kind == "csv" and fits:
             return read_csv_fits(path, _text(path))
         if kind == "pickle":
             return read_pickled_runs(path)

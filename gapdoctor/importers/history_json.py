@@ -308,8 +308,7 @@ def read_history_json(path: str | os.PathLike[str], text: str | None = None,
     return read_history_obj(path, parse_json(path, read_text(path, text)), key)
 
 
-def read_history_obj(path: Path, obj: Any, key: str | None = None,
-                     source: str = SOURCE) -> RunRecord:
+def read_history_obj(path: Path, obj: Any, key: str | None = None) -> RunRecord:
     """A ``RunRecord`` from a parsed History document (see :func:`read_history_json`)."""
     from gapdoctor.importers.hf_trainer import is_trainer_state, read_trainer_state
 
@@ -328,11 +327,11 @@ def read_history_obj(path: Path, obj: Any, key: str | None = None,
     curves, meta, notes = history_from_obj(path, obj)
     if key is not None:
         meta["selected"] = key
-    return finish_record(path, curves, source, name, notes, meta)
+    return finish_record(path, curves, SOURCE, name, notes, meta)
 
 
-def read_keyed_runs(path: Path, obj: Any, source: str = SOURCE) -> list[RunRecord] | None:
+def read_keyed_runs(path: Path, obj: Any) -> list[RunRecord] | None:
     """Every run of a parsed document that holds several keyed by name; None when it holds
     one."""
     names = keyed_runs(obj)
-    return [read_history_obj(path, obj, k, source) for k in names] if names else None
+    return [read_history_obj(path, obj, k) for k in names] if names else None

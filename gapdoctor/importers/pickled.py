@@ -26,7 +26,6 @@ from gapdoctor.importers._common import read_bytes
 from gapdoctor.importers.history_json import read_history_obj, read_keyed_runs
 from gapdoctor.record import RunRecord
 
-SOURCE = "keras_history"
 NPY_MAGIC = b"\x93NUMPY"
 # the only callables a plain-data pickle needs: containers and numpy's own rebuilders
 _ALLOWED = {("builtins", "dict"), ("builtins", "list"), ("builtins", "set"),
@@ -102,10 +101,10 @@ def _document(path: Path) -> Any:
 
 def read_pickled(path: Path, key: str | None = None) -> RunRecord:
     """One run of a pickled or ``np.save``-d History dict (``key`` picks one of several)."""
-    return read_history_obj(path, _document(path), key, SOURCE)
+    return read_history_obj(path, _document(path), key)
 
 
 def read_pickled_runs(path: Path) -> list[RunRecord]:
     """Every run such a file holds (several when keyed by name)."""
     obj = _document(path)
-    return read_keyed_runs(path, obj, SOURCE) or [read_history_obj(path, obj, None, SOURCE)]
+    return read_keyed_runs(path, obj) or [read_history_obj(path, obj)]

@@ -68,8 +68,7 @@ def findings(page: Page) -> list[Any]:
     if not d.findings:
         out.append(theme.para("No cause could be scored on this record; the appendix lists "
                               "what each rule was missing.", "body"))
-    # a real gap no cause explains: its two leading candidates in full, though below threshold
-    shown = d.reported or (d.findings[:2] if d.unexplained_gap is not None else [])
+    shown = d.in_focus
     if d.findings and not d.reported:
         out.append(theme.para(theme.section("findings").get(
             "none_but_gap" if shown else "none", "No cause reached the reporting threshold."),

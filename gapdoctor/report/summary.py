@@ -147,10 +147,8 @@ def summary(page: Page) -> list[Any]:
         out.append(theme.para("No rule could run on this record, so no cause was scored.",
                               "body"))
     out.append(theme.para("What to try first", "h2"))
-    gap = d.unexplained_gap
-    # a real gap no cause explains: the leading candidates' fixes, after the check above
-    fixes = first_fixes(d.reported or (d.findings[:2] if gap is not None else []))
-    if fixes and gap is not None:
+    fixes = first_fixes(d.in_focus)
+    if fixes and not d.reported:  # the leading causes of a gap no cause explains
         out.append(theme.para("First run the check above that tells the leading causes "
                               "apart; then, for the one it points at:", "body"))
     if fixes:
