@@ -25,7 +25,8 @@ def test_one_trace_serves_predictions_and_dynamics(tmp_path):
     data = digits(n_train=500)
     x_tr, x_va, y_tr, y_va = data
     doctor = _doctor(tmp_path, data, "shared")
-    history = mlp().fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=3, batch_size=64,
+    model = mlp()
+    history = model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=3, batch_size=64,
                         verbose=0, callbacks=[doctor])
     shared = doctor._state.compiled["features"]
     assert shared.has_embedding
@@ -38,6 +39,14 @@ def test_one_trace_serves_predictions_and_dynamics(tmp_path):
     np.testing.assert_allclose(val["accuracy"], history.history["val_accuracy"], atol=1e-6)
     assert run.arrays["dyn_margin"].shape == (3, 500)
     assert run.arrays["dyn_embedding"].shape == (500, 32)
+    # the validation rows' representation, from the same pass of the same function, in the
+    # order of val_labels: the same rows through the same layers give the same numbers
+    assert run.arrays["dyn_val_embedding"].shape == (len(run.arrays["val_labels"]), 32)
+    if run.meta["dynamics"]["embedding_epoch"] == 2:  # the last epoch: today's weights
+        features = keras.Model(model.inputs, model.layers[-1].input)
+        expected = np.asarray(features(x_va[run.arrays["val_index"]]))
+        np.testing.assert_allclose(run.arrays["dyn_val_embedding"].astype(np.float32),
+                                   expected, rtol=1e-2, atol=1e-2)
 
 
 def test_an_output_layer_with_several_inputs_keeps_its_predictions(tmp_path):
@@ -59,6 +68,7 @@ def test_an_output_layer_with_several_inputs_keeps_its_predictions(tmp_path):
     np.testing.assert_allclose(val["accuracy"], history.history["val_accuracy"], atol=1e-6)
     assert run.arrays["dyn_margin"].shape == (2, 300)
     assert "dyn_embedding" not in run.arrays  # no single representation to record
+    assert "dyn_val_embedding" not in run.arrays
 
 
 def test_a_function_needing_a_known_batch_size_is_traced_per_shape():

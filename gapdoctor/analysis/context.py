@@ -26,6 +26,7 @@ from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.premise import Premise, premise_facts
 from gapdoctor.analysis.reorder import Reorder
+from gapdoctor.analysis.split_neighbours import split_neighbours_of
 from gapdoctor.record.schema import RunRecord, metric_mode
 
 
@@ -250,6 +251,11 @@ class Context:
     @cached_property
     def label_disagreement(self) -> tuple[float, float, float, str]:
         return label_agreement.label_disagreement(self.features)
+
+    @cached_property
+    def split_disagreement(self) -> tuple[float, float, float, str]:
+        """Labels agreeing with neighbours within each split more than across them."""
+        return label_agreement.split_disagreement(split_neighbours_of(self.run), self.features)
 
     def run_summary(self) -> dict[str, Any]:
         """Headline numbers: epochs, monitored metric, its best value and epoch."""

@@ -197,11 +197,11 @@ def _reverse_reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_v
     return float(shares @ recall_va), float(shares @ recall_tr), se
 
 
-def _distinct_rows(x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+def distinct_rows(x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     """Indices of the first occurrence of each distinct (row, label), in their order.
 
     Example:
-        >>> _distinct_rows(np.array([[1.0], [2.0], [1.0]]), np.array([0, 1, 0])).tolist()
+        >>> distinct_rows(np.array([[1.0], [2.0], [1.0]]), np.array([0, 1, 0])).tolist()
         [0, 1]
     """
     key = x if y is None else np.c_[x, y]
@@ -259,8 +259,8 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     x_tr, x_va = np.nan_to_num(x_tr, posinf=0, neginf=0), np.nan_to_num(x_va, posinf=0, neginf=0)
     # a repeated row (oversampling, copies) is one observation: left in, its twin in another
     # fold makes every out-of-fold score here (domain classifier, reference models) read memory
-    distinct_tr = _distinct_rows(x_tr, y_tr)
-    distinct_va = _distinct_rows(x_va, y_va)
+    distinct_tr = distinct_rows(x_tr, y_tr)
+    distinct_va = distinct_rows(x_va, y_va)
     x_tr, y_tr, x_va = x_tr[distinct_tr], y_tr[distinct_tr], x_va[distinct_va]
     y_va = y_va[distinct_va] if y_va is not None else None
     views = {name: (a[distinct_tr], b[distinct_va]) for name, (a, b) in views.items()}

@@ -46,6 +46,8 @@ class RunState:
     epoch_time: float | None = None
     probe_seconds: dict[str, float] = field(default_factory=dict)
     compiled: dict[str, Any] = field(default_factory=dict)  # functions probes share
+    # the validation sample's representation at the latest epoch (predictions -> dynamics)
+    val_embedding: np.ndarray | None = None
     head: Head = field(default_factory=Head)  # the output the probes follow
 
     @property

@@ -68,6 +68,8 @@ ARRAY_DOC: dict[str, str] = {
     "dyn_p_given": "(E', N) float32: probability of the given label at those epochs",
     "dyn_proba_mean": "(N, K) float32: mean predicted probabilities over those epochs",
     "dyn_embedding": "(N, d) float16: a projection of the output layer's input (neighbours)",
+    "dyn_val_embedding": "(V, d) float16: the same projection of the validation samples "
+                         "(rows of val_labels), at the same epoch as dyn_embedding",
     "dyn_labels": "(N,) int64: the given label of every training sample",
     "dyn_ids": "(N,) int64: the sample id of every training sample",
     "probe_index": "(P,) int64: index of each train-probe sample in the training data",

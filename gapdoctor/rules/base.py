@@ -204,6 +204,16 @@ def use_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> float:
     return w.use(spec, z, shown=shown, gate=trust, gate_reason=why) * trust
 
 
+def use_split_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> float:
+    """Count ``spec`` on the within- over cross-split neighbour agreement
+    (:attr:`Context.split_disagreement`), gated like the reverse reference; returns the
+    trusted strength in [0, 1]."""
+    excess, z, trust, why = ctx.split_disagreement
+    if not finite(z):
+        return 0.0
+    return w.use(spec, z, shown=f"{excess:.3f} ({z:.1f} s.e.)", gate=trust, gate_reason=why) * trust
+
+
 def finite(value: float | None) -> bool:
     """True for a real, finite number."""
     return value is not None and isinstance(value, (int, float)) and math.isfinite(value)

@@ -10,11 +10,21 @@ from gapdoctor.analysis.label_agreement import (
     DISAGREE_FACT,
     DISAGREE_RANGE,
     DISAGREE_WHY,
+    SPLITS_FACT,
+    SPLITS_RANGE,
+    SPLITS_WHY,
     proportion_se,
 )
 from gapdoctor.analysis.label_dynamics import DynamicsFacts
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
+from gapdoctor.rules.base import (
+    Rule,
+    Weighing,
+    finite,
+    ramp,
+    use_disagreement,
+    use_split_disagreement,
+)
 from gapdoctor.rules.evidence import Ramp
 
 E = "label_noise."
@@ -51,6 +61,11 @@ REF_LEAD = Ramp(E + "ref_lead", "reference model: validation accuracy minus trai
 DISAGREE = Ramp(E + "disagree", DISAGREE_FACT, *DISAGREE_RANGE, 2.5,
                 "training labels that contradict what validation teaches about the same inputs are wrong, "
                 "even when a whole region is relabelled consistently; " + DISAGREE_WHY)
+SPLITS = Ramp(E + "splits_disagree", SPLITS_FACT, *SPLITS_RANGE, 4.0,
+              "training labels that differ from validation's in one region, consistently (look-alikes "
+              "flipped together, a cluster renamed), agree among themselves but not with the "
+              "validation rows beside them; as strong as the flagged excess, the other count of "
+              "wrong labels beyond what the sample sizes allow; " + SPLITS_WHY)
 VAL_DROP = Ramp(E + "val_drop", "validation accuracy lost since its peak (3-epoch means), in standard "
                 "errors", 2.0, 5.0, 1.5, "memorising wrong labels redraws the boundary around them and "
                 "costs held-out accuracy, memorising clean ones rarely does; a drop of 2 standard errors "
@@ -117,6 +132,7 @@ class LabelNoiseRule(Rule):
         if finite(drop_z):
             w.use(VAL_DROP, drop_z, shown=f"{drop:.3f} ({drop_z:.1f} s.e.)")
         contradicted = use_disagreement(w, DISAGREE, ctx)
+        use_split_disagreement(w, SPLITS, ctx)
         if ctx.n_classes >= 2 and (m is not None or d is not None):
             rate = d.noise_rate if d is not None else m.flagged_fraction
             w.use(SHUFFLED, rate / (1 - 1 / ctx.n_classes))

@@ -5,9 +5,23 @@ from __future__ import annotations
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.analysis.gap import GAP_MEMORISED
-from gapdoctor.analysis.label_agreement import DISAGREE_FACT, DISAGREE_RANGE, DISAGREE_WHY
+from gapdoctor.analysis.label_agreement import (
+    DISAGREE_FACT,
+    DISAGREE_RANGE,
+    DISAGREE_WHY,
+    SPLITS_FACT,
+    SPLITS_RANGE,
+    SPLITS_WHY,
+)
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
+from gapdoctor.rules.base import (
+    Rule,
+    Weighing,
+    finite,
+    ramp,
+    use_disagreement,
+    use_split_disagreement,
+)
 from gapdoctor.rules.evidence import Ramp
 
 E = "overfitting."
@@ -58,6 +72,8 @@ EVAL_ORDER = Ramp(E + "eval_order", "share of the gap that random validation bat
                   "is evaluated, not memorisation; from a third to most of it")
 NO_FIT = Ramp(E + "no_fit", "training loss drop over the run", 0.3, 0.25, -2.0,
               "the model barely fits the training set")
+SPLITS = Ramp(E + "splits_disagree", SPLITS_FACT, *SPLITS_RANGE, -2.0,
+              "labels that differ between the splits in one region are wrong labels, not memorised noise of right ones; " + SPLITS_WHY)
 
 
 class OverfittingRule(Rule):
@@ -153,4 +169,5 @@ class OverfittingRule(Rule):
         w.use(STILL_IMPROVING, c.val_loss_fall_last_third)
         w.use(LOSS_LAG, ctx.loss_lag_at_best)
         use_disagreement(w, DISAGREE, ctx)
+        use_split_disagreement(w, SPLITS, ctx)
 

@@ -7,9 +7,23 @@ import numpy as np
 from gapdoctor.analysis.classes import ClassFacts, label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
-from gapdoctor.analysis.label_agreement import DISAGREE_FACT, DISAGREE_RANGE, DISAGREE_WHY
+from gapdoctor.analysis.label_agreement import (
+    DISAGREE_FACT,
+    DISAGREE_RANGE,
+    DISAGREE_WHY,
+    SPLITS_FACT,
+    SPLITS_RANGE,
+    SPLITS_WHY,
+)
 from gapdoctor.record.schema import RunRecord
-from gapdoctor.rules.base import Rule, Weighing, finite, ramp, use_disagreement
+from gapdoctor.rules.base import (
+    Rule,
+    Weighing,
+    finite,
+    ramp,
+    use_disagreement,
+    use_split_disagreement,
+)
 from gapdoctor.rules.evidence import Ramp
 
 E = "subgroup_underfitting."
@@ -53,6 +67,8 @@ EQUAL_FIT = Ramp(E + "equal_fit", "lagging classes' recall in training minus on 
                  "(10 points is the binomial noise of a class of ~50 validation samples)")
 SLICE = Ramp(E + "slice", "accuracy gap of the worst user-given slice to the median slice", 0.1, 0.25, 2.5,
              "a slice 25 points below the median one is not learned")
+SPLITS = Ramp(E + "splits_disagree", SPLITS_FACT, *SPLITS_RANGE, -2.0,
+              "classes that fail on validation because the splits label one region differently are wrong labels, not a subgroup the model cannot learn; " + SPLITS_WHY)
 
 
 class SubgroupUnderfittingRule(Rule):
@@ -117,6 +133,7 @@ class SubgroupUnderfittingRule(Rule):
         if f is not None:
             w.use(DOMAIN, f.domain_auc)
         use_disagreement(w, DISAGREE, ctx)
+        use_split_disagreement(w, SPLITS, ctx)
         if m is not None and finite(m.flagged_class_concentration):
             spread = 1 - ramp(m.flagged_class_concentration, 0.45, 0.7)
             w.use(SPREAD_NOISE, ctx.noise_excess, gate=spread,

@@ -11,7 +11,8 @@ A pass is skipped when it would lift GapDoctor's dynamics cost above ``budget`` 
 the training time so far), so the cost stays bounded whatever the model.
 
 Fills ``arrays``: ``dyn_epochs``, ``dyn_margin``, ``dyn_p_given``, ``dyn_proba_mean``,
-``dyn_embedding``, ``dyn_labels``, ``dyn_ids``; ``meta["dynamics"]``.
+``dyn_embedding``, ``dyn_val_embedding`` (the validation
+sample, same projection and epoch), ``dyn_labels``, ``dyn_ids``; ``meta["dynamics"]``.
 
 Backend: the forward pass is one ``model(x, training=False)`` call per chunk, compiled the
 backend's way (``tf.function``, ``jax.jit``; called directly on torch) for the one chunk
@@ -178,6 +179,9 @@ class DynamicsProbe(Probe):
         if self.has_embedding and score <= self.best_val:  # before memorisation sets in
             self.best_val = score
             state.arrays["dyn_embedding"] = _project(np.concatenate(embs)).astype(np.float16)
+            val = state.val_embedding  # this epoch's (the predictions ran first), same map
+            if val is not None and val.shape[1:] == embs[0].shape[1:]:
+                state.arrays["dyn_val_embedding"] = _project(val).astype(np.float16)
             state.meta["dynamics"]["embedding_epoch"] = int(epoch)
         state.arrays.update(
             dyn_epochs=np.asarray(self.done, dtype=np.int64), dyn_margin=np.stack(self.margins),

@@ -68,8 +68,11 @@ class PredictionsProbe(Probe):
         shared = feature_forward(state) if state.model_built() else None
         # with a representation its output is the followed one; without (a subclassed
         # model) the predictions keep their own function
-        if shared is not None and shared.has_embedding:
-            self.forward = lambda chunk, fn=shared.fn: fn(chunk)[1]
+        self.with_embedding = shared is not None and shared.has_embedding
+        if self.with_embedding:
+            # the representation comes free with the outputs: the validation rows' one is
+            # kept for the dynamics (neighbours across the two splits)
+            self.forward = shared.fn
             backends.warm(shared.fn, self.chunks[0])
         else:
             self.forward = backends.eval_forward(state.model, state.head.position)
@@ -134,7 +137,14 @@ class PredictionsProbe(Probe):
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         if self.skip or self.forward is None:
             return
-        raw = np.concatenate([self.forward(c) for c in self.chunks])[:self.n_rows]
+        outs = [self.forward(c) for c in self.chunks]
+        if self.with_embedding:
+            raw = np.concatenate([o[1] for o in outs])[:self.n_rows]
+            if self.y_val is not None:
+                state.val_embedding = np.concatenate([np.asarray(o[0]) for o in outs])[
+                    self.n_train:self.n_rows]
+        else:
+            raw = np.concatenate(outs)[:self.n_rows]
         if not self.resolved:
             self._resolve(state, raw)
             if self.skip:
