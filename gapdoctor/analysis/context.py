@@ -26,7 +26,7 @@ from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.premise import Premise, premise_facts
 from gapdoctor.analysis.reorder import Reorder
-from gapdoctor.analysis.split_neighbours import split_neighbours_of
+from gapdoctor.analysis.split_neighbours import SplitNeighbours, split_neighbours_of
 from gapdoctor.record.schema import RunRecord, metric_mode
 
 
@@ -253,9 +253,15 @@ class Context:
         return label_agreement.label_disagreement(self.features)
 
     @cached_property
+    def split_neighbours(self) -> SplitNeighbours | None:
+        """Neighbour label agreement within and across the splits in the model's
+        representation, and how well the neighbours tell the splits apart."""
+        return split_neighbours_of(self.run)
+
+    @cached_property
     def split_disagreement(self) -> tuple[float, float, float, str]:
         """Labels agreeing with neighbours within each split more than across them."""
-        return label_agreement.split_disagreement(split_neighbours_of(self.run), self.features)
+        return label_agreement.split_disagreement(self.split_neighbours, self.features)
 
     def run_summary(self) -> dict[str, Any]:
         """Headline numbers: epochs, monitored metric, its best value and epoch."""

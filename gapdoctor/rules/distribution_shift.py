@@ -14,6 +14,12 @@ from gapdoctor.rules.evidence import Ramp
 E = "distribution_shift."
 DOMAIN = Ramp(E + "domain", "domain classifier AUC (train vs validation inputs)", AUC_SAME, AUC_DIFFERENT, 4.0,
               "0.5 means one distribution; a classifier that tells the splits apart sees a shift")
+REPR_DOMAIN = Ramp(E + "repr_domain", "splits told apart by their nearest neighbours in the model's "
+                   "representation (ROC AUC)", AUC_DIFFERENT, 0.95, 3.0,
+                   "the model itself places validation inputs apart from training ones (a stretched signal, "
+                   "a zoomed image) where a classifier on raw inputs may not; below the input classifier's "
+                   "weight because a model separates the rows it fitted a little (about 0.65 at most on "
+                   "alike inputs in the fresh sets)")
 SAME = Ramp(E + "same", "domain classifier AUC (inputs indistinguishable)", AUC_SAME, 0.5, -1.5,
             "inputs a classifier cannot tell apart")
 KS = Ramp(E + "ks", "features whose distribution differs (KS, FDR 5%)", 0.1, 0.5, 1.0,
@@ -67,6 +73,7 @@ class DistributionShiftRule(Rule):
                            ref_cv=f.ref_cv_accuracy, ref_val=f.ref_val_accuracy)
             w.use(DOMAIN, f.domain_auc)
             w.use(SAME, f.domain_auc)
+            self._representation_apart(w, ctx, f.domain_auc)
             w.use(KS, f.shifted_fraction)
             if finite(f.ref_cv_accuracy) and finite(f.ref_val_accuracy):
                 drop = f.ref_cv_accuracy - f.ref_val_accuracy
@@ -82,6 +89,17 @@ class DistributionShiftRule(Rule):
                       gate=found.trust, gate_reason=found.trust_reason)
         w.use(LABEL_TVD, tvd)
         return w
+
+    @staticmethod
+    def _representation_apart(w: Weighing, ctx: Context, input_auc: float) -> None:
+        """The model's own representation tells the splits apart, counted as far as the
+        classifier on raw inputs does not already (one shift, not two)."""
+        fact = ctx.split_neighbours
+        if fact is None or not finite(fact.domain_auc):
+            return
+        unseen = 1 - ramp(input_auc, AUC_SAME, AUC_DIFFERENT) if finite(input_auc) else 1.0
+        w.use(REPR_DOMAIN, fact.domain_auc, gate=unseen,
+              gate_reason=f"input domain classifier AUC {input_auc:.2f} (none from {AUC_DIFFERENT})")
 
     @staticmethod
     def _against_affine(w: Weighing, f) -> None:
