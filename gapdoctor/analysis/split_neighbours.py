@@ -4,8 +4,9 @@ In the model's representation (``dyn_embedding`` and ``dyn_val_embedding``: the 
 the one of lowest validation loss, and the same projection) every sample's label is compared
 with the labels of its ``k`` nearest samples of its own split (itself left out) and of the
 other split. Each split keeps one row per distinct (representation, label), so repeated rows
-do not vote for themselves, and both are drawn to the same size, so a neighbour lies as far
-in either.
+do not vote for themselves, and both are drawn with the same number of rows of each class
+(validation's class shares), so a neighbour lies as far in either and a difference in class
+shares alone (a minority class in training) is no disagreement.
 
 When both splits draw labels from one P(label | input), the agreement across the splits
 follows from each split's label purity q (the share of rows carrying their region's label,
@@ -108,18 +109,17 @@ def split_neighbours(train_emb: np.ndarray, train_labels: np.ndarray, val_emb: n
         return None
     t_keep, v_keep = distinct_rows(t_emb, t_lab), distinct_rows(v_emb, v_lab)
     t_emb, t_lab, v_emb, v_lab = t_emb[t_keep], t_lab[t_keep], v_emb[v_keep], v_lab[v_keep]
-    n = min(len(t_lab), len(v_lab), POOL_MAX)
+    quota = _class_quota(t_lab, v_lab)
+    n = int(quota.sum())
     if n < MIN_ROWS:
         return None
     k = max(5, min(int(math.sqrt(n)), 25))
     rng = np.random.default_rng(seed)
     draws = DRAWS if len(t_lab) > n else 1
-    # random order: rows at equal distance (a representation with ties) are then drawn at
-    # random, never by their position in the data, which may follow the labels
-    v_rows = rng.choice(len(v_lab), n, replace=False)
+    v_rows = _draw(v_lab, quota, rng)
     parts, domain_auc = [], float("nan")
     for _ in range(draws):
-        t_rows = rng.choice(len(t_lab), n, replace=False)
+        t_rows = _draw(t_lab, quota, rng)
         a, b = t_emb[t_rows], v_emb[v_rows]
         centre = np.concatenate([a, b]).mean(axis=0)
         a, b = _unit(a - centre), _unit(b - centre)
@@ -147,6 +147,29 @@ def _bootstrap_se(part: tuple[np.ndarray, ...], k: int, n_classes: int, rng: np.
         values[i] = expected_cross(wt[t].mean(), wv[v].mean(), n_classes) \
             - (ct[t].mean() + cv[v].mean()) / 2
     return max(float(values.std(ddof=1)), 1.0 / k / math.sqrt(2 * n))
+
+
+def _class_quota(t_lab: np.ndarray, v_lab: np.ndarray) -> np.ndarray:
+    """Rows per class of both pools: validation's class shares, as many rows as both splits
+    can fill (at most POOL_MAX). Equal class counts on both sides keep a difference in class
+    shares (a minority class in training, a prior shift) from reading as disagreement: where
+    two classes overlap, the majority of a region follows the shares."""
+    classes = np.arange(int(max(t_lab.max(initial=0), v_lab.max(initial=0))) + 1)
+    have_t = np.bincount(t_lab, minlength=len(classes))
+    have_v = np.bincount(v_lab, minlength=len(classes))
+    share = have_v / max(1, have_v.sum())
+    fits = [have_t[c] / share[c] for c in classes if share[c] > 0]
+    n = min(len(v_lab), POOL_MAX, int(min(fits)) if fits else 0)
+    return np.minimum(np.floor(share * n).astype(np.int64), np.minimum(have_t, have_v))
+
+
+def _draw(labels: np.ndarray, quota: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Positions of ``quota[c]`` random rows of each class c, in random order: rows at equal
+    distance (a representation with ties) are then taken at random, never by their place in
+    the data, which may follow the labels."""
+    rows = np.concatenate([rng.choice(np.flatnonzero(labels == c), q, replace=False)
+                           for c, q in enumerate(quota) if q > 0])
+    return rng.permutation(rows)
 
 
 def _nearest(query: np.ndarray, ref: np.ndarray, k: int, own: bool,
