@@ -62,3 +62,23 @@ def test_too_few_rows_or_no_representation_gives_nothing_and_shifted_inputs_are_
     moved = split_neighbours(x[:500], y[:500], x[500:] + 3.0, y[500:])
     assert moved.domain_auc > 0.9
     assert split_disagreement(moved, SimpleNamespace(domain_auc=0.5))[2] == 0.0
+
+
+def test_malformed_representations_give_nothing_and_a_record_with_one_still_diagnoses() -> None:
+    x, y = _blobs(3, n=600)
+    bad = x[400:].copy()
+    bad[0, 0] = np.nan
+    assert split_neighbours(x[:400], y[:400], bad, y[400:]) is None          # non-finite
+    assert split_neighbours(x[:400], y[:400], x[400:], y[400:-1]) is None    # rows != labels
+    assert split_neighbours(x[:400], y[:400], x[400:, :5], y[400:]) is None  # widths differ
+    assert split_neighbours(x[:400], y[:400], x[400:, 0], y[400:]) is None   # not a table
+    # a record whose validation representation is damaged: the rules skip the fact
+    from gapdoctor import diagnose
+    from gapdoctor.analysis.context import Context
+    from gapdoctor.record.schema import RunRecord
+
+    run = RunRecord()
+    run.arrays.update(dyn_embedding=x[:400], dyn_labels=y[:400], val_labels=y[400:],
+                      dyn_val_embedding=bad)
+    assert np.isnan(Context(run).split_disagreement[1])
+    assert not diagnose(run).errors

@@ -81,7 +81,7 @@ SPLITS_FACT = ("labels agreeing with their nearest neighbours in the model's rep
 # the largest is 3.5 (4.1 before the class matching; heavily overfitted runs); so one
 # standard error later than the reverse reference
 SPLITS_RANGE = (4.0, 6.0)
-SPLITS_WHY = ("both splits drawn to one size, so a neighbour lies as far in either; labels drawn from "
+SPLITS_WHY = ("both splits drawn with equal rows per class, so a neighbour lies as far in either; labels drawn from "
               "one P(label | input) agree across the splits as each split's own purity predicts, "
               "however much better the model fits training; 4 to 6 standard errors, one later than "
               "the reverse reference, because neighbouring rows share neighbours")

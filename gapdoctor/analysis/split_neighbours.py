@@ -19,8 +19,8 @@ disagreement; the plain mean of the two within-split agreements would, by about
 
 Labels that differ between the splits in one region, consistently (look-alikes flipped
 together, a cluster renamed, a boundary moved), leave each split agreeing with itself while
-the two disagree: cross falls below the geometric mean by about the share of rows in that
-region. Scattered wrong labels lower within_train and cross alike, so this fact is for the
+the two disagree: cross falls below what the purities predict by about the share of rows
+in that region. Scattered wrong labels lower within_train and cross alike, so this fact is for the
 consistent kind (the neighbour vote in :mod:`label_dynamics` catches the scattered kind).
 Which split is wrong cannot be read from labels alone; inputs that differ between the splits
 put cross-split neighbours further away and lower cross agreement too, so the rules gate

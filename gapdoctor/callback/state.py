@@ -8,6 +8,7 @@ DataFrame itself (keeps the per-epoch cost small).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,9 @@ class RunState:
     epoch_time: float | None = None
     probe_seconds: dict[str, float] = field(default_factory=dict)
     compiled: dict[str, Any] = field(default_factory=dict)  # functions probes share
-    # the validation sample's representation at the latest epoch (predictions -> dynamics)
-    val_embedding: np.ndarray | None = None
+    # the validation sample's representation at the latest epoch (predictions -> dynamics),
+    # assembled only when asked: the dynamics keep it at a few epochs, not every one
+    val_embedding: Callable[[], np.ndarray] | None = None
     head: Head = field(default_factory=Head)  # the output the probes follow
 
     @property

@@ -200,18 +200,21 @@ def use_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> float:
     excess, z, trust, why = ctx.label_disagreement
     if not finite(z):
         return 0.0
-    shown = ctx.features.reference_read(f"{excess:.3f} ({z:.1f} s.e.)")
-    return w.use(spec, z, shown=shown, gate=trust, gate_reason=why) * trust
+    return _use_trusted(w, spec, z, trust, why,
+                        ctx.features.reference_read(f"{excess:.3f} ({z:.1f} s.e.)"))
 
 
 def use_split_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> float:
-    """Count ``spec`` on the within- over cross-split neighbour agreement
-    (:attr:`Context.split_disagreement`), gated like the reverse reference; returns the
-    trusted strength in [0, 1]."""
+    """Count ``spec`` on the cross-split neighbour agreement's shortfall
+    (:attr:`Context.split_disagreement`), gated like the reverse reference."""
     excess, z, trust, why = ctx.split_disagreement
     if not finite(z):
         return 0.0
-    return w.use(spec, z, shown=f"{excess:.3f} ({z:.1f} s.e.)", gate=trust, gate_reason=why) * trust
+    return _use_trusted(w, spec, z, trust, why, f"{excess:.3f} ({z:.1f} s.e.)")
+
+
+def _use_trusted(w: Weighing, spec: Ramp, z: float, trust: float, why: str, shown: str) -> float:
+    return w.use(spec, z, shown=shown, gate=trust, gate_reason=why) * trust
 
 
 def finite(value: float | None) -> bool:

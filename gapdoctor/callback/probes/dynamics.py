@@ -179,7 +179,8 @@ class DynamicsProbe(Probe):
         if self.has_embedding and score <= self.best_val:  # before memorisation sets in
             self.best_val = score
             state.arrays["dyn_embedding"] = _project(np.concatenate(embs)).astype(np.float16)
-            val = state.val_embedding  # this epoch's (the predictions ran first), same map
+            # this epoch's (the predictions ran first), through the same map
+            val = state.val_embedding() if state.val_embedding is not None else None
             if val is not None and val.shape[1:] == embs[0].shape[1:]:
                 state.arrays["dyn_val_embedding"] = _project(val).astype(np.float16)
             state.meta["dynamics"]["embedding_epoch"] = int(epoch)

@@ -19,6 +19,7 @@ Keras details:
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import keras
@@ -141,8 +142,8 @@ class PredictionsProbe(Probe):
         if self.with_embedding:
             raw = np.concatenate([o[1] for o in outs])[:self.n_rows]
             if self.y_val is not None:
-                state.val_embedding = np.concatenate([np.asarray(o[0]) for o in outs])[
-                    self.n_train:self.n_rows]
+                state.val_embedding = partial(_joined_rows, [o[0] for o in outs],
+                                              slice(self.n_train, self.n_rows))
         else:
             raw = np.concatenate(outs)[:self.n_rows]
         if not self.resolved:
@@ -193,6 +194,10 @@ class PredictionsProbe(Probe):
         for name, value in series.items():
             state.series[name].append(value)
         state.series_epochs.append(int(epoch))
+
+
+def _joined_rows(chunks: list[Any], rows: slice) -> np.ndarray:
+    return np.concatenate([np.asarray(c) for c in chunks])[rows]
 
 
 def _no_class_counts(state: RunState) -> None:
