@@ -51,3 +51,18 @@ def test_second_set_is_read_and_diagnosed_whatever_its_format() -> None:
     second = summarise([diagnose_file(row, folder / "files") for row in rows])
     assert second["files"] >= 25
     assert not second["diagnose_crashes"] and not second["load_failures"], second
+
+
+def test_fourth_set_is_read_and_its_zero_loss_run_never_learned() -> None:
+    """The fourth set (benchmarks/real_histories4/, collected 2026-11-27 and scored once
+    before any rule saw it; its README has that look) loads and diagnoses without a crash.
+    Its one never-learned run, a loss of exactly 0 in all 8 epochs at accuracy 0.5, was
+    called healthy on that look; it is the reason for the zero-loss premise, so it is a
+    regression guard here, not a held-out figure."""
+    folder = Path(__file__).resolve().parents[1] / "benchmarks" / "real_histories4"
+    rows = read_manifest(folder / "manifest.csv")
+    fourth = summarise([diagnose_file(row, folder / "files") for row in rows])
+    assert fourth["files"] >= 25
+    assert not fourth["diagnose_crashes"] and not fourth["load_failures"], fourth
+    assert fourth["caught"]["never_learned"]["runs"] >= 1
+    assert not fourth["caught"]["never_learned"]["missed"], fourth["caught"]["never_learned"]

@@ -44,6 +44,7 @@ class Premise:
     train_auc: float = float("nan")  # set when it, not the loss change, says "flat"
     settled_at_level: bool = False  # flat judged on the second half (after the fall to the level)
     blown_first_epoch: bool = False  # epoch 0's loss was over 10x every later epoch's
+    zero_loss: bool = False  # the loss was exactly 0 in every epoch, the first included
     never_learned: float = 0.0
     reasons: tuple[str, ...] = ()
 
@@ -93,6 +94,28 @@ def _blown_first_epoch(loss: pd.Series, train_accuracy: pd.Series) -> bool:
     return room > 0 and (float(train_accuracy.iloc[1:].mean()) - first) / room < 0.1
 
 
+def _zero_from_the_start(raw: np.ndarray) -> bool:
+    """Every epoch's loss, the first included, is exactly 0 (Keras prints 0.0000e+00). A
+    model starting from random weights cannot average a zero loss over its first epoch, so
+    the loss gives no gradient at all: a loss that does not fit the output (categorical
+    cross-entropy on one sigmoid unit is always 0) or the labels."""
+    return len(raw) >= 2 and bool(np.all(np.isfinite(raw))) and bool(np.all(raw == 0))
+
+
+def _zero_loss(p: Premise, curves: pd.DataFrame, n: int) -> Premise:
+    """A loss of 0 from the start: the optimiser gets no gradient, nothing can be learned."""
+    p.zero_loss, p.never_learned, p.loss_change = True, 1.0, 0.0
+    accuracy = next((a for a in (series(curves, name) for name in ("accuracy", "acc"))
+                     if len(a)), None)
+    seen = (f"; the training accuracy stays at {float(accuracy.iloc[-1]):.3f}"
+            if accuracy is not None else "")
+    p.reasons = (f"the training loss is exactly 0 in all {n} epochs, the first included, so it "
+                 f"gives the optimiser no gradient{seen} - the loss most likely does not fit the "
+                 "output layer or the labels (categorical cross-entropy on a one-unit sigmoid "
+                 "output is always 0)",)
+    return p
+
+
 def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
                   accuracy: pd.Series | None = None, loss_scale: float = float("nan"),
                   train_auc: float = float("nan"),
@@ -120,6 +143,8 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
     if len(bad):
         p.nonfinite_epoch = int(curves.index[bad[0]])
     loss = series(curves, "loss")
+    if _zero_from_the_start(raw):
+        return _zero_loss(p, curves, len(loss))
     if len(loss) >= 2 and float(loss.min()) > 0:
         # Python floats throughout: an extreme ratio of fuzzed losses is inf, not a numpy warning
         if len(loss) >= 4:
