@@ -44,7 +44,7 @@ def test_one_trace_serves_predictions_and_dynamics(tmp_path):
     assert run.arrays["dyn_val_embedding"].shape == (len(run.arrays["val_labels"]), 32)
     if run.meta["dynamics"]["embedding_epoch"] == 2:  # the last epoch: today's weights
         features = keras.Model(model.inputs, model.layers[-1].input)
-        expected = np.asarray(features(x_va[run.arrays["val_index"]]))
+        expected = np.asarray(features([x_va[run.arrays["val_index"]]]))  # a list: one input
         np.testing.assert_allclose(run.arrays["dyn_val_embedding"].astype(np.float32),
                                    expected, rtol=1e-2, atol=1e-2)
 
