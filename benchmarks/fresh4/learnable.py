@@ -19,28 +19,8 @@ if __package__ in (None, ""):
 
 import numpy as np
 
+from benchmarks.fresh3.learnable import cv  # the same three models and folds as fresh3's table
 from benchmarks.fresh4.sources import FRESH4_SOURCES
-
-
-def _models() -> dict:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return {"logreg": make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
-            "MLP": make_pipeline(StandardScaler(), MLPClassifier(
-                (128,), max_iter=400, early_stopping=True, random_state=0)),
-            "boosting": HistGradientBoostingClassifier(random_state=0)}
-
-
-def cv(x: np.ndarray, y: np.ndarray) -> str:
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-
-    folds = StratifiedKFold(3, shuffle=True, random_state=0)
-    return ", ".join(f"{name} {cross_val_score(m, x, y, cv=folds).mean():.2f}"
-                     for name, m in _models().items())
 
 
 def _bag(x: np.ndarray, vocab: int) -> np.ndarray:
