@@ -18,10 +18,6 @@ from benchmarks.diagnosis.run import run_benchmark, score
 from gapdoctor import CAUSES, diagnose, load_run
 from gapdoctor.diagnosis import Diagnosis
 
-# One worker runs the whole module: the fixture's eleven trainings take two minutes, and
-# under pytest-xdist each worker that gets one of these tests would train them again
-# (``--dist loadgroup`` is in pyproject's addopts).
-pytestmark = pytest.mark.xdist_group("diagnosis_benchmark")
 
 @pytest.fixture(scope="module")
 def fast(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:

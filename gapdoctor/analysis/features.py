@@ -13,6 +13,7 @@ Two questions, answered without the user's network:
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -53,12 +54,20 @@ class FeatureFacts:
     ref_val_accuracy_realigned: float
     chance: float
     ref_cv_auc: float = float("nan")
+    # the same fold models' ROC AUC on the validation labels, and the standard error of the
+    # difference to ref_cv_auc: the ranking shows misaligned labels where accuracy cannot
+    # leave the majority rate (weak or imbalanced signal)
+    ref_val_auc: float = float("nan")
+    ref_auc_se: float = float("nan")
     ref_view: str = "raw"  # the inputs the reference model read ("raw" or a named view)
     # the reverse reference: fitted on validation folds, scored on the held-out validation
     # folds and on the training labels, at the training class shares (see _reverse_reference)
     rev_cv_accuracy: float = float("nan")
     rev_train_agreement: float = float("nan")
     rev_se: float = float("nan")  # standard error of their difference
+    # ROC AUC of the reverse reference on its held-out validation folds: whether the
+    # validation labels follow the validation inputs at all (misaligned ones do not)
+    rev_cv_auc: float = float("nan")
 
     def reference_read(self, value: str) -> str:
         """``value`` as shown to the user, saying what the reference model read when it was
@@ -121,10 +130,12 @@ def _domain_auc(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
 
 
 def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray,
-               seed: int = 0) -> tuple[float, float, float, float]:
+               seed: int = 0) -> tuple[float, float, float, float, float, float]:
     """Cross-validated accuracy on the train probe, and the same fold models' accuracy on
     validation (raw, and with each split standardised on its own): equal footing, so the
-    difference is about the data, not about how much data each model saw."""
+    difference is about the data, not about how much data each model saw. Then the ROC AUC
+    of the better-ranking fold model (linear or nearest-neighbour) on its held-out fold and
+    on validation, and the standard error of their difference."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.neighbors import KNeighborsClassifier
@@ -133,24 +144,48 @@ def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nd
     n_folds = int(min(3, counts[counts > 0].min())) if len(counts) else 0
     nan = float("nan")
     if n_folds < 2:
-        return nan, nan, nan, nan
+        return nan, nan, nan, nan, nan, nan
     xs, xv, xv_own = _standardize(x_tr, x_tr), _standardize(x_va, x_tr), _standardize(x_va, x_va)
-    cv, raw, realigned, auc = [], [], [], []
+    cv, raw, realigned, auc, val_auc = [], [], [], [], []
     for fit, held in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(xs, y_tr):
         model = LogisticRegression(C=0.5, max_iter=200).fit(xs[fit], y_tr[fit])
         cv.append(np.mean(model.predict(xs[held]) == y_tr[held]))
         # the better of a linear and a nearest-neighbour ranking: labels that follow a
         # curved boundary (rings, XOR) defeat the linear model alone, not both
         knn = KNeighborsClassifier(n_neighbors=min(15, len(fit) - 1)).fit(xs[fit], y_tr[fit])
-        auc.append(max(ovr_auc(y_tr[held], model.predict_proba(xs[held]), model.classes_),
-                       ovr_auc(y_tr[held], knn.predict_proba(xs[held]), knn.classes_)))
+        ranked = [(ovr_auc(y_tr[held], m.predict_proba(xs[held]), m.classes_), m) for m in (model, knn)]
+        best, ranker = max(ranked, key=lambda r: r[0] if np.isfinite(r[0]) else -1.0)
+        auc.append(best)
+        val_auc.append(ovr_auc(y_va, ranker.predict_proba(xv), ranker.classes_))
         raw.append(np.mean(model.predict(xv) == y_va))
         realigned.append(np.mean(model.predict(xv_own) == y_va))
-    return float(np.mean(cv)), float(np.mean(raw)), float(np.mean(realigned)), float(np.nanmean(auc))
+    cv_auc, v_auc = float(np.nanmean(auc)), float(np.nanmean(val_auc))
+    se = math.hypot(auc_se(cv_auc, y_tr), auc_se(v_auc, y_va))
+    return (float(np.mean(cv)), float(np.mean(raw)), float(np.mean(realigned)), cv_auc, v_auc, se)
+
+
+def auc_se(auc: float, y: np.ndarray) -> float:
+    """Standard error of a macro one-vs-rest ROC AUC over the labels ``y``: Hanley and
+    McNeil's formula for each class against the rest, their mean variance (the classes'
+    AUCs share rows, so the mean is read as no more precise than one class's: cautious).
+
+    Example:
+        >>> round(auc_se(0.5, np.array([0, 1] * 100)), 3)
+        0.041
+    """
+    if not math.isfinite(auc):
+        return float("nan")
+    a = min(max(auc, 0.5), 0.999)
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    counts = np.bincount(np.asarray(y).astype(int))
+    n = counts.sum()
+    variances = [(a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n - n1 - 1) * (q2 - a * a)) / (n1 * (n - n1))
+                 for n1 in counts if 0 < n1 < n]
+    return float(math.sqrt(np.mean(variances))) if variances else float("nan")
 
 
 def _reverse_reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.ndarray,
-                       seed: int = 0) -> tuple[float, float, float]:
+                       seed: int = 0) -> tuple[float, float, float, float]:
     """The reference model the other way round: fitted on validation folds, its accuracy on
     the held-out validation folds and its agreement with the training labels, both from
     per-class recalls weighted by the training split's class shares, and the standard error
@@ -170,22 +205,25 @@ def _reverse_reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_v
 
     nan = float("nan")
     if not len(y_va) or y_va.min() < 0:  # no labels, or not class ids
-        return nan, nan, nan
+        return nan, nan, nan, nan
     counts = np.bincount(y_va)
     n_folds = int(min(3, counts[counts > 0].min())) if len(counts) else 0
     if n_folds < 2 or len(np.unique(y_va)) < 2:
-        return nan, nan, nan
+        return nan, nan, nan, nan
     xs, xv = _standardize(x_tr, x_tr), _standardize(x_va, x_tr)
     held_pred = np.empty_like(y_va)
-    train_hits = []
+    train_hits, aucs = [], []
     for fit, held in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(xv, y_va):
         model = LogisticRegression(C=0.5, max_iter=200).fit(xv[fit], y_va[fit])
-        held_pred[held] = model.predict(xv[held])
+        proba = model.predict_proba(xv[held])
+        held_pred[held] = model.classes_[np.argmax(proba, axis=1)]
+        aucs.append(ovr_auc(y_va[held], proba, model.classes_))
         train_hits.append(model.predict(xs) == y_tr)
+    cv_auc = float(np.nanmean(aucs)) if np.isfinite(aucs).any() else nan
     # classes with rows on both sides: a class absent from one side has no recall there
     both = np.intersect1d(np.unique(y_va), np.unique(y_tr))
     if not len(both):
-        return nan, nan, nan
+        return nan, nan, nan, cv_auc
     hits_tr = np.mean(train_hits, axis=0)
     recall_va = np.array([np.mean(held_pred[y_va == c] == c) for c in both])
     recall_tr = np.array([np.mean(hits_tr[y_tr == c]) for c in both])
@@ -194,7 +232,7 @@ def _reverse_reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_v
     shares = n_tr / n_tr.sum()   # both read at the training split's class shares
     p = np.clip((recall_va + recall_tr) / 2, 0.02, 0.98)
     se = float(np.sqrt(np.sum(shares ** 2 * p * (1 - p) * (1 / n_va + 1 / n_tr))))
-    return float(shares @ recall_va), float(shares @ recall_tr), se
+    return float(shares @ recall_va), float(shares @ recall_tr), se, cv_auc
 
 
 def distinct_rows(x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
@@ -275,7 +313,7 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
         shifted = _ks_shifted(x_tr, x_va)
         auc = _domain_auc(x_tr, x_va, seed)
         auc_std = _domain_auc(_standardize(x_tr, x_tr), _standardize(x_va, x_va), seed)
-        ref, ref_view, rev = (nan, nan, nan, nan), raw_name, (nan, nan, nan)
+        ref, ref_view, rev = (nan,) * 6, raw_name, (nan,) * 4
         if y_va is not None and len(np.unique(y_tr)) >= 2 and y_tr.min() >= 0:
             ref, chosen = _reference(x_tr, y_tr, x_va, y_va, seed), (x_tr, x_va)
             for name, (v_tr, v_va) in views.items():
@@ -293,5 +331,6 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     return FeatureFacts(len(x_tr), len(x_va), int(x_tr.shape[1]), nonfinite, auc, auc_std,
                         float(shifted.mean()), scale, offset,
                         *ref[:3], chance=1.0 / max(2, n_classes), ref_cv_auc=ref[3],
+                        ref_val_auc=ref[4], ref_auc_se=ref[5],
                         ref_view=ref_view, rev_cv_accuracy=rev[0], rev_train_agreement=rev[1],
-                        rev_se=rev[2])
+                        rev_se=rev[2], rev_cv_auc=rev[3])

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from gapdoctor.analysis.context import Context
-from gapdoctor.analysis.features import AFFINE_SIZE, AUC_DIFFERENT, AUC_SAME, AUC_VANISHED
+from gapdoctor.analysis.features import (
+    AFFINE_SIZE,
+    AUC_DIFFERENT,
+    AUC_SAME,
+    AUC_VANISHED,
+    FeatureFacts,
+)
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Tags, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
@@ -24,6 +30,10 @@ NO_SIGNAL = Ramp(E + "no_signal", "ROC AUC of reference models (linear and neare
 REF_ONLY_TRAIN = Ramp(E + "ref_only_train", "reference model: validation accuracy as a share of its training CV accuracy (above chance)",
                       0.5, 0.2, 3.5, "inputs look alike, yet a simple model that predicts training labels "
                       "well fails on validation labels: they do not line up with their inputs")
+REF_RANK_ONLY_TRAIN = Ramp(E + "ref_rank_only_train", "reference model: validation ROC AUC above 0.5 as a share of its training CV ROC AUC above 0.5",
+                           0.5, 0.2, 3.5, "inputs look alike, yet a simple model that ranks training labels "
+                           "fails to rank validation labels: they do not line up with their inputs (read where "
+                           "accuracy cannot leave the majority rate: weak or imbalanced signal)")
 ROW_OFFSET = Ramp(E + "row_offset", "predictions agree with a neighbouring row's label more than with "
                   "their own, from some row on (McNemar z)", 5.0, 10.0, 6.0,
                   "a model at chance reaches z 3.5 at most over every start row and shift; "
@@ -133,6 +143,31 @@ class PipelineBugRule(Rule):
                 w.use(REF_ONLY_TRAIN, ref_val / ref_span, gate=1 - differ,
                       shown=f.reference_read(f"{f.ref_cv_accuracy:.3f} vs {f.ref_val_accuracy:.3f}"),
                       gate_reason="only when the inputs look alike")
+            else:
+                self._reference_ranking(w, f, differ)
+
+    @staticmethod
+    def _reference_ranking(w: Weighing, f: FeatureFacts, differ: float) -> None:
+        """The reference model's ranking where its accuracy barely leaves chance: a drop of
+        the validation AUC below the training CV AUC beyond noise (2 to 4 standard errors of
+        the difference, Hanley-McNeil) that leaves little of the ranking."""
+        if not (finite(f.ref_cv_auc) and finite(f.ref_val_auc) and finite(f.ref_auc_se)) \
+                or f.ref_auc_se <= 0 or f.ref_cv_auc <= 0.5:
+            return
+        z = (f.ref_cv_auc - f.ref_val_auc) / f.ref_auc_se
+        share = (f.ref_val_auc - 0.5) / (f.ref_cv_auc - 0.5)
+        # Which split is wrong: misaligned validation labels cannot be learned from the
+        # validation inputs either (a model fitted on validation folds ranks at chance);
+        # validation labels that it learns as well as the training ones are right, and the
+        # training labels disagree with them (label noise, not a pipeline bug). Right labels
+        # give a ratio near 1, within about 0.2 from the two AUCs' noise at a few hundred rows.
+        own = (f.rev_cv_auc - 0.5) / (f.ref_cv_auc - 0.5) if finite(f.rev_cv_auc) else 0.0
+        w.use(REF_RANK_ONLY_TRAIN, share, gate=(1 - differ) * ramp(z, 2.0, 4.0) * (1 - ramp(own, 0.5, 0.8)),
+              shown=f.reference_read(f"{f.ref_cv_auc:.3f} vs {f.ref_val_auc:.3f} ({z:.1f} s.e.; "
+                                     f"validation labels learned from their own inputs: {f.rev_cv_auc:.3f})"),
+              gate_reason="only when the inputs look alike, the drop is beyond noise (full at 4 s.e.) and "
+                          "the validation labels do not follow their own inputs (their own ranking under "
+                          "0.5-0.8 of the training one)")
 
     def _preprocessing(self, w: Weighing, ctx: Context, tags: Tags) -> None:
         f = ctx.features
