@@ -177,7 +177,7 @@ def auc_se(auc: float, y: np.ndarray) -> float:
         return float("nan")
     a = min(max(auc, 0.5), 0.999)
     q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    counts = np.bincount(np.asarray(y).astype(int))
+    _, counts = np.unique(np.asarray(y), return_counts=True)  # any label values, -1 too
     n = counts.sum()
     variances = [(a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n - n1 - 1) * (q2 - a * a)) / (n1 * (n - n1))
                  for n1 in counts if 0 < n1 < n]
