@@ -64,11 +64,34 @@ class CurveFacts:
     metric_jitter: float = float("nan")
     loss_up_fraction: float = float("nan")
     loss_spike: float = float("nan")
+    val_loss_jump: float = float("nan")
 
 
 def _improvement(a: float, b: float, mode: str) -> float:
     """How much ``b`` is better than ``a`` in the metric's direction."""
     return (b - a) if mode == "max" else (a - b)
+
+
+def _val_loss_jump(vloss: pd.Series, loss: pd.Series) -> float:
+    """The largest one-epoch jump of the validation loss that also leaves its best so far,
+    over the training loss's own rise in that epoch (1.0: none; NaN: fewer than 3 epochs).
+
+    Memorisation lifts the validation loss a little each epoch; a jump to several times its
+    best within one epoch while the training loss holds is the evaluated model jumping.
+
+    Example:
+        >>> v = pd.Series([1.0, 0.5, 0.4, 4.0, 0.35])
+        >>> round(_val_loss_jump(v, pd.Series([1.0, 0.6, 0.5, 0.45, 0.4])), 1)
+        10.0
+    """
+    joint = pd.concat([vloss, loss], axis=1, join="inner").to_numpy(float)
+    v, t = joint[:, 0], joint[:, 1]
+    if len(v) < 3 or not (np.all(np.isfinite(v)) and np.all(v > 0)):
+        return float("nan")
+    own = v[1:] / v[:-1]
+    train = t[1:] / t[:-1] if np.all(np.isfinite(t)) and np.all(t > 0) else np.ones_like(own)
+    above_best = v[1:] / np.minimum.accumulate(v)[:-1]
+    return float(max(1.0, np.max(np.minimum(own / np.maximum(train, 1.0), above_best))))
 
 
 def infer_mode(curves: pd.DataFrame, monitor: str) -> str:
@@ -145,6 +168,7 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None, mode: str | None = No
         if len(vloss) >= 6 and third.iloc[0] > 0:
             # relative fall from the start of the last third to its last 2 epochs' mean
             f.val_loss_fall_last_third = 1 - tail_mean(third, 2) / float(third.iloc[0])
+        f.val_loss_jump = _val_loss_jump(vloss, loss)
         after = loss[loss.index >= f.val_loss_min_epoch]
         if len(after) >= 2 and after.iloc[0] > 0:
             f.loss_drop_after_val_best = 1 - tail_mean(after, 2) / float(after.iloc[0])

@@ -20,6 +20,12 @@ LOSS_UP = Ramp(E + "loss_up", "epochs on which the training loss rose", 0.1, 0.3
                "a working optimiser lowers its epoch loss almost every epoch; 1 in 3 rising is oscillation")
 SPIKE = Ramp(E + "spike", "largest epoch-to-epoch training loss ratio", 1.2, 2.0, 1.0,
              "a loss that jumps by half in one epoch overshot")
+VAL_JUMP = Ramp(E + "val_jump", "largest one-epoch jump of the validation loss above its best so far, "
+                "beyond the training loss's own rise", 3.0, 10.0, 5.0,
+                "memorisation lifts the validation loss a few percent an epoch; several times its best "
+                "within one epoch while the training loss holds is the evaluated model jumping (steps "
+                "too large for its weights or batch statistics); healthy real runs stay below 2.3x, and at 10x it names the cause on its own",
+                log=True)
 REBOUND = Ramp(E + "rebound", "share of the training loss's drop (from a constant prediction's loss) "
                "undone after its minimum", 0.05, 0.3, 2.5,
                "an epoch-average training loss that gives back a third of what it had gained: the "
@@ -78,6 +84,9 @@ class OptimizationRule(Rule):
         if finite(c.loss_up_fraction) and c.n_epochs >= 5:
             w.use(LOSS_UP, c.loss_up_fraction)
         w.use(SPIKE, c.loss_spike)
+        if not p.diverged and w.use(VAL_JUMP, c.val_loss_jump) >= 0.5 and w.variant == "default":
+            w.facts["val_loss_jump"] = c.val_loss_jump
+            w.variant = "val_jump"
         if not p.diverged:
             w.use(REBOUND, p.rebound)
             if finite(c.loss_drop):
@@ -86,7 +95,7 @@ class OptimizationRule(Rule):
             w.use(SMALL_DROP, c.loss_drop)
         self._layers(w, run)
         self._learned_nothing(w, run, ctx)
-        if w.variant in ("diverged", "not_learning"):
+        if w.variant in ("diverged", "not_learning", "val_jump"):
             w.facts["fix_tags"] = [w.variant]
         f = ctx.features
         if f is not None and p.never_learned > 0:

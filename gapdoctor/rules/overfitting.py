@@ -60,6 +60,10 @@ AT_CHANCE = Ramp(E + "at_chance", "validation above chance: best accuracy or ROC
 STILL_IMPROVING = Ramp(E + "still_improving", "validation loss fall over the last third of the run",
                        0.01, 0.05, -2.0, "validation still improves: the gap is the price of fitting, "
                        "not memorisation that hurts validation")
+VAL_JUMP = Ramp(E + "val_jump", "largest one-epoch jump of the validation loss above its best so far, "
+                "beyond the training loss's own rise", 3.0, 10.0, -1.5,
+                "memorisation lifts the validation loss gradually; several times its best from one "
+                "epoch to the next is the evaluated model jumping, not memorising", log=True)
 LOSS_LAG = Ramp(E + "loss_lag", "eval-mode loss on training samples / validation loss, at the best validation epoch",
                 0.8, 1.2, -2.0, "a memorising model fits its own training labels better than held-out ones; "
                 "worse on them means the labels disagree with the inputs")
@@ -167,6 +171,7 @@ class OverfittingRule(Rule):
         w.use(AT_CHANCE, ctx.val_above_chance)
         w.use(NO_FIT, c.loss_drop)
         w.use(STILL_IMPROVING, c.val_loss_fall_last_third)
+        w.use(VAL_JUMP, c.val_loss_jump)
         w.use(LOSS_LAG, ctx.loss_lag_at_best)
         use_disagreement(w, DISAGREE, ctx)
         use_split_disagreement(w, SPLITS, ctx)
