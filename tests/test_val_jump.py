@@ -89,3 +89,14 @@ def test_memorisation_raises_validation_loss_without_a_jump() -> None:
                            "val_loss": np.r_[1.0 * 0.85 ** epochs[:8], 0.27 * 1.1 ** epochs[1:13]],
                            "val_accuracy": np.linspace(0.5, 0.8, 20)})
     assert curve_facts(curves, "val_accuracy").val_loss_jump == pytest.approx(1.1, abs=0.01)
+
+
+@pytest.mark.parametrize("name, vloss", [
+    # corpus healthy GRU runs: a leap at the ceiling (0.006 -> 0.052 of a 1.07 start) ...
+    ("at the ceiling", [0.946, 0.043, 0.022, 0.006, 0.052, 0.008, 0.008]),
+    # ... and one while the model still searched (3x before the loss had halved)
+    ("still searching", [1.087, 1.037, 3.081, 0.92, 1.993, 0.493, 0.07]),
+])
+def test_leaps_at_the_ceiling_or_before_learning_do_not_count(name: str, vloss: list[float]) -> None:
+    curves = pd.DataFrame({"loss": np.geomspace(1.07, 0.005, len(vloss)), "val_loss": vloss})
+    assert curve_facts(curves, None).val_loss_jump < 3.0, name

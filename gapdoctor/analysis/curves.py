@@ -72,12 +72,16 @@ def _improvement(a: float, b: float, mode: str) -> float:
     return (b - a) if mode == "max" else (a - b)
 
 
-def _val_loss_jump(vloss: pd.Series, loss: pd.Series) -> float:
+def _val_loss_jump(vloss: pd.Series, loss: pd.Series, scale: float = float("nan")) -> float:
     """The largest one-epoch jump of the validation loss that also leaves its best so far,
     over the training loss's own rise in that epoch (1.0: none; NaN: fewer than 3 epochs).
 
     Memorisation lifts the validation loss a little each epoch; a jump to several times its
     best within one epoch while the training loss holds is the evaluated model jumping.
+    ``scale`` is a constant prediction's loss (the first training loss when NaN). Only epochs
+    after the validation loss had halved from it count: before that a model still searching
+    leaps about freely. Losses below a tenth of it count as that tenth: near the ceiling a
+    ratio of two tiny losses measures rounding, not the model.
 
     Example:
         >>> v = pd.Series([1.0, 0.5, 0.4, 4.0, 0.35])
@@ -88,10 +92,16 @@ def _val_loss_jump(vloss: pd.Series, loss: pd.Series) -> float:
     v, t = joint[:, 0], joint[:, 1]
     if len(v) < 3 or not (np.all(np.isfinite(v)) and np.all(v > 0)):
         return float("nan")
-    own = v[1:] / v[:-1]
+    scale = scale if math.isfinite(scale) and scale > 0 else float(t[0])
+    if not (math.isfinite(scale) and scale > 0):
+        return float("nan")
+    floor = 0.1 * scale
+    best = np.minimum.accumulate(v)[:-1]
+    own = v[1:] / np.maximum(v[:-1], floor)
     train = t[1:] / t[:-1] if np.all(np.isfinite(t)) and np.all(t > 0) else np.ones_like(own)
-    above_best = v[1:] / np.minimum.accumulate(v)[:-1]
-    return float(max(1.0, np.max(np.minimum(own / np.maximum(train, 1.0), above_best))))
+    jump = np.minimum(own / np.maximum(train, 1.0), v[1:] / np.maximum(best, floor))
+    learned = best <= 0.5 * scale
+    return float(max(1.0, np.max(jump[learned]))) if learned.any() else 1.0
 
 
 def infer_mode(curves: pd.DataFrame, monitor: str) -> str:
@@ -168,7 +178,7 @@ def curve_facts(curves: pd.DataFrame, monitor: str | None, mode: str | None = No
         if len(vloss) >= 6 and third.iloc[0] > 0:
             # relative fall from the start of the last third to its last 2 epochs' mean
             f.val_loss_fall_last_third = 1 - tail_mean(third, 2) / float(third.iloc[0])
-        f.val_loss_jump = _val_loss_jump(vloss, loss)
+        f.val_loss_jump = _val_loss_jump(vloss, loss, loss_scale)
         after = loss[loss.index >= f.val_loss_min_epoch]
         if len(after) >= 2 and after.iloc[0] > 0:
             f.loss_drop_after_val_best = 1 - tail_mean(after, 2) / float(after.iloc[0])
