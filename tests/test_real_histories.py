@@ -66,3 +66,18 @@ def test_fourth_set_is_read_and_its_zero_loss_run_never_learned() -> None:
     assert not fourth["diagnose_crashes"] and not fourth["load_failures"], fourth
     assert fourth["caught"]["never_learned"]["runs"] >= 1
     assert not fourth["caught"]["never_learned"]["missed"], fourth["caught"]["never_learned"]
+
+
+def test_fifth_set_is_read_and_diagnosed_whatever_its_format() -> None:
+    """The fifth set (benchmarks/real_histories5/, collected 2026-11-27 and scored once
+    before any rule saw it; its README has that look) loads and diagnoses without a crash:
+    two CSVLogger files appended to by several runs, a History with scalar test keys, a
+    241-epoch multi-step forecast with custom metrics. Its agreement with the labels is printed by
+    run.py --set, not asserted here."""
+    folder = Path(__file__).resolve().parents[1] / "benchmarks" / "real_histories5"
+    rows = read_manifest(folder / "manifest.csv")
+    fifth = summarise([diagnose_file(row, folder / "files") for row in rows])
+    assert fifth["files"] == 9
+    assert not fifth["diagnose_crashes"] and not fifth["load_failures"], fifth
+    assert fifth["caught"]["never_learned"]["runs"] == 2
+    assert not fifth["caught"]["never_learned"]["missed"], fifth["caught"]["never_learned"]
