@@ -100,3 +100,12 @@ def test_memorisation_raises_validation_loss_without_a_jump() -> None:
 def test_leaps_at_the_ceiling_or_before_learning_do_not_count(name: str, vloss: list[float]) -> None:
     curves = pd.DataFrame({"loss": np.geomspace(1.07, 0.005, len(vloss)), "val_loss": vloss})
     assert curve_facts(curves, None).val_loss_jump < 3.0, name
+
+
+def test_a_ratio_that_overflows_reads_as_the_largest_leap_not_as_none() -> None:
+    """A logged 1e300 after 1e-300 overflows the ratio; the evidence must still count it."""
+    from gapdoctor.rules.optimization import VAL_JUMP
+
+    curves = pd.DataFrame({"loss": [1.0, 0.5, 0.4, 0.3], "val_loss": [1.0, 0.1, 1e-300, 1e300]})
+    jump = curve_facts(curves, None).val_loss_jump
+    assert jump == 1e6 and VAL_JUMP.strength(jump) == 1.0

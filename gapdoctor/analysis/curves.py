@@ -97,11 +97,13 @@ def _val_loss_jump(vloss: pd.Series, loss: pd.Series, scale: float = float("nan"
         return float("nan")
     floor = 0.1 * scale
     best = np.minimum.accumulate(v)[:-1]
-    own = v[1:] / np.maximum(v[:-1], floor)
-    train = t[1:] / t[:-1] if np.all(np.isfinite(t)) and np.all(t > 0) else np.ones_like(own)
-    jump = np.minimum(own / np.maximum(train, 1.0), v[1:] / np.maximum(best, floor))
+    with np.errstate(over="ignore", under="ignore"):  # extreme logged values: inf reads as a leap
+        own = v[1:] / np.maximum(v[:-1], floor)
+        train = t[1:] / t[:-1] if np.all(np.isfinite(t)) and np.all(t > 0) else np.ones_like(own)
+        jump = np.minimum(own / np.maximum(train, 1.0), v[1:] / np.maximum(best, floor))
     learned = best <= 0.5 * scale
-    return float(max(1.0, np.max(jump[learned]))) if learned.any() else 1.0
+    # capped: a ratio that overflowed is a leap as large as any, not a missing number
+    return float(np.clip(np.max(jump[learned]), 1.0, 1e6)) if learned.any() else 1.0
 
 
 def infer_mode(curves: pd.DataFrame, monitor: str) -> str:
