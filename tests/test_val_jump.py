@@ -109,3 +109,18 @@ def test_a_ratio_that_overflows_reads_as_the_largest_leap_not_as_none() -> None:
     curves = pd.DataFrame({"loss": [1.0, 0.5, 0.4, 0.3], "val_loss": [1.0, 0.1, 1e-300, 1e300]})
     jump = curve_facts(curves, None).val_loss_jump
     assert jump == 1e6 and VAL_JUMP.strength(jump) == 1.0
+
+
+@pytest.mark.parametrize("vloss, expected", [
+    ([1.0, 0.2, float("nan"), 0.1], 1.0),  # a NaN epoch is dropped, as by every curve fact
+    ([1.0, 0.2, 0.0, 0.1], float("nan")),  # a zero loss has no ratio
+    ([1.0, 0.2], float("nan")),  # too short
+    ([float("inf"), 0.2, 5.0], float("nan")),  # inf dropped: two epochs left
+])
+def test_malformed_or_short_validation_losses_give_no_evidence(vloss: list[float],
+                                                               expected: float) -> None:
+    from gapdoctor.rules.optimization import VAL_JUMP
+
+    curves = pd.DataFrame({"loss": np.linspace(1.0, 0.3, len(vloss)), "val_loss": vloss})
+    jump = curve_facts(curves, None).val_loss_jump
+    assert jump == pytest.approx(expected, nan_ok=True) and VAL_JUMP.strength(jump) == 0.0

@@ -24,7 +24,8 @@ VAL_JUMP = Ramp(E + "val_jump", "largest one-epoch jump of the validation loss a
                 "beyond the training loss's own rise", 3.0, 10.0, 5.0,
                 "memorisation lifts the validation loss a few percent an epoch; several times its best "
                 "within one epoch while the training loss holds is the evaluated model jumping (steps "
-                "too large for its weights or batch statistics); healthy real runs stay below 1.6x, and at 10x it names the cause on its own",
+                "too large for its weights or batch statistics); healthy real runs stay below 1.6x, "
+                "and at 10x it names the cause on its own",
                 log=True)
 REBOUND = Ramp(E + "rebound", "share of the training loss's drop (from a constant prediction's loss) "
                "undone after its minimum", 0.05, 0.3, 2.5,
