@@ -90,6 +90,21 @@ class Context:
         return ovr_auc(found[1], found[0]) if found is not None else float("nan")
 
     @cached_property
+    def own_train_loss(self) -> float:
+        """Mean cross-entropy of the last epoch's eval-mode predictions on the training probe,
+        from the probabilities themselves (NaN without them): the loss the model's outputs
+        earn, whatever reduction, weights or penalties the logged loss adds."""
+        found = self.last_proba("probe")
+        if found is None or found[1].ndim != 1:
+            return float("nan")
+        proba, labels = found
+        labels = labels.astype(int)
+        if not len(labels) or labels.min() < 0 or labels.max() >= proba.shape[1]:
+            return float("nan")
+        picked = proba[np.arange(len(labels)), labels]
+        return float(-np.log(np.clip(picked, 1e-7, 1.0)).mean())
+
+    @cached_property
     def n_classes(self) -> int:
         run = self.run
         if run.meta.get("n_classes"):

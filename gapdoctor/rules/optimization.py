@@ -39,6 +39,14 @@ NONFINITE_LAYERS = Ramp(E + "nonfinite_layers", "layers whose weights or gradien
                         "the weights diverged")
 PRIOR_LOSS = Ramp(E + "prior_loss", "final training loss / loss of predicting class frequencies",
                   0.8, 0.95, 2.5, "at 90% of the label entropy the network predicts little beyond class frequencies")
+FAR_ABOVE_PRIOR = Ramp(E + "far_above_prior", "lowest training loss of the run / loss of predicting "
+                       "class frequencies", 4.0, 10.0, 5.0,
+                       "a per-sample mean cross-entropy drops below a constant prediction's as soon as "
+                       "anything is learned (class weights on a rare class lifted it to 3.9x in our "
+                       "corpus, healthy runs stay below 1.4x); 4x and more at its best means outputs "
+                       "confidently wrong all run (saturated units) or a loss that is no per-sample "
+                       "mean (summed over the batch, a large loss weight), which scales every step; "
+                       "at 10x it names the cause on its own", log=True)
 HIGH_LR = Ramp(E + "high_lr", "learning rate in effect / usual upper end for the optimiser", 1.0, 5.0, 0.8,
                "above 1e-2 for adaptive optimisers, or for SGD a step of lr / (1 - momentum) above "
                "1 (0.1 with momentum 0.9, the large end of common recipes), steps are large",
@@ -96,7 +104,7 @@ class OptimizationRule(Rule):
             w.use(SMALL_DROP, c.loss_drop)
         self._layers(w, run)
         self._learned_nothing(w, run, ctx)
-        if w.variant in ("diverged", "not_learning", "val_jump"):
+        if w.variant in ("diverged", "not_learning", "val_jump", "loss_scale", "saturated"):
             w.facts["fix_tags"] = [w.variant]
         f = ctx.features
         if f is not None and p.never_learned > 0:
@@ -134,12 +142,38 @@ class OptimizationRule(Rule):
         if not finite(entropy) or entropy <= 0:
             return
         w.facts["loss_vs_prior"] = c.loss_last / entropy
+        if not ctx.premise.diverged:
+            OptimizationRule._far_above_prior(w, ctx, entropy)
         # class weights, dropout and label smoothing all raise the logged loss above the
         # prior entropy of a model that learned: a network that ranks validation well did
         auc = ctx.val_auc
         learned = ramp(auc, 0.6, 0.75) if finite(auc) else 0.0
         w.use(PRIOR_LOSS, c.loss_last / entropy, gate=1 - learned,
               gate_reason=f"validation ROC AUC {auc:.2f} (none from 0.75)" if finite(auc) else "")
+
+    @staticmethod
+    def _far_above_prior(w: Weighing, ctx: Context, entropy: float) -> None:
+        """The run's best training loss many times a constant prediction's: say whether the
+        logged loss is the model's own cross-entropy (confidently wrong outputs) or a multiple
+        of it (a loss that is not a per-sample mean)."""
+        logged = ctx.run.curves["loss"].to_numpy(float) if ctx.run.has("curve:loss") else np.array([])
+        logged = logged[np.isfinite(logged)]
+        if not len(logged):
+            return
+        lowest = float(logged.min())
+        if w.use(FAR_ABOVE_PRIOR, lowest / entropy, shown=f"{lowest:.3g} ({lowest / entropy:.1f}x)") < 0.5:
+            return
+        own = ctx.own_train_loss
+        w.facts.update(loss_vs_prior=lowest / entropy, own_train_loss=own, logged_loss=float(logged[-1]))
+        if w.variant != "default":
+            return
+        # the model's own cross-entropy on training rows, from its predicted probabilities:
+        # a logged loss several times it is scaled after the per-sample losses were taken
+        if finite(own) and own > 0 and logged[-1] / own >= 4.0:
+            w.facts["loss_multiple"] = float(logged[-1] / own)
+            w.variant = "loss_scale"
+        else:
+            w.variant = "saturated"
 
     @staticmethod
     def _lr(run: RunRecord) -> float:
