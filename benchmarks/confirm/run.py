@@ -3,6 +3,11 @@
     python benchmarks/confirm/run.py --part heldout --per-cause 4 --jobs 2 [--budget 3]
     python benchmarks/confirm/run.py --part dev --causes distribution_shift,overfitting,healthy
     python benchmarks/confirm/run.py --part dev --causes healthy --test overfitting
+    python benchmarks/confirm/run.py --set fresh5 --per-cause 3 --jobs 2
+
+``--set fresh5`` (any fresh set with ``cases.design``/``cases.train_case`` and an
+``out/kept.csv``) draws from that set's kept cases instead of the corpus (``--part`` is then
+ignored): confirmation on fault code the experiments were never run on.
 
 ``--test`` runs those experiments whatever the diagnosis (``doctor.confirm(causes=...)``):
 how they behave on runs where the default plan would not have run them.
@@ -47,18 +52,25 @@ def _init_worker() -> None:
     import keras  # noqa: F401
 
 
+def _set_cases(name: str) -> Any:
+    """The module that plans and trains the cases of ``name`` (the corpus or a fresh set)."""
+    import importlib
+
+    return importlib.import_module("benchmarks.corpus.run" if name == "corpus"
+                                   else f"benchmarks.{name}.cases")
+
+
 def heldout(plan: Plan) -> bool:
     return plan.source in HELD_OUT_SOURCES or plan.implementation in HELD_OUT_IMPLEMENTATIONS
 
 
 def run_one(args: tuple[Plan, str, float, list[str] | None]) -> dict[str, Any]:
     """Train one case, diagnose it, confirm (``test``: these causes); never raises."""
-    plan, out, budget, test = args
+    plan, out, budget, test, set_name = args
     row: dict[str, Any] = {"case_id": plan.case_id, "implementation": plan.implementation,
                            "source": plan.source, "heldout": heldout(plan)}
     try:
-        from benchmarks.corpus.run import train_case
-
+        train_case = _set_cases(set_name).train_case
         case, doctor, _, seconds = train_case(plan, out, report=False, verbose=0,
                                               background=False)
         row.update(cause=case.cause, acceptable=case.acceptable,
@@ -86,10 +98,15 @@ def run_one(args: tuple[Plan, str, float, list[str] | None]) -> dict[str, Any]:
 
 
 def choose(part: str, per_cause: int, seed: int = 0,
-           causes: list[str] | None = None) -> list[Plan]:
+           causes: list[str] | None = None, set_name: str = "corpus") -> list[Plan]:
     """``per_cause`` cases of each true cause (twice as many healthy), the same draw whatever
-    ``causes`` keeps."""
-    plans = [p for p in design() if part == "all" or heldout(p) == (part == "heldout")]
+    ``causes`` keeps; from a fresh set, among its kept cases (``part`` ignored)."""
+    if set_name == "corpus":
+        plans = [p for p in design() if part == "all" or heldout(p) == (part == "heldout")]
+    else:
+        kept = pd.read_csv(Path(__file__).resolve().parents[1] / set_name / "out" / "kept.csv")
+        keep = set(kept.loc[kept["kept"].astype(bool), "case_id"])
+        plans = [p for p in _set_cases(set_name).design() if p.case_id in keep]
     rng = np.random.default_rng(seed)
     by_cause: dict[str, list[Plan]] = {}
     for p in plans:
@@ -149,6 +166,7 @@ def summarise(table: pd.DataFrame) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("heldout", "dev", "all"), default="heldout")
+    parser.add_argument("--set", default="corpus", help="corpus, or a fresh set such as fresh5")
     parser.add_argument("--per-cause", type=int, default=4)
     parser.add_argument("--budget", type=float, default=3.0)
     parser.add_argument("--jobs", type=int, default=2)
@@ -157,18 +175,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", help="comma-separated causes to test whatever the diagnosis")
     args = parser.parse_args(argv)
     plans = choose(args.part, args.per_cause,
-                   causes=args.causes.split(",") if args.causes else None)
-    print(f"{len(plans)} cases ({args.part}), budget {args.budget}x, {args.jobs} jobs", flush=True)
+                   causes=args.causes.split(",") if args.causes else None, set_name=args.set)
+    part = args.part if args.set == "corpus" else args.set
+    print(f"{len(plans)} cases ({part}), budget {args.budget}x, {args.jobs} jobs", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     with get_context("spawn").Pool(args.jobs, initializer=_init_worker, maxtasksperchild=8) as pool:
         test = args.test.split(",") if args.test else None
-        for row in pool.imap_unordered(run_one, [(p, str(args.out), args.budget, test)
+        for row in pool.imap_unordered(run_one, [(p, str(args.out), args.budget, test, args.set)
                                                  for p in plans]):
             rows.append(row)
             print(f"{row['case_id']}: {row.get('verdict_before')} -> {row.get('verdict_after')}"
                   f" ({row.get('acceptable')}) {row.get('error', '')}", flush=True)
-            pd.DataFrame(rows).to_csv(args.out / f"confirm-{args.part}.csv", index=False)
+            pd.DataFrame(rows).to_csv(args.out / f"confirm-{part}.csv", index=False)
     table = pd.DataFrame(rows)
     if "error" not in table:
         table["error"] = np.nan

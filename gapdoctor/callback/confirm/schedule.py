@@ -244,6 +244,6 @@ class RetrainPlan:
                 self.c.original_epochs)
         if cause == "subgroup_underfitting":
             arms, ctrl = paired("class_weights")
-            return exp.subgroup(arms, ctrl, labels, self.lagging(), self.half_b)
+            return exp.subgroup(arms, ctrl, labels, self.lagging(), self.half_b, self.half_a)
         variants = {k: self.arms[k] for k in OPTIMIZATION_VARIANTS if k in self.arms}
         return exp.optimization(variants, control, labels, self.half_a, self.half_b)
