@@ -51,17 +51,21 @@ def _model(kind: str) -> keras.Model:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def records(tmp_path_factory):
+    """The folder holding the three recorded runs (one per kind)."""
     root = tmp_path_factory.mktemp("loss_scale")
     x_tr, x_va, y_tr, y_va = _data()
-    out = {}
     for kind in ("summed", "saturated", "mean"):
         doctor = GapDoctor(output_dir=root, run_name=kind, report=False, verbose=0,
                            background=False)
         _model(kind).fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=8, batch_size=64,
                          verbose=0, callbacks=[doctor])
-        out[kind] = diagnose(load_run(root / kind))
-    return out
+    return root
+
+
+@pytest.fixture(scope="module")
+def runs(records):
+    return {kind: diagnose(load_run(records / kind)) for kind in ("summed", "saturated", "mean")}
 
 
 def _far(d) -> float:
@@ -94,3 +98,19 @@ def test_the_same_network_with_a_mean_loss_is_not_flagged(runs):
     assert d.verdict != "optimization"
     lowest = float(np.nanmin(d.finding("optimization").details.get("loss_vs_prior", np.nan)))
     assert lowest < 1.0
+
+
+def test_malformed_losses_and_missing_predictions_give_no_evidence_and_no_error(records):
+    """A summed-loss record whose logged losses are NaN or inf in most epochs, and the same
+    record without its training-probe predictions: the fact reads only finite losses, and
+    without the model's own cross-entropy it cannot call the loss summed."""
+    run = load_run(records / "summed")
+    run.curves["loss"] = [np.nan, np.inf, -np.inf] + [np.nan] * (len(run.curves) - 3)
+    d = diagnose(run)
+    assert not d.errors and _far(d) == 0.0
+    run = load_run(records / "summed")
+    run.arrays.pop("probe_proba_last", None)
+    d = diagnose(run)
+    f = d.finding("optimization")
+    assert not d.errors and _far(d) > 4.0
+    assert "summed" not in f.summary and "loss_multiple" not in f.details
