@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from gapdoctor import GapDoctor  # noqa: E402
 from gapdoctor.callback.confirm import experiments as exp  # noqa: E402
 from gapdoctor.callback.confirm.arms import ArmResult, Recipe  # noqa: E402
-from gapdoctor.confirm.outcome import MIN_EFFECT, Confirmation  # noqa: E402
+from gapdoctor.confirm.outcome import Confirmation  # noqa: E402
 from gapdoctor.confirm.phase import memorisation_phase, withhold_refutation  # noqa: E402
 
 
@@ -90,10 +90,16 @@ def test_a_short_retraining_leaves_label_noise_inconclusive_not_refuted(tmp_path
     d = doctor.confirm(causes=["label_noise"], seeds=1, max_seconds=math.inf, epochs=6,
                        verbose=0)
     result = d.finding("label_noise").confirmation[0]
-    low, high = result["interval"]
-    # the effect alone reads as a refutation (what this run reported before the check) ...
-    assert high < MIN_EFFECT, result["text"]
-    # ... but the control never reached the phase where wrong labels cost accuracy
-    assert result["outcome"] == "inconclusive", result["text"]
+    # the control never reached the phase where wrong labels cost accuracy ...
+    assert result["outcome"] != "refuted", result["text"]
     assert result["details"]["memorisation_reached"] is False
-    assert "memorisation phase in 6 epochs" in result["text"] and "epochs=10" in result["text"]
+    # ... so even an effect that reads as a refutation is withheld (with one seed and the
+    # retraining noise of null retrainings in the interval, this run's effect alone no longer
+    # reads as one: the read is checked on its refuted twin)
+    twin = Confirmation("label_noise", result["experiment"], "refuted", effect=0.0,
+                        interval=(-0.01, 0.01), text="moved +0.0 points.")
+    phase = memorisation_phase(result["details"]["control_train_accuracy"],
+                               result["details"]["control_val_accuracy"], None)
+    held = withhold_refutation(twin, phase, 6, 10)
+    assert held.outcome == "inconclusive"
+    assert "memorisation phase in 6 epochs" in held.text and "epochs=10" in held.text

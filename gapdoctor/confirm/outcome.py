@@ -27,6 +27,13 @@ import numpy as np
 MIN_EFFECT = 0.02
 Z95 = 1.959964
 BOOTSTRAP_RESAMPLES = 2000
+# A bootstrap over validation samples sees sampling noise only. On null retrainings (two arms
+# that should not differ: another seed, or another random 10 % of rows at weight 0; 58 pairs
+# on 29 cases of three fresh sets no experiment was tuned on, benchmarks/confirm/null_arms.py)
+# the one-seed effect fell outside its bootstrap 95 % interval 16 % of the time, and the
+# interval had to be 2.06 times as wide to hold 95 %: retraining noise has about
+# 2.06**2 - 1 = 3.2 times the variance of the sampling noise. Retrained arms carry it.
+RETRAINING_WIDENING = 2.06
 
 
 @dataclass
@@ -86,12 +93,28 @@ def _r(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), 4)
 
 
-def paired_effect(treated: np.ndarray, control: np.ndarray, seed: int = 0) -> Effect:
+def retraining_halfwidth(sampling: float, n_seeds: int) -> float:
+    """The half-width a retrained comparison needs at least: the bootstrap's ``sampling``
+    half-width plus the retraining noise measured on null retrainings
+    (:data:`RETRAINING_WIDENING`), averaged over ``n_seeds`` seeds.
+
+    Example:
+        >>> round(retraining_halfwidth(0.01, 1), 4), round(retraining_halfwidth(0.01, 2), 4)
+        (0.0206, 0.0162)
+    """
+    excess = RETRAINING_WIDENING ** 2 - 1.0
+    return float(sampling * np.sqrt(1.0 + excess / max(n_seeds, 1)))
+
+
+def paired_effect(treated: np.ndarray, control: np.ndarray, seed: int = 0,
+                  retrained: bool = False) -> Effect:
     """Mean of ``treated - control`` over seeds (rows) and validation samples (columns).
 
     The sampling half-width is a percentile bootstrap over samples of the seed-averaged
     difference; with two or more seeds, the spread of the per-seed effects (its standard
     error) is added in quadrature, as retraining noise the bootstrap cannot see.
+    ``retrained``: the arms are separate trainings, so the half-width is at least
+    :func:`retraining_halfwidth` (a spread over two seeds is itself too noisy to trust alone).
     """
     treated = np.atleast_2d(np.asarray(treated, float))
     control = np.atleast_2d(np.asarray(control, float))
@@ -110,6 +133,8 @@ def paired_effect(treated: np.ndarray, control: np.ndarray, seed: int = 0) -> Ef
         per_seed = diff.mean(axis=1)
         seed_sd = float(per_seed.std(ddof=1))
         halfwidth = float(np.hypot(sampling, Z95 * seed_sd / np.sqrt(diff.shape[0])))
+    if retrained:
+        halfwidth = max(halfwidth, retraining_halfwidth(sampling, diff.shape[0]))
     return Effect(effect, effect - halfwidth, effect + halfwidth, sampling, seed_sd,
                   diff.shape[0], n)
 

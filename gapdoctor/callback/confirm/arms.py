@@ -30,7 +30,9 @@ STRONG_L2 = 1e-3
 class Recipe:
     """What differs in one arm. ``rows``: the training rows to keep (None: all);
     ``val_rows``: validation rows added to them; ``score_rows``: training rows to predict
-    after fitting (``ArmResult.train_probs``)."""
+    after fitting (``ArmResult.train_probs``); ``zero_rows``: training rows left in the
+    batches with weight 0, so that arms of one seed that leave out different rows still see
+    the same batches in the same order and differ only by which rows count."""
 
     name: str
     seed: int
@@ -46,6 +48,7 @@ class Recipe:
     dynamics_epochs: tuple[int, ...] = ()
     val_rows: np.ndarray | None = None
     score_rows: np.ndarray | None = None
+    zero_rows: np.ndarray | None = None
 
 
 @dataclass
@@ -168,6 +171,9 @@ def train_arm(model: keras.Model, model_fn: Callable[[], keras.Model] | None, re
     train and predict the validation set for one arm."""
     start = time.perf_counter()
     x, y, w = train
+    if recipe.zero_rows is not None:
+        w = np.ones(len(y)) if w is None else np.array(w, dtype=float)
+        w[recipe.zero_rows] = 0.0
     if recipe.rows is not None:
         x, y = take(x, recipe.rows), y[recipe.rows]
         w = w[recipe.rows] if w is not None else None

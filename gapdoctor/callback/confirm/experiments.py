@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from gapdoctor.analysis.label_dynamics import dynamics_of
 from gapdoctor.callback.confirm.arms import ArmResult
 from gapdoctor.confirm.checks import predicted_class
 from gapdoctor.confirm.gaps import memorisation
@@ -49,11 +50,12 @@ def _confirmation(cause: str, experiment: str, treated: list[ArmResult],
     w = np.ones(len(cols)) if weights is None else weights
     t = np.stack([correct(a, labels)[cols] * w for a in treated])
     c = np.stack([correct(a, labels)[cols] * w for a in control])
-    e = paired_effect(t, c)
+    e = paired_effect(t, c, retrained=True)
     outcome = decide(e.low, e.high, e.effect)
     text = describe(outcome, what, e.effect, e.low, e.high)
     if e.n_seeds == 1:
-        text += " (One seed: retraining noise was not measured.)"
+        text += (" (One seed: the interval carries the retraining noise measured on null "
+                 "retrainings, not this run's.)")
     return Confirmation(cause, experiment, outcome, before=float(c.mean()), after=float(t.mean()),
                         effect=e.effect, interval=(e.low, e.high), specific=specific,
                         partial=partial, text=text,
@@ -85,14 +87,34 @@ def control_phase(control: list[ArmResult], labels: np.ndarray, train_labels: np
                               0 if flagged is None else len(flagged))
 
 
+def original_suspects(record: object, n_train: int) -> np.ndarray | None:
+    """Training rows the run's own whole-set dynamics flagged as likely wrong labels (their
+    neighbours in the model's representation out-vote the label; hard samples, which the
+    neighbours agree with, are not among them), as positions in the training data; None
+    when the run recorded no dynamics of every row by position.
+
+    These are the samples the diagnosis named, read on the full run: a shortened control's
+    margins miss wrong labels a network memorises within a few epochs."""
+    meta = getattr(record, "meta", None) or {}
+    if (meta.get("dynamics") or {}).get("ids") != "position":
+        return None
+    facts = dynamics_of(record)
+    if facts is None or facts.n != n_train:
+        return None
+    rows = np.asarray(facts.ids[facts.flagged], dtype=np.int64)
+    return np.unique(rows[(rows >= 0) & (rows < n_train)])
+
+
 def label_noise(flagged: list[ArmResult], random: list[ArmResult], labels: np.ndarray,
-                n_flagged: int, n_train: int) -> Confirmation:
-    """Dropping the samples whose margin stayed negative beats dropping as many at random."""
+                n_flagged: int, n_train: int, flagged_by: str = "") -> Confirmation:
+    """Dropping the flagged samples (``flagged_by``: how they were chosen) beats dropping as
+    many at random."""
     cols = np.arange(len(labels))
     what = f"Retraining without the {n_flagged} flagged samples (vs. {n_flagged} random ones)"
     return _confirmation("label_noise", "drop_flagged_samples", flagged, random, labels, cols,
                          what, True, {"flagged": n_flagged, "n_train": n_train,
-                                      "flagged_share": round(n_flagged / max(n_train, 1), 4)})
+                                      "flagged_share": round(n_flagged / max(n_train, 1), 4),
+                                      "flagged_by": flagged_by})
 
 
 def overfitting(regularised: list[ArmResult], control: list[ArmResult], labels: np.ndarray,

@@ -33,6 +33,10 @@ MAX_SCORED_TRAIN = 5000
 OPTIMIZATION_VARIANTS = {"the learning rate x0.1": {"lr_factor": 0.1},
                          "the learning rate x3": {"lr_factor": 3.0},
                          "gradient clipping (global norm 1)": {"clipnorm": 1.0}}
+# How the dropped rows were chosen, as the report says it.
+FLAGGED_BY = {"both": "their margin stayed negative in the control run, or their neighbours "
+                      "in the trained model's representation carry another label",
+              "margin": "their margin stayed negative in the control run"}
 # Class weights from the control's errors: a class's weight follows its share of misses,
 # bounded so that no class is silenced or dominates (a factor of 10 end to end).
 WEIGHT_BOUNDS = (0.5, 5.0)
@@ -126,13 +130,14 @@ class RetrainPlan:
         rng = np.random.default_rng(seed + 99)
         for cause in self.causes:
             if cause == "label_noise":
+                # left out by weight 0, not removed: both arms see the same batches, so
+                # their difference is which rows count, not a reshuffled trajectory
                 flagged = self.flagged()
-                keep = np.setdiff1d(np.arange(self.n_train), flagged)
-                random = np.setdiff1d(np.arange(self.n_train),
-                                      rng.choice(self.n_train, len(flagged), replace=False))
+                random = rng.choice(self.n_train, len(flagged), replace=False)
                 if len(flagged) and self._train("drop_flagged", self._recipe(
-                        "drop_flagged", seed, rows=keep)) is not None:
-                    self._train("drop_random", self._recipe("drop_random", seed, rows=random))
+                        "drop_flagged", seed, zero_rows=flagged)) is not None:
+                    self._train("drop_random", self._recipe("drop_random", seed,
+                                                             zero_rows=random))
             elif cause == "overfitting":
                 self._train("regularised", self._recipe("regularised", seed, l2=STRONG_L2,
                                                          early_stopping=True))
@@ -153,10 +158,19 @@ class RetrainPlan:
 
     # -- choices made on the control of seed 0 (never on the scored half) ---------------
     def flagged(self) -> np.ndarray:
+        """The rows to drop: those whose margin stayed negative in the control (kept being
+        pulled to another class), and those the run's own dynamics flagged (their
+        neighbours in the model's representation carry another label). The margins miss
+        wrong labels a network memorises within a few epochs; the neighbours alone flag
+        too few rows on clean data for their removal to show anything either way."""
         if not hasattr(self, "_flagged"):
             control = self.arms["control"][0]
             aum = np.mean(control.margins, axis=0) if control.margins else np.zeros(self.n_train)
-            self._flagged = np.flatnonzero(aum < 0)   # kept being pulled to another class
+            suspects = exp.original_suspects(self.c.record, self.n_train)
+            self.flagged_by = "margin" if suspects is None else "both"
+            self._flagged = np.union1d(np.flatnonzero(aum < 0),
+                                       suspects if suspects is not None else [])
+            self._flagged = self._flagged.astype(np.int64)
         return self._flagged
 
     def lagging(self) -> np.ndarray:
@@ -221,14 +235,18 @@ class RetrainPlan:
             flagged, random = self.arms.get("drop_flagged", []), self.arms.get("drop_random", [])
             n = min(len(flagged), len(random))
             if not n:
-                return Confirmation(cause, "drop_flagged_samples", "refuted" if not len(
+                # nothing flagged means nothing was tested: the diagnosis's own evidence
+                # on the labels stands, an experiment adds nothing to it either way
+                return Confirmation(cause, "drop_flagged_samples", "inconclusive" if not len(
                     self.flagged()) else "skipped", effect=0.0,
-                    text="No training sample kept a negative margin: nothing to drop."
-                    if not len(self.flagged()) else "The time budget ran out.")
+                    text=f"No training sample was flagged ({FLAGGED_BY[self.flagged_by]}): "
+                    "nothing to drop, so nothing was tested." if not len(self.flagged())
+                    else "The time budget ran out.")
             # not refuted when the control never reached the memorisation phase
             phase = exp.control_phase(control, labels, self.c.train_labels, self.flagged())
             return withhold_refutation(exp.label_noise(
-                flagged[:n], random[:n], labels, len(self.flagged()), self.n_train), phase,
+                flagged[:n], random[:n], labels, len(self.flagged()), self.n_train,
+                FLAGGED_BY[self.flagged_by]), phase,
                 self.epochs, self.c.original_epochs)
         key = {"overfitting": "regularised", "subgroup_underfitting": "class_weights"}.get(cause)
         if key is not None and not self.arms.get(key) or cause == "optimization" and not any(
