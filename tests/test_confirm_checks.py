@@ -150,6 +150,27 @@ def test_outcomes_re_rank_the_diagnosis():
     assert d.to_dict()["confirmations"][1]["outcome"] == "confirmed"
 
 
+def test_a_specific_confirmation_explains_away_a_remedy_its_cause_also_predicts():
+    """Dropping the flagged samples confirmed: regularisation helping as well (which wrong
+    labels predict too) no longer counts for overfitting; without the label-noise
+    confirmation it does."""
+    def outcomes(noise: str) -> list[Confirmation]:
+        return [Confirmation("overfitting", "regularise_and_stop_early", "confirmed",
+                             effect=0.19, interval=(0.07, 0.30)),
+                Confirmation("label_noise", "drop_flagged_samples", noise, specific=True,
+                             effect=0.21, interval=(0.12, 0.29))]
+
+    d = Diagnosis(findings=[Finding("overfitting", 0.88, ""), Finding("label_noise", 0.32, "")])
+    apply_confirmations(d, outcomes("confirmed"))
+    assert d.verdict == "label_noise" and d.finding("overfitting").score == 0.88
+    tested = d.finding("overfitting").confirmation[0]
+    assert tested["details"]["explained_by"] == "label_noise"
+    assert "Counted for nothing: label noise" in tested["text"]
+    d = Diagnosis(findings=[Finding("overfitting", 0.88, ""), Finding("label_noise", 0.32, "")])
+    apply_confirmations(d, outcomes("inconclusive"))
+    assert d.verdict == "overfitting" and d.finding("overfitting").score > 0.88
+
+
 def test_a_refuted_partial_experiment_does_not_move_the_cause():
     d = Diagnosis(findings=[Finding("metric_mismatch", 0.7, "")])
     apply_confirmations(d, [Confirmation("metric_mismatch", "threshold_tuning", "refuted",

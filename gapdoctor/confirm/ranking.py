@@ -30,6 +30,14 @@ from gapdoctor.rules.calibration import MAX_SCORE
 CONFIRMED_SPECIFIC = 3.0
 CONFIRMED_GENERIC = 1.5
 REFUTED = -2.0
+# A generic remedy that a specifically confirmed cause predicts as well is explained by it
+# and counts for nothing: strong L2 and restore-best early stopping also help when training
+# labels are wrong (they stop the model before it fits them), so once dropping the flagged
+# samples is confirmed, regularisation helping is no evidence for overfitting (fresh5: a
+# run with 28 % wrong labels where both were confirmed stayed "overfitting").
+EXPLAINS: dict[str, set[tuple[str, str]]] = {
+    "label_noise": {("overfitting", "regularise_and_stop_early")},
+}
 
 
 def _logit(score: float) -> float:
@@ -43,6 +51,8 @@ def _score(logit: float) -> float:
 
 def shift_for(confirmation: Confirmation) -> float:
     """The log-odds an outcome adds to its cause."""
+    if confirmation.details.get("explained_by"):
+        return 0.0
     if confirmation.outcome == "confirmed":
         return CONFIRMED_SPECIFIC if confirmation.specific else CONFIRMED_GENERIC
     if confirmation.outcome == "refuted":
@@ -56,8 +66,16 @@ def apply_confirmations(diagnosis: Diagnosis, confirmations: list[Confirmation])
     The score before the experiments stays in ``details["score_before_confirmation"]``.
     Several experiments on one cause add up. The diagnosis is updated in place and returned.
     """
+    explained = {(cause, experiment): c.cause for c in confirmations
+                 if c.outcome == "confirmed" and c.specific
+                 for cause, experiment in EXPLAINS.get(c.cause, ())}
     by_cause: dict[str, list[Confirmation]] = {}
     for c in confirmations:
+        by = explained.get((c.cause, c.experiment))
+        if by is not None and c.outcome == "confirmed" and not c.details.get("explained_by"):
+            c.details["explained_by"] = by
+            c.text += (f" Counted for nothing: {by.replace('_', ' ')}, confirmed by its own "
+                       "test, predicts this effect as well.")
         by_cause.setdefault(c.cause, []).append(c)
     for finding in diagnosis.findings:
         tested = by_cause.get(finding.cause)
