@@ -103,3 +103,19 @@ def test_a_short_retraining_leaves_label_noise_inconclusive_not_refuted(tmp_path
     held = withhold_refutation(twin, phase, 6, 10)
     assert held.outcome == "inconclusive"
     assert "memorisation phase in 6 epochs" in held.text and "epochs=10" in held.text
+
+
+def test_a_remedy_that_costs_accuracy_is_not_a_refutation():
+    """Strong L2 that costs 15 points overshot for the model (a dose it cannot take); one
+    that changes nothing refutes overfitting."""
+    labels = np.arange(4000) % 2
+    right = np.ones(4000, bool)
+    right[:400] = False                      # the control misses 10 %
+    control = [_arm(right, labels, [0.9, 0.7, 0.6])]
+    worse = right.copy()
+    worse[400:1000] = False                  # the regularised arm misses 25 %
+    cols = np.arange(4000)
+    c = exp.overfitting([_arm(worse, labels, [0.9, 0.8])], control, labels, cols)
+    assert c.outcome == "inconclusive" and "overshot" in c.text and c.effect < -0.1
+    c = exp.overfitting([_arm(right, labels, [0.9, 0.8])], control, labels, cols)
+    assert c.outcome == "refuted" and abs(c.effect) < 1e-9

@@ -14,7 +14,13 @@ from gapdoctor.analysis.label_dynamics import dynamics_of
 from gapdoctor.callback.confirm.arms import ArmResult
 from gapdoctor.confirm.checks import predicted_class
 from gapdoctor.confirm.gaps import memorisation
-from gapdoctor.confirm.outcome import Confirmation, decide, describe, paired_effect
+from gapdoctor.confirm.outcome import (
+    MIN_EFFECT,
+    Confirmation,
+    decide,
+    describe,
+    paired_effect,
+)
 from gapdoctor.confirm.phase import Phase, memorisation_phase
 
 # The bottom 30 % of classes by validation recall are "the lagging classes" (at least one);
@@ -53,6 +59,12 @@ def _confirmation(cause: str, experiment: str, treated: list[ArmResult],
     e = paired_effect(t, c, retrained=True)
     outcome = decide(e.low, e.high, e.effect)
     text = describe(outcome, what, e.effect, e.low, e.high)
+    if outcome == "refuted" and not specific and e.effect <= -MIN_EFFECT:
+        # a remedy that costs accuracy overshot (too much L2 for 123 rows, a weight that
+        # silences a class): it tested a dose this model cannot take, not the cause
+        outcome = "inconclusive"
+        text += (f" Not a refutation: the remedy cost {-e.effect * 100:.1f} points, so it "
+                 "overshot for this model; a milder dose would test the cause.")
     if e.n_seeds == 1:
         text += (" (One seed: the interval carries the retraining noise measured on null "
                  "retrainings, not this run's.)")
