@@ -147,3 +147,13 @@ def test_zero_weight_rows_stay_in_the_batches_but_do_not_count():
     assert np.allclose(a.val_probs, b.val_probs)
     predicted = a.val_probs.argmax(axis=1)
     assert not np.any(predicted == 1) and np.mean(predicted == y_va) > 0.5
+    # no record, or one without per-position dynamics: no suspects, the margins alone
+    assert original_suspects(None, len(y_tr)) is None
+
+
+def test_suspects_need_dynamics_of_every_row_by_position(tmp_path):
+    doctor, _ = _train(tmp_path, 0.3, report=False)
+    record, n = doctor.record, len(doctor.record.arrays["dyn_labels"])
+    assert original_suspects(record, n + 1) is None          # another training set
+    record.meta["dynamics"] = {**record.meta["dynamics"], "ids": "sample_ids"}
+    assert original_suspects(record, n) is None              # ids are the user's, not rows

@@ -29,7 +29,7 @@ from gapdoctor.confirm.outcome import (
 
 
 def gap_change(treated_a: np.ndarray, control_a: np.ndarray, treated_b: np.ndarray,
-               control_b: np.ndarray, seed: int = 0, retrained: bool = True) -> Effect:
+               control_b: np.ndarray, seed: int = 0) -> Effect:
     """The treated arm's gap (mean over A minus mean over B) minus the control's.
 
     Rows are seeds, columns samples; A and B are resampled independently (a stratified
@@ -52,8 +52,8 @@ def gap_change(treated_a: np.ndarray, control_a: np.ndarray, treated_b: np.ndarr
         per_seed = da.mean(axis=1) - db.mean(axis=1)
         seed_sd = float(per_seed.std(ddof=1))
         halfwidth = float(np.hypot(sampling, Z95 * seed_sd / np.sqrt(da.shape[0])))
-    if retrained:
-        halfwidth = max(halfwidth, retraining_halfwidth(sampling, da.shape[0]))
+    # every gap here is read off retrained arms: at least the measured retraining noise
+    halfwidth = max(halfwidth, retraining_halfwidth(sampling, da.shape[0]))
     return Effect(effect, effect - halfwidth, effect + halfwidth, sampling, seed_sd,
                   da.shape[0], pa.size + pb.size)
 

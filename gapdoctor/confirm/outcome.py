@@ -29,7 +29,7 @@ Z95 = 1.959964
 BOOTSTRAP_RESAMPLES = 2000
 # A bootstrap over validation samples sees sampling noise only. On null retrainings (two arms
 # that should not differ: another seed, or another random 10 % of rows at weight 0; 58 pairs
-# on 29 cases of three fresh sets no experiment was tuned on, benchmarks/confirm/null_arms.py)
+# on 29 cases of the fresh sets fresh2, fresh3 and fresh5, benchmarks/confirm/null_arms.py)
 # the one-seed effect fell outside its bootstrap 95 % interval 16 % of the time, and the
 # interval had to be 2.06 times as wide to hold 95 %: retraining noise has about
 # 2.06**2 - 1 = 3.2 times the variance of the sampling noise. Retrained arms carry it.
