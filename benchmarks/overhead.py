@@ -6,12 +6,16 @@ analysis (diagnosis + PDF report, which run once after the last epoch) is timed 
 "recording only" leaves it out, "incl." counts everything ``fit`` took. Ratios are given for
 wall time and for process CPU time; on a machine shared with other jobs the CPU-time ratio
 is the steadier of the two. "hooks" is 1 + the time GapDoctor's own hooks took during
-training (``doctor.timings``: train begin and every epoch end) over the plain fit of the same
-repetition: the steadiest figure under load, though it leaves out work GapDoctor hands to a
-background thread (JAX compiles its probe functions there) and any slowdown of Keras itself.
+training (``doctor.timings``: train begin and every epoch end, on the training thread) over the
+plain fit of the same repetition: the steadiest figure under load, though it leaves out work
+GapDoctor hands to a background thread (JAX compiles its probe functions there; epochs are
+recorded on a worker thread while the next ones train, see gapdoctor/callback/deferred.py)
+and any slowdown of Keras itself. "worker" is 1 + the worker thread's recording time over the
+plain fit: what the wall ratio would be if that work ran on the training thread instead.
 
 Run:  .venv/bin/python benchmarks/overhead.py [--reps 5] [--epochs 20] [--arch mlp]
       [--backend tensorflow|jax|torch]   (sets KERAS_BACKEND before Keras is imported)
+      [--compare]    also GapDoctor with every epoch recorded on the training thread
       [--dynamics]   the whole-training-set dynamics' own cost (their probe clock / the plain fit)
 """
 
@@ -86,9 +90,11 @@ class _Clock(keras.callbacks.Callback):
 
 
 def one_fit(arch: str, data: tuple[np.ndarray, ...], epochs: int, out: str | None,
-            dynamics: bool = True) -> tuple[float, float, float, float, float]:
+            dynamics: bool = True, defer: bool = True
+            ) -> tuple[float, float, float, float, float, float]:
     """(fit wall s, fit CPU s, wall s and CPU s of GapDoctor's train-end analysis in it,
-    wall s of GapDoctor's hooks before train end)."""
+    wall s of GapDoctor's hooks before train end on the training thread, wall s of its
+    worker thread)."""
     x_tr, x_va, y_tr, y_va = data
     model = build(arch)
     before, after = _Clock(), _Clock()
@@ -98,6 +104,7 @@ def one_fit(arch: str, data: tuple[np.ndarray, ...], epochs: int, out: str | Non
         # analysis process of one repetition competes with the next training
         doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
                            output_dir=out, background=False, dynamics=dynamics)
+        doctor._defer = defer
         callbacks.append(doctor)
     callbacks.append(after)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -108,7 +115,8 @@ def one_fit(arch: str, data: tuple[np.ndarray, ...], epochs: int, out: str | Non
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     hooks = 0.0 if doctor is None else \
         doctor.timings.get("train_begin", 0.0) + doctor.timings.get("epochs", 0.0)
-    return wall, cpu, after.at[0] - before.at[0], after.at[1] - before.at[1], hooks
+    worker = 0.0 if doctor is None else doctor.timings.get("deferred_epochs", 0.0)
+    return wall, cpu, after.at[0] - before.at[0], after.at[1] - before.at[1], hooks, worker
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch", choices=["mlp", "cnn", "both"], default="both")
     parser.add_argument("--backend", choices=BACKENDS, default=keras.backend.backend(),
                         help="Keras backend (default: KERAS_BACKEND, else tensorflow)")
+    parser.add_argument("--compare", action="store_true",
+                        help="also time GapDoctor recording every epoch on the training "
+                             "thread (no deferred epochs), side by side")
     parser.add_argument("--dynamics", action="store_true",
                         help="the whole-training-set dynamics' own cost: their probe clock "
                              "over the plain fit run beside it")
@@ -137,26 +148,51 @@ def main(argv: list[str] | None = None) -> int:
             one_fit(arch, data, 2, None)  # warm-up: first-use costs of TF and the libraries
             one_fit(arch, data, 2, out)
             rows = []
+            arms = ("plain", "deferred", "training thread") if args.compare else \
+                ("plain", "deferred")
             for rep in range(args.reps):
-                order = (None, out) if rep % 2 == 0 else (out, None)
-                times = {target is not None: one_fit(arch, data, args.epochs, target)
-                         for target in order}
-                (w0, c0, aw0, ac0, _), (w1, c1, aw1, ac1, hooks) = times[False], times[True]
-                rows.append({"wall": w1 / w0, "wall_rec": (w1 - aw1) / (w0 - aw0),
-                             "cpu": c1 / c0, "cpu_rec": (c1 - ac1) / (c0 - ac0),
-                             "hooks": 1 + hooks / w0, "base": w0, "analysis": aw1})
-            med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
-            print(f"{arch}: fit without GapDoctor {med['base']:.2f}s wall | median ratio "
-                  f"recording only: wall {med['wall_rec']:.3f}, CPU {med['cpu_rec']:.3f}, "
-                  f"hooks {med['hooks']:.3f} | "
-                  f"incl. train-end diagnosis+report ({med['analysis']:.2f}s): wall "
-                  f"{med['wall']:.3f}, CPU {med['cpu']:.3f}")
-            walls = ", ".join(f"{r['wall_rec']:.3f}" for r in rows)
-            cpus = ", ".join(f"{r['cpu_rec']:.3f}" for r in rows)
-            hooks = ", ".join(f"{r['hooks']:.3f}" for r in rows)
-            print(f"    per repetition, recording only: wall {walls}; CPU {cpus}; hooks {hooks}")
+                order = arms[rep % len(arms):] + arms[:rep % len(arms)]  # rotated
+                times = {arm: one_fit(arch, data, args.epochs, None if arm == "plain" else out,
+                                      defer=arm == "deferred") for arm in order}
+                w0, c0, aw0, ac0, _, _ = times["plain"]
+                row = {"base": w0}
+                for arm in arms[1:]:
+                    w1, c1, aw1, ac1, hooks, worker = times[arm]
+                    row[arm] = {"wall": w1 / w0, "wall_rec": (w1 - aw1) / (w0 - aw0),
+                                "cpu": c1 / c0, "cpu_rec": (c1 - ac1) / (c0 - ac0),
+                                "hooks": 1 + hooks / w0, "worker": 1 + (hooks + worker) / w0,
+                                "analysis": aw1}
+                rows.append(row)
+            print(f"{arch}: fit without GapDoctor "
+                  f"{statistics.median(r['base'] for r in rows):.2f}s wall")
+            for arm in arms[1:]:
+                arm_rows = [r[arm] for r in rows]
+                med = {k: statistics.median(r[k] for r in arm_rows) for k in arm_rows[0]}
+                low, high = _median_interval([r["wall_rec"] for r in arm_rows])
+                print(f"  epochs recorded on the {arm}{' worker' if arm == 'deferred' else ''}: "
+                      f"median ratio recording only: wall {med['wall_rec']:.3f} (95 % "
+                      f"interval {low:.3f}-{high:.3f}), CPU "
+                      f"{med['cpu_rec']:.3f}, hooks {med['hooks']:.3f} (with the worker's "
+                      f"time {med['worker']:.3f}) | incl. train-end diagnosis+report "
+                      f"({med['analysis']:.2f}s): wall {med['wall']:.3f}, CPU {med['cpu']:.3f}")
+                walls = ", ".join(f"{r['wall_rec']:.3f}" for r in arm_rows)
+                cpus = ", ".join(f"{r['cpu_rec']:.3f}" for r in arm_rows)
+                hooks = ", ".join(f"{r['hooks']:.3f}" for r in arm_rows)
+                print(f"    per repetition, recording only: wall {walls}; CPU {cpus}; "
+                      f"hooks {hooks}")
             sys.stdout.flush()
     return 0
+
+
+def _median_interval(ratios: list[float]) -> tuple[float, float]:
+    """Bootstrap 95 % interval of the median ratio: how far a few repetitions pin it."""
+    from scipy.stats import bootstrap
+
+    if len(ratios) < 3:
+        return float("nan"), float("nan")
+    res = bootstrap((np.asarray(ratios),), np.median, confidence_level=0.95,
+                    method="percentile", random_state=0)
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def _dynamics_cost(archs: list[str], epochs: int, reps: int) -> int:
@@ -173,7 +209,7 @@ def _dynamics_cost(archs: list[str], epochs: int, reps: int) -> int:
                 order = (None, out) if rep % 2 == 0 else (out, None)
                 t = {}
                 for target in order:
-                    wall, _, aw, _, _ = one_fit(arch, data, epochs, target)
+                    wall, _, aw, _, _, _ = one_fit(arch, data, epochs, target)
                     t[target is not None] = wall - aw
                 probe = _last_probe_seconds(out)
                 rows.append({"dyn": 1 + probe.get("dynamics", float("nan")) / t[False],

@@ -311,9 +311,12 @@ def test_batch_hooks_are_not_overridden():
         assert getattr(GapDoctor, hook) is getattr(keras.callbacks.Callback, hook), hook
 
 
-def test_sigkill_leaves_every_completed_epoch_readable(tmp_path):
+@pytest.mark.parametrize("recorded_on", ["thread", "worker"])
+def test_sigkill_leaves_every_completed_epoch_readable(tmp_path, recorded_on):
+    """Killed mid-training, with epochs recorded on the training thread or on the worker
+    thread while the next epochs train: every epoch in the record is complete."""
     script = TESTS / "scripts" / "train_until_killed.py"
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)],
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path), recorded_on],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = tmp_path / "killed" / "record.json"
     deadline = time.time() + 120

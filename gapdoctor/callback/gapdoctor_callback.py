@@ -23,11 +23,12 @@ from gapdoctor.callback.arguments import (
     check_groups,
     check_probes,
 )
+from gapdoctor.callback.deferred import MAX_SNAPSHOT_BYTES, DeferredEpochs, weights_bytes
 from gapdoctor.callback.diagnosing import DiagnosingMixin
 from gapdoctor.callback.fit_call import apply_fit_arguments
 from gapdoctor.callback.followed_output import followed_head
 from gapdoctor.callback.outputs import OnDisk, fit_warning, never_raises
-from gapdoctor.callback.probes import default_probes
+from gapdoctor.callback.probes import Probe, default_probes
 from gapdoctor.callback.recording import RecordingMixin
 from gapdoctor.callback.samples import map_groups, take_train_probe, take_validation_sample
 from gapdoctor.callback.state import RunState
@@ -43,7 +44,11 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
     fractions and non-finite flags. Once it records the model, loss, metrics, optimizer and a
     data summary. The record is written crash-safely to ``output_dir/<run_name>/`` after every
     epoch; at the end, ``diagnosis.json`` and ``report.pdf`` join it. Every file is written
-    atomically: a reader finds a complete version or none.
+    atomically: a reader finds a complete version or none. An epoch's probes and write run on
+    a worker thread while the next epoch trains, on a snapshot of that epoch's weights, so
+    the record is the one the training thread would write (under a distribution
+    strategy, with probes of your own, and for weights over 256 MiB, every epoch is recorded
+    on the training thread).
 
     GapDoctor never interrupts training. Whatever fails (a probe, a write on a full disk,
     unreadable data) is recorded in ``record.failures``, and when training ends ONE warning
@@ -151,12 +156,18 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         self.diagnosis: Any = None
         self.timings: dict[str, float] = {}
         self._on_disk = OnDisk()
+        self._deferred = DeferredEpochs()
+        # record an epoch on the worker thread when it can be (see ``deferred.py``); False
+        # records every epoch on the training thread, as the same weights give the same record
+        self._defer = True
 
     # -- Keras hooks -------------------------------------------------------------------
     @never_raises
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         start = time.perf_counter()
         self.diagnosis, self.timings, self._on_disk, self._state = None, {}, OnDisk(), None
+        self._deferred.close()  # a previous fit that ended without on_train_end
+        self._deferred = DeferredEpochs()
         self._probes = default_probes() + self.extra_probes
         self._open_run()
         state, begin = self._state, "train_begin"
@@ -211,17 +222,55 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         state = self._state
         if state is None:  # on_train_begin failed before the run existed
             return
-        state.epoch_time = start - self._epoch_start
+        epoch, logs = int(epoch), dict(logs or {})
+        epoch_time = start - self._epoch_start
+        captured = {}
         for probe in self._probes:
-            self._guard(probe.name, "epoch_end", int(epoch), probe.on_epoch_end, state,
-                        int(epoch), dict(logs or {}))
-        state.meta["epochs_completed"] = int(epoch) + 1
-        self._write(seq=int(epoch) + 1, stage="epoch_end", epoch=int(epoch))
+            if type(probe).capture is not Probe.capture:
+                self._guard(probe.name, "epoch_end", epoch, _capture, captured, probe, state,
+                            epoch, logs)
+        values = self._snapshot(state) if self._defer else None
+        if values is not None:
+            self._deferred.submit(self._record_epoch, epoch, logs, epoch_time, captured,
+                                  values)
+        else:
+            self._deferred.wait()
+            self._record_epoch(epoch, logs, epoch_time, captured, None)
         self.timings["epochs"] = self.timings.get("epochs", 0.0) + time.perf_counter() - start
+
+    def _snapshot(self, state: RunState) -> dict[int, Any] | None:
+        """The weights for a deferred epoch, or None when this epoch is recorded now."""
+        if not all(probe.deferrable(state) for probe in self._probes):
+            return None
+        if "weights_bytes" not in state.compiled:
+            state.compiled["weights_bytes"] = weights_bytes(self.model)
+        if state.compiled["weights_bytes"] > MAX_SNAPSHOT_BYTES:
+            return None
+        from gapdoctor.callback import backends
+
+        return backends.snapshot(self.model)
+
+    @never_raises
+    def _record_epoch(self, epoch: int, logs: dict[str, Any], epoch_time: float,
+                      captured: dict[str, Any], values: dict[int, Any] | None) -> None:
+        """Run the probes on the epoch's weights (``values``, else the model's) and write
+        the record; on the worker thread for a deferred epoch (see ``deferred.py``)."""
+        state = self._state
+        state.epoch_time, state.captured, state.values = epoch_time, captured, values
+        try:
+            for probe in self._probes:
+                self._guard(probe.name, "epoch_end", epoch, probe.on_epoch_end, state, epoch,
+                            logs)
+            state.meta["epochs_completed"] = epoch + 1
+            self._write(seq=epoch + 1, stage="epoch_end", epoch=epoch)
+        finally:
+            state.values, state.captured = None, {}
 
     @never_raises
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         start = time.perf_counter()
+        self._deferred.close()  # every epoch recorded and on disk first
+        self.timings["deferred_epochs"] = self._deferred.seconds
         state, end = self._state, "train_end"
         if state is None:
             return
@@ -249,3 +298,8 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
             warnings.warn(message, RuntimeWarning, stacklevel=2)
         if self.confirm_at_end and self.diagnose:
             self._guard("confirm", end, None, self.confirm)
+
+
+def _capture(into: dict[str, Any], probe: Probe, state: RunState, epoch: int,
+             logs: dict[str, Any]) -> None:
+    into[probe.name] = probe.capture(state, epoch, logs)

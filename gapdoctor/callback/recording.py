@@ -67,6 +67,9 @@ class RecordingMixin:
         state = getattr(self, "_state", None)
         if state is None:
             return None
+        deferred = getattr(self, "_deferred", None)
+        if deferred is not None:
+            deferred.wait()  # the epochs still being recorded on the worker thread
         if self._record_stale:
             state.to_record()
             self._record_stale = False

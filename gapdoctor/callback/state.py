@@ -51,6 +51,11 @@ class RunState:
     # assembled only when asked: the dynamics keep it at a few epochs, not every one
     val_embedding: Callable[[], np.ndarray] | None = None
     head: Head = field(default_factory=Head)  # the output the probes follow
+    # the weights of the epoch being recorded, when its probes run after training moved on
+    # (a deferred epoch, see ``deferred.py``); None: the model's current weights
+    values: dict[int, Any] | None = None
+    # what each probe's ``capture`` took on the training thread for the epoch being recorded
+    captured: dict[str, Any] = field(default_factory=dict)
 
     @property
     def meta(self) -> dict[str, Any]:

@@ -70,9 +70,17 @@ def implementation() -> ModuleType:
     return importlib.import_module(f"gapdoctor.callback.backends.{module}")
 
 
+def snapshot(model: Any) -> dict[int, Any] | None:
+    """The model's variables' values at this moment, by ``id(variable)``, for the functions
+    below to read later on another thread (``values=`` / ``snapshot=``); None where the
+    backend updates them in place (torch): those functions must then run now."""
+    return implementation().snapshot(model)
+
+
 def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
-    """``fn(x)`` (which calls ``model`` or views sharing its variables with
-    ``training=False``) compiled per input shape; returns its outputs as numpy arrays.
+    """``fn(x, values=None)`` (``fn`` calls ``model`` or views sharing its variables with
+    ``training=False``) compiled per input shape; returns its outputs as numpy arrays. With
+    ``values`` (a :func:`snapshot`) the model has those weights, else its current ones.
     ``any_rows``: TensorFlow traces it once for any number of rows (callers with chunks of
     different lengths share one graph); JAX still compiles per shape."""
     return implementation().eval_function(model, fn, any_rows=any_rows)
@@ -131,7 +139,8 @@ def warm(fn: Any, *args: Any) -> None:
 
 def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.ndarray,
                 segments: np.ndarray, head: Any = None) -> Any:
-    """A function ``() -> (per_variable (V, 3), dead (A,))`` as float64 numpy arrays.
+    """A function ``(snapshot=None) -> (per_variable (V, 3), dead (A,))`` as float64 numpy
+    arrays, of the weights in ``snapshot`` (see :func:`snapshot`) or the current ones.
 
     Columns of ``per_variable``: sum of squared weights, of squared change since the
     previous call (the first call compares with the weights at construction) and of squared

@@ -73,8 +73,19 @@ def _jit(fn: Any) -> Any:
     return call
 
 
-def _values(variables: list[Any]) -> list[Any]:
+def _values(variables: list[Any], snapshot: dict[int, Any] | None = None) -> list[Any]:
+    if snapshot is not None:
+        return [snapshot[id(v)] for v in variables]
     return [v.value for v in variables]
+
+
+def snapshot(model: Any) -> dict[int, Any] | None:
+    """Every variable's current value, by ``id(variable)``: copies, because the trainer
+    donates its state's buffers to the next training step (the copies are dispatched
+    asynchronously, ahead of that step). None under a ``keras.distribution`` layout."""
+    if keras.distribution.distribution() is not None:
+        return None
+    return {id(v): jnp.copy(v.value) for v in model.variables}
 
 
 def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
@@ -86,8 +97,8 @@ def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
 
     compiled = _jit(traced)
 
-    def call(x: Any) -> Any:
-        return keras.tree.map_structure(np.asarray, compiled(_values(variables), x))
+    def call(x: Any, values: dict[int, Any] | None = None) -> Any:
+        return keras.tree.map_structure(np.asarray, compiled(_values(variables, values), x))
 
     call.warm = lambda x: compiled.warm(_values(variables), x)
     return call
@@ -120,8 +131,9 @@ def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.
 
     state = {"prev": flat(_values(trainable))}
 
-    def call() -> tuple[np.ndarray, np.ndarray]:
-        out, dead, w = stats(_values(trainable), _values(other), state["prev"], x, y)
+    def call(snapshot: dict[int, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        out, dead, w = stats(_values(trainable, snapshot), _values(other, snapshot),
+                             state["prev"], x, y)
         state["prev"] = w
         return np.asarray(out, dtype=np.float64), np.asarray(dead, dtype=np.float64)
 

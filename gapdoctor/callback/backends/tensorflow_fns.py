@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gapdoctor.callback.backends.common import background
+from gapdoctor.callback.backends.common import background, with_weights
 
 
 def to_tensor(array: np.ndarray) -> Any:
@@ -38,28 +38,59 @@ def _warm(function: Any, *args: Any) -> None:
     background().submit(concrete, *args)
 
 
+def snapshot(model: Any) -> dict[int, Any] | None:
+    """Every variable's current value, by ``id(variable)``. A value read is a snapshot: the
+    optimizer's later in-place updates copy the buffer of a variable whose value is still
+    held (copy-on-write), so these stay the values of this moment. None under a
+    distribution strategy: its variables are read in the replica context of this call."""
+    if getattr(model, "_distribute_strategy", None) is not None or \
+            tf.distribute.has_strategy():
+        return None
+    return {id(v): value for v, value in zip(model.variables, _read(model.variables),
+                                             strict=True)}
+
+
 def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
-    # traced per input shape, the callers keeping one chunk shape; with ``any_rows`` traced
+    # the variables' values are arguments, mapped onto the model by a StatelessScope, so a
+    # call can read a snapshot taken earlier (a deferred epoch) or the live values.
+    # Traced per input shape, the callers keeping one chunk shape; with ``any_rows`` traced
     # once with the first axis unknown, which later calls of every length find (TF matches
     # a call to a traced function whose inputs are more general); per call no slower
-    compiled = tf.function(fn, autograph=False)
+    held: list[list[Any]] = []
+
+    def variables() -> list[Any]:
+        if not held:  # on first use: a model built by its first step has none before
+            held.append(list(getattr(model, "variables", None) or []))
+        return held[0]
+
+    def traced(values: list[Any], x: Any) -> Any:
+        with with_weights(list(zip(variables(), values, strict=True))):
+            return fn(x)
+
+    compiled = tf.function(traced, autograph=False)
     relaxed: list[bool] = []
 
-    def relax(x: Any) -> None:
+    def relax(values: list[Any], x: Any) -> None:
         if any_rows and not relaxed:
             relaxed.append(True)
             try:
-                compiled.get_concrete_function(keras.tree.map_structure(_any_rows, x))
+                compiled.get_concrete_function([tf.TensorSpec.from_tensor(v) for v in values],
+                                               keras.tree.map_structure(_any_rows, x))
             except Exception:  # noqa: BLE001 - a model needing a known batch size: per shape
                 pass
 
-    def call(x: Any) -> Any:
-        relax(x)
-        return keras.tree.map_structure(np.asarray, compiled(x))
+    def arguments(values: dict[int, Any] | None) -> list[Any]:
+        return _read(variables()) if values is None else [values[id(v)] for v in variables()]
+
+    def call(x: Any, values: dict[int, Any] | None = None) -> Any:
+        args = arguments(values)
+        relax(args, x)
+        return keras.tree.map_structure(np.asarray, compiled(args, x))
 
     def warm(x: Any) -> None:
-        relax(x)
-        _warm(compiled, x)
+        args = arguments(None)
+        relax(args, x)
+        _warm(compiled, args, x)
 
     call.warm = warm
     return call
@@ -115,9 +146,10 @@ def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.
     # of a variable whose value is still held here, so these stay the previous weights
     state = {"prev": _read(variables)}
 
-    def call() -> tuple[np.ndarray, np.ndarray]:
-        values = _read(variables)
-        out, dead = fn(values, _read(other), state["prev"], x, y)
+    def call(snapshot: dict[int, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        values, others = ((_read(variables), _read(other)) if snapshot is None else
+                          ([snapshot[id(v)] for v in variables], [snapshot[id(v)] for v in other]))
+        out, dead = fn(values, others, state["prev"], x, y)
         state["prev"] = values
         return np.asarray(out, dtype=np.float64), np.asarray(dead, dtype=np.float64)
 

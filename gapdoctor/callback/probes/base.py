@@ -28,7 +28,22 @@ class Probe:
         """Called once per ``fit``, after the data samples were taken."""
 
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
-        """Called after every epoch, before the record is written."""
+        """Called after every epoch, before the record is written. For a probe that is
+        :meth:`deferrable`, possibly on GapDoctor's worker thread while the next epoch
+        trains: the model's weights of the epoch are then in ``state.values``."""
+
+    def capture(self, state: RunState, epoch: int, logs: dict[str, Any]) -> Any:
+        """Called at every epoch's end on the training thread, first; what it returns is
+        ``state.captured[self.name]`` in :meth:`on_epoch_end`. Take here what training
+        changes next (e.g. the learning rate in effect)."""
+        return None
+
+    def deferrable(self, state: RunState) -> bool:
+        """Whether this epoch's :meth:`on_epoch_end` may run after training has moved on,
+        reading only ``state``, ``state.values`` and what :meth:`capture` took. By default
+        only a probe without an ``on_epoch_end`` of its own is (every probe a user passes
+        with one runs on the training thread)."""
+        return type(self).on_epoch_end is Probe.on_epoch_end
 
     def on_train_end(self, state: RunState) -> None:
         """Called once when training ends (also after an early stop)."""

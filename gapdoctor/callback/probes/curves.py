@@ -72,6 +72,15 @@ class CurvesProbe(Probe):
 
     name = "curves"
 
+    def capture(self, state: RunState, epoch: int, logs: dict[str, Any]) -> float | None:
+        """The learning rate in effect (a schedule moves it on with the next step)."""
+        if "lr" in (logs or {}):
+            return None
+        return current_learning_rate(getattr(state.model, "optimizer", None))
+
+    def deferrable(self, state: RunState) -> bool:
+        return True
+
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         row: dict[str, Any] = {"epoch": int(epoch)}
         skipped = []
@@ -85,7 +94,8 @@ class CurvesProbe(Probe):
             state.note("Non-scalar logs values were not recorded: " + ", ".join(sorted(skipped))
                        + ".")
         if "lr" not in row:
-            lr = current_learning_rate(getattr(state.model, "optimizer", None))
+            lr = state.captured["curves"] if "curves" in state.captured else \
+                current_learning_rate(getattr(state.model, "optimizer", None))
             row["lr"] = lr if lr is not None else math.nan
         if state.epoch_time is not None:
             row["epoch_time"] = state.epoch_time

@@ -159,7 +159,7 @@ class DynamicsProbe(Probe):
         embs, raws = [], []
         rows = self.bounds[0][1] - self.bounds[0][0]
         for start, stop in self.bounds:
-            emb, raw = self.forward(padded(self.x, start, stop, rows))
+            emb, raw = self.forward(padded(self.x, start, stop, rows), state.values)
             embs.append(np.asarray(emb[:stop - start], dtype=np.float32))
             raws.append(np.asarray(raw[:stop - start]))
         if self.output is None:  # as the predictions resolved it, else as the model says
@@ -203,6 +203,9 @@ class DynamicsProbe(Probe):
         state.note(f"Training dynamics (per-sample margins, suspects.csv) were not recorded: "
                    f"they need one class label per sample, and this is a {task} task.")
         return True
+
+    def deferrable(self, state: RunState) -> bool:
+        return self.x is None or self.forward is not None  # built on the training thread
 
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         if self.x is None or self._not_classes(state):

@@ -117,6 +117,9 @@ class LayersProbe(Probe):
         if state.model_built():
             self._setup(state)
 
+    def deferrable(self, state: RunState) -> bool:
+        return self.skip or self.fn is not None
+
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         first_setup = self.fn is None
         if first_setup:
@@ -125,7 +128,7 @@ class LayersProbe(Probe):
             self._setup(state)
             if self.skip:
                 return
-        per_var, dead = self.fn()
+        per_var, dead = self.fn(state.values)
         dead_of = dict(zip(self.relu_names, dead.tolist(), strict=True))
         sums: dict[str, np.ndarray] = {}
         for name, values in zip(self.names, per_var, strict=True):

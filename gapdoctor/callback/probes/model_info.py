@@ -169,6 +169,11 @@ class ModelInfoProbe(Probe):
         state.meta["model"] = model_summary(model, state.head.position)
         self._pending = not state.model_built()
 
+    def deferrable(self, state: RunState) -> bool:
+        # what is left to read from the model is read on the training thread
+        return not self._pending and all(m.get("class_name") is not None
+                                         for m in state.meta.get("metrics") or [])
+
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         if any(m.get("class_name") is None for m in state.meta.get("metrics") or []):
             built = metric_entries(state.model, {})  # strings like "accuracy" now resolved

@@ -83,6 +83,10 @@ class PredictionsProbe(Probe):
         self.y_train = label_ints(state.train.y) if state.train is not None else None
         self.y_val = label_ints(state.val.y) if state.val is not None else None
 
+    def deferrable(self, state: RunState) -> bool:
+        # the task, label format and output kind are resolved on the training thread
+        return self.skip or (self.forward is not None and self.resolved)
+
     def _resolve(self, state: RunState, raw: np.ndarray) -> None:
         """Decide task, label format and output kind from the first predictions."""
         self.resolved = True
@@ -138,7 +142,7 @@ class PredictionsProbe(Probe):
     def on_epoch_end(self, state: RunState, epoch: int, logs: dict[str, Any]) -> None:
         if self.skip or self.forward is None:
             return
-        outs = [self.forward(c) for c in self.chunks]
+        outs = [self.forward(c, state.values) for c in self.chunks]
         if self.with_embedding:
             raw = np.concatenate([o[1] for o in outs])[:self.n_rows]
             if self.y_val is not None:
