@@ -134,8 +134,9 @@ def test_record_is_complete_and_right(runs, backend):
     assert summary["verdict"] is not None  # the diagnosis ran on this backend's record
     # predictions are made with the weights training reached (a stale compiled copy of the
     # model would disagree with what Keras measured at the end of each epoch), also for the
-    # epochs recorded on the worker thread while the next ones trained (epochs 1 and 2)
-    assert summary["deferred_seconds"] > 0
+    # epochs recorded on the worker thread while the next ones trained (epochs 1 and 2;
+    # on torch every epoch is recorded on the training thread)
+    assert (summary["deferred_seconds"] > 0) == (backend != "torch")
     val = run.split_metrics[run.split_metrics.split == "val"].set_index("epoch")
     np.testing.assert_allclose(val["accuracy"], summary["history"]["val_accuracy"], atol=1e-6)
     np.testing.assert_allclose(val["loss"], summary["history"]["val_loss"], rtol=2e-3)

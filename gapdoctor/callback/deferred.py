@@ -7,8 +7,9 @@ passes, gradients, metrics and the record write then run here, on one worker thr
 epoch order, on those weights: the record is the one the training thread would have
 written, and ``fit`` goes on meanwhile (TensorFlow and XLA release the GIL while they
 compute). An epoch stays on the training thread when a probe cannot be deferred (one a user
-passes, one still tracing its functions), under a distribution strategy, and for a model
-whose weights exceed :data:`MAX_SNAPSHOT_BYTES`.
+passes, one still tracing its functions), under a distribution strategy, for a model whose
+weights exceed :data:`MAX_SNAPSHOT_BYTES`, and on torch (two threads running torch ops at
+once slowed the training 1.6x: see ``backends/torch_fns.py``).
 
 At most :data:`MAX_WAITING` epochs wait besides the one being recorded, so at most that
 many snapshots are held; ``fit`` waits when the worker falls behind, and every recorded

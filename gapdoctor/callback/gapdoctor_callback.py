@@ -46,9 +46,9 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
     epoch; at the end, ``diagnosis.json`` and ``report.pdf`` join it. Every file is written
     atomically: a reader finds a complete version or none. An epoch's probes and write run on
     a worker thread while the next epoch trains, on a snapshot of that epoch's weights, so
-    the record is the one the training thread would write (under a distribution
-    strategy, with probes of your own, and for weights over 256 MiB, every epoch is recorded
-    on the training thread).
+    the record is the one the training thread would write (on torch, under a distribution
+    strategy, with probes of your own, and for weights over 256 MiB, every epoch is
+    recorded on the training thread).
 
     GapDoctor never interrupts training. Whatever fails (a probe, a write on a full disk,
     unreadable data) is recorded in ``record.failures``, and when training ends ONE warning

@@ -1,43 +1,36 @@
 """PyTorch: the probes' functions run eagerly, predictions under ``torch.no_grad`` and the
 gradient by ``torch.autograd.grad`` on the variables' parameters (``.grad`` fields, which
 the user's optimizer reads, are left untouched). ``torch.compile`` is not used: its
-compilation costs more than the few calls a fit makes. On a snapshot (a deferred epoch) the
-model runs on copies of the parameters, mapped by a ``keras.StatelessScope``: the optimizer
-updates the parameters themselves in place."""
+compilation costs more than the few calls a fit makes."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import keras
 import numpy as np
 import torch
 
-from gapdoctor.callback.backends.common import flat, summarize, with_weights
+from gapdoctor.callback.backends.common import flat, summarize
 
 
 def to_tensor(array: np.ndarray) -> Any:
     return keras.ops.convert_to_tensor(array)
 
 
-def snapshot(model: Any) -> dict[int, Any]:
-    """Every variable's current value, by ``id(variable)``: copies, as the optimizer updates
-    the parameters in place."""
-    with torch.no_grad():
-        return {id(v): v.value.detach().clone() for v in model.variables}
-
-
-def _mapped(variables: list[Any], values: dict[int, Any] | None) -> Any:
-    """The model on the snapshot's values (see the module docstring), or as it is."""
-    if values is None:
-        return contextlib.nullcontext()
-    return with_weights([(v, values[id(v)]) for v in variables])
+def snapshot(model: Any) -> None:
+    """None: on torch every epoch is recorded on the training thread. Recording it on a
+    worker thread on copies of the parameters gives the same record, but two threads
+    running torch ops at once slowed the training itself 1.6x (benchmarks/overhead.py
+    --backend torch --compare, 2026-11-28: wall 1.59 and 1.66 against 0.99 and 1.14 on the
+    training thread, while the process's CPU time fell): its thread pool serves one caller
+    at a time well, not two."""
+    return None
 
 
 def eval_function(model: Any, fn: Any, any_rows: bool = False) -> Any:
-    def call(x: Any, values: dict[int, Any] | None = None) -> Any:
-        with torch.no_grad(), _mapped(list(model.variables), values):
+    def call(x: Any, values: None = None) -> Any:
+        with torch.no_grad():
             return keras.tree.map_structure(keras.ops.convert_to_numpy, fn(x))
 
     return call
@@ -51,13 +44,9 @@ def layer_stats(model: Any, extractor: Any, variables: list[Any], x: Any, y: np.
     with torch.no_grad():
         state = {"prev": flat([v.value for v in variables])}
 
-    def call(snapshot: dict[int, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        if snapshot is None:
-            params, values = [v.value for v in variables], None
-        else:  # leaves of their own for the gradient, sharing the snapshot's storage
-            params = [snapshot[id(v)].detach().requires_grad_(True) for v in variables]
-            values = {**snapshot, **{id(v): p for v, p in zip(variables, params, strict=True)}}
-        with torch.enable_grad(), _mapped(list(model.variables), values):
+    def call(snapshot: None = None) -> tuple[np.ndarray, np.ndarray]:
+        params = [v.value for v in variables]
+        with torch.enable_grad():
             if extractor is not None:
                 *acts, pred = extractor(x, training=False)
             else:
