@@ -35,9 +35,10 @@ def to_tensor(array: np.ndarray) -> Any:
 
 def _jit(fn: Any) -> Any:
     """``jax.jit(fn)`` compiled ahead of time with :data:`FAST_COMPILE`, once per argument
-    structure and shapes. ``call.warm(*args)`` traces now and compiles on a background
-    thread (XLA releases the GIL, so the training goes on meanwhile); the first call waits
-    for that compilation. Tracing stays on the caller's thread: it runs the Keras layers."""
+    structure and shapes. ``call.warm(*args)`` traces now and lowers and compiles on a
+    background thread (XLA releases the GIL, so the training goes on meanwhile); the first
+    call waits for that compilation. Tracing stays on the caller's thread: it runs the Keras
+    layers."""
     jitted, cache = jax.jit(fn), {}
 
     def key_of(args: tuple[Any, ...]) -> Any:
@@ -45,9 +46,12 @@ def _jit(fn: Any) -> Any:
         return tree, tuple((np.shape(a), np.result_type(a).str) for a in leaves)
 
     def compiler(args: tuple[Any, ...]) -> Any:
-        lowered = jitted.lower(*args)
+        # tracing runs the Keras layers: here; lowering the traced program to XLA is JAX's
+        # alone and goes with the compilation (on the background thread for ``warm``)
+        traced = jitted.trace(*args)
 
         def compile_() -> Any:
+            lowered = traced.lower()
             try:
                 return lowered.compile(compiler_options=FAST_COMPILE)
             except Exception:  # noqa: BLE001 - an XLA without these options: its defaults
