@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 
 from gapdoctor.callback.arguments import (
     check_arguments,
@@ -26,7 +25,6 @@ from gapdoctor.callback.arguments import (
 from gapdoctor.callback.deferred import MAX_SNAPSHOT_BYTES, DeferredEpochs, weights_bytes
 from gapdoctor.callback.diagnosing import DiagnosingMixin
 from gapdoctor.callback.fit_call import apply_fit_arguments
-from gapdoctor.callback.followed_output import followed_head
 from gapdoctor.callback.outputs import OnDisk, fit_warning, never_raises
 from gapdoctor.callback.probes import Probe, default_probes
 from gapdoctor.callback.recording import RecordingMixin
@@ -192,26 +190,6 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         self._write(seq=0, stage=begin, epoch=None)
         self._epoch_start = time.perf_counter()
         self.timings["train_begin"] = time.perf_counter() - start
-
-    def _follow_output(self, state: RunState) -> None:
-        """Which of the model's outputs the probes follow (see ``followed_output``)."""
-        state.head = followed_head(self.model, self.output)
-        if not state.head.single:
-            state.meta["followed_output"] = {"name": state.head.name,
-                                             "key": state.head.key,
-                                             "position": state.head.position,
-                                             "n_outputs": state.head.n_outputs}
-            state.note(f"The model has {state.head.n_outputs} outputs; the probes follow "
-                       f"{state.head.key!r} (per-class metrics, margins, gradient norms of "
-                       "its loss alone).")
-
-    def _trim_dynamics(self, state: RunState, train: Any) -> None:
-        """Dynamics on the trained-on rows only (and their ids, when given per row)."""
-        settings = state.settings["dynamics"]
-        settings["data"] = train
-        ids = settings.get("sample_ids")
-        if ids is not None and not isinstance(ids, str) and isinstance(train, (tuple, list)):
-            settings["sample_ids"] = np.asarray(ids)[:len(np.asarray(train[1]))]
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch_start = time.perf_counter()

@@ -1,4 +1,5 @@
-"""How ``GapDoctor`` keeps a fit's record: the run folder, the guarded steps, the writes.
+"""How ``GapDoctor`` keeps a fit's record: the run folder, the output followed, the guarded
+steps, the writes.
 
 :class:`RecordingMixin` opens the run (folder, :class:`RunState`, appender), runs every
 step of GapDoctor under :meth:`~RecordingMixin._guard` (a failure is recorded in
@@ -17,6 +18,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from gapdoctor.callback.followed_output import followed_head
 from gapdoctor.callback.outputs import OnDisk, open_run_dir
 from gapdoctor.callback.state import RunState
 from gapdoctor.record.appender import RecordAppender
@@ -38,6 +40,7 @@ class RecordingMixin:
     dynamics: bool
     sample_ids: Any
     train_data: Any
+    output: str | int | None
     verbose: int
     _state: RunState | None
     _record_stale: bool
@@ -112,6 +115,26 @@ class RecordingMixin:
                              "max_val_samples": self.max_val_samples,
                              "groups": sorted(self.groups or {}),
                              "probes": [p.name for p in self._probes]}}
+
+    def _follow_output(self, state: RunState) -> None:
+        """Which of the model's outputs the probes follow (see ``followed_output``)."""
+        state.head = followed_head(self.model, self.output)
+        if not state.head.single:
+            state.meta["followed_output"] = {"name": state.head.name,
+                                             "key": state.head.key,
+                                             "position": state.head.position,
+                                             "n_outputs": state.head.n_outputs}
+            state.note(f"The model has {state.head.n_outputs} outputs; the probes follow "
+                       f"{state.head.key!r} (per-class metrics, margins, gradient norms of "
+                       "its loss alone).")
+
+    def _trim_dynamics(self, state: RunState, train: Any) -> None:
+        """Dynamics on the trained-on rows only (and their ids, when given per row)."""
+        settings = state.settings["dynamics"]
+        settings["data"] = train
+        ids = settings.get("sample_ids")
+        if ids is not None and not isinstance(ids, str) and isinstance(train, (tuple, list)):
+            settings["sample_ids"] = np.asarray(ids)[:len(np.asarray(train[1]))]
 
     def _open_run(self) -> None:
         """Choose the run folder (a temporary one if output_dir is unusable) and the state.
