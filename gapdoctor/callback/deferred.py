@@ -62,7 +62,15 @@ class DeferredEpochs:
         self._executor: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._pending: deque[Future[Any]] = deque()
+        self._weights_bytes: int | None = None  # of the fit's model, read once
         self.seconds = 0.0  # time the worker spent recording
+
+    def can_hold(self, model: Any) -> bool:
+        """Whether snapshots of ``model``'s weights are small enough to hold (see
+        :data:`MAX_SNAPSHOT_BYTES`)."""
+        if self._weights_bytes is None:
+            self._weights_bytes = weights_bytes(model)
+        return self._weights_bytes <= MAX_SNAPSHOT_BYTES
 
     def submit(self, fn: Any, *args: Any) -> None:
         """Run ``fn(*args)`` on the worker after everything submitted before (``fn`` must

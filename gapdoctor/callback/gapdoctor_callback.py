@@ -22,7 +22,7 @@ from gapdoctor.callback.arguments import (
     check_groups,
     check_probes,
 )
-from gapdoctor.callback.deferred import MAX_SNAPSHOT_BYTES, DeferredEpochs, weights_bytes
+from gapdoctor.callback.deferred import DeferredEpochs
 from gapdoctor.callback.diagnosing import DiagnosingMixin
 from gapdoctor.callback.fit_call import apply_fit_arguments
 from gapdoctor.callback.outputs import OnDisk, fit_warning, never_raises
@@ -218,11 +218,8 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
 
     def _snapshot(self, state: RunState) -> dict[int, Any] | None:
         """The weights for a deferred epoch, or None when this epoch is recorded now."""
-        if not all(probe.deferrable(state) for probe in self._probes):
-            return None
-        if "weights_bytes" not in state.compiled:
-            state.compiled["weights_bytes"] = weights_bytes(self.model)
-        if state.compiled["weights_bytes"] > MAX_SNAPSHOT_BYTES:
+        if not all(probe.deferrable(state) for probe in self._probes) or \
+                not self._deferred.can_hold(self.model):
             return None
         from gapdoctor.callback import backends
 

@@ -1,38 +1,13 @@
 """Sums of squares and dead-unit fractions in ``keras.ops``: traced by ``jax.jit``, run
-eagerly by torch (the TensorFlow module keeps its own graph-friendly version); a model run on
-given weights (:func:`with_weights`); and the one background thread on which the JAX and
-TensorFlow modules prepare their functions."""
+eagerly by torch (the TensorFlow module keeps its own graph-friendly version); and the one
+background thread on which the JAX and TensorFlow modules prepare their functions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
-import keras
 from keras import ops
-
-
-def is_generator_state(variable: Any) -> bool:
-    """Whether ``variable`` is a random generator's state (``keras.random.SeedGenerator``)."""
-    return str(getattr(variable, "name", "")).endswith("seed_generator_state")
-
-
-@contextmanager
-def with_weights(pairs: list[tuple[Any, Any]]) -> Iterator[None]:
-    """The model's variables read as the given values inside (``(variable, value)`` pairs;
-    a ``keras.StatelessScope``). Random generators' states are left out of the mapping and
-    advanced afterwards: a scope keeps assignments to itself, and a layer random at inference
-    (Monte-Carlo dropout) must draw anew on every call, as in ``predict``."""
-    generators = [v for v, _ in pairs if is_generator_state(v)]
-    mapping = [(v, value) for v, value in pairs if not is_generator_state(v)]
-    with keras.StatelessScope(state_mapping=mapping) as scope:
-        yield
-    for v in generators:
-        drawn = scope.get_current_value(v)
-        if drawn is not None:
-            v.assign(drawn)
 
 
 def flat(tensors: list[Any]) -> Any:
