@@ -3,7 +3,8 @@ would tell them apart.
 
 Two scores closer than ``CLOSE`` are not a ranking one run's evidence supports (held-out
 scores at 0.7 and 0.8 are right about equally often). The texts are practitioners' tests for
-each pair of look-alikes; any other pair falls back on the first "how to confirm" line of
+every pair of the nine causes, the decisive check first (the console shows one line of it);
+a pair outside them (a cause added later) falls back on the first "how to confirm" line of
 each cause's template.
 
 Example:
@@ -55,6 +56,98 @@ _PAIRS: dict[frozenset[str], str] = {
     frozenset({"metric_saturation", "small_validation_set"}):
         "Count the validation errors left: a handful of errors on a small set cannot show progress "
         "either way; collect more validation data.",
+    frozenset({"overfitting", "metric_mismatch"}):
+        "Watch the validation loss beside the metric: memorisation raises the loss as the metric "
+        "stalls; a metric that stays put while the loss still falls does not measure what the model "
+        "learns (threshold, averaging or class id).",
+    frozenset({"overfitting", "metric_saturation"}):
+        "Count the validation errors left: a metric at its ceiling has nothing to gain, however "
+        "wide the gap; with room left and a rising validation loss, it is memorisation.",
+    frozenset({"label_noise", "metric_mismatch"}):
+        "Re-score the saved validation predictions at a tuned threshold and with a threshold-free "
+        "metric (ROC AUC): a metric that recovers was a metric choice; wrong training labels cost "
+        "every metric alike.",
+    frozenset({"label_noise", "distribution_shift"}):
+        "Train a classifier to tell training from validation inputs: alike inputs (AUC near 0.5) "
+        "labelled differently are wrong labels; inputs it tells apart are a shift. Then check a "
+        "dozen flagged training labels by hand.",
+    frozenset({"label_noise", "pipeline_bug"}):
+        "Check by hand which split's labels are wrong: a dozen flagged training samples, a dozen "
+        "misclassified validation ones (both splits label alike inputs differently). Wrong training "
+        "labels are label noise; validation labels renamed, offset or shifted by rows (the errors "
+        "map one predicted class onto one label, or sit in one block of rows) are a bug in how "
+        "validation is loaded.",
+    frozenset({"label_noise", "small_validation_set"}):
+        "Bootstrap the validation metric: a gap inside its interval is the small set's noise; "
+        "flagged training samples whose labels are visibly wrong are label noise whatever the "
+        "validation size.",
+    frozenset({"label_noise", "optimization"}):
+        "Look at the training loss: one that jumps, stalls or turns NaN is the optimiser; one that "
+        "falls smoothly while a set of training samples is fitted only late points at their labels.",
+    frozenset({"label_noise", "metric_saturation"}):
+        "Count the validation errors left: at the ceiling there is nothing to gain; a training "
+        "accuracy held below validation's by samples it never fits points at their labels.",
+    frozenset({"metric_mismatch", "distribution_shift"}):
+        "Re-score the saved validation predictions at a tuned threshold: a metric that recovers was "
+        "a threshold choice; a shift moves the inputs, which a classifier telling the splits apart "
+        "sees (AUC well above 0.5).",
+    frozenset({"metric_mismatch", "pipeline_bug"}):
+        "Re-score the saved validation predictions at a tuned threshold and with the labels matched "
+        "to the class ids the model trained with: a metric that recovers was a metric choice; one "
+        "that stays at chance points at labels or inputs broken on the way in.",
+    frozenset({"metric_mismatch", "small_validation_set"}):
+        "Count the validation positives of the class the metric scores: F1 or recall on a handful "
+        "jumps with each one; bootstrap it, and compare a threshold-free metric (ROC AUC) on the "
+        "same predictions.",
+    frozenset({"metric_mismatch", "optimization"}):
+        "Look at the training loss first: if it falls smoothly the optimiser works and the stuck "
+        "metric is a metric choice (score it at a tuned threshold); if it stalls, jumps or turns "
+        "NaN, rerun with the learning rate divided by 10.",
+    frozenset({"metric_mismatch", "metric_saturation"}):
+        "Score the same predictions with a threshold-free metric (ROC AUC) and count the errors "
+        "left: at the ceiling both are done; a metric stuck while the AUC moves was the metric's "
+        "choice.",
+    frozenset({"distribution_shift", "small_validation_set"}):
+        "Train a classifier to tell training from validation inputs and bootstrap the validation "
+        "metric: a domain AUC near 0.5 with a gap inside the interval is the small set's noise; an "
+        "AUC well above 0.5 is a shift more data from the same source will not remove.",
+    frozenset({"distribution_shift", "optimization"}):
+        "Look at the training loss: one that jumps, stalls or turns NaN is the optimiser; one that "
+        "falls smoothly with validation behind on inputs a classifier tells apart (AUC well above "
+        "0.5) is a shift.",
+    frozenset({"distribution_shift", "metric_saturation"}):
+        "Count the validation errors left: at the ceiling there is nothing to gain; below it, "
+        "inputs a classifier tells apart from training (AUC well above 0.5) are a shift.",
+    frozenset({"subgroup_underfitting", "pipeline_bug"}):
+        "Score a slice of the training data through the validation pipeline: a class that fails "
+        "there too was broken on the way in (labels or inputs); one that fails only on validation "
+        "rows and lifts with class weights is a subgroup.",
+    frozenset({"subgroup_underfitting", "small_validation_set"}):
+        "Count the validation samples of the lagging classes: a per-class recall on a dozen "
+        "samples swings by tens of points; with enough of them, a class that stays behind is a "
+        "subgroup.",
+    frozenset({"subgroup_underfitting", "optimization"}):
+        "Look at the training loss: one that jumps, stalls or turns NaN is the optimiser and costs "
+        "every class; a smooth fall that leaves a few classes behind is a subgroup (class weights "
+        "lift it).",
+    frozenset({"subgroup_underfitting", "metric_saturation"}):
+        "Compare per-class validation recall: at the ceiling every class is done; a class far "
+        "behind the others is a subgroup, even when the average looks saturated.",
+    frozenset({"pipeline_bug", "small_validation_set"}):
+        "Bootstrap the validation metric and score a slice of the training data through the "
+        "validation pipeline: a gap inside the interval is the small set's noise; a slice that "
+        "drops is the pipeline.",
+    frozenset({"pipeline_bug", "metric_saturation"}):
+        "Count the validation errors left and check a few validation labels by hand: at the "
+        "ceiling there is nothing to gain; a validation metric far from training's on alike "
+        "inputs is the pipeline.",
+    frozenset({"small_validation_set", "optimization"}):
+        "Look at the training loss first: an unstable or stalled training loss is the optimiser "
+        "whatever the validation size; if it falls smoothly, bootstrap the validation metric - a "
+        "wobble inside its interval is the small set.",
+    frozenset({"optimization", "metric_saturation"}):
+        "Count the validation errors left: at the ceiling a flat metric is done; with room left "
+        "and a training loss that jumps or stalls, rerun with the learning rate divided by 10.",
 }
 
 

@@ -255,6 +255,19 @@ def test_two_leading_causes_within_noise_are_both_named_with_what_separates_them
     assert below.close_call is None  # the second is not reported: no call to make
 
 
+def test_every_pair_of_causes_has_its_own_check_to_tell_them_apart() -> None:
+    from itertools import combinations
+
+    from gapdoctor.diagnosis import CAUSES
+    from gapdoctor.lookalikes import tell_apart
+
+    generic = tell_apart("no_such_cause", "another_one")
+    texts = {tell_apart(a, b) for a, b in combinations(CAUSES, 2)}
+    assert generic not in texts and len(texts) == len(CAUSES) * (len(CAUSES) - 1) // 2
+    # the order of the two causes does not matter
+    assert tell_apart("label_noise", "pipeline_bug") == tell_apart("pipeline_bug", "label_noise")
+
+
 def test_a_loss_that_blew_up_then_settled_at_chance_never_learned_by_its_ranking() -> None:
     # epoch 1 at 1e11, then flat at the base-rate level: a huge "drop", yet nothing learned
     curves = pd.DataFrame({"loss": [1.05e11, 0.95, 0.80, 0.78, 0.779, 0.779, 0.779, 0.779],
