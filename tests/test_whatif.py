@@ -52,3 +52,20 @@ def test_the_command_prints_the_figures_and_each_changed_verdict(tmp_path: Path)
     bad = subprocess.run([sys.executable, "benchmarks/diagnosis/whatif.py", "--table", str(path),
                           "overfitting.gap"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "key=weight" in bad.stdout
+
+
+@pytest.mark.parametrize("content", [None, "", "a,b\n1,2\n", '"unclosed,quote\n1,2\n'])
+def test_a_missing_or_malformed_table_is_one_line_and_exit_2(tmp_path: Path, content) -> None:
+    path = tmp_path / "t.csv"
+    if content is not None:
+        path.write_text(content)
+    done = subprocess.run([sys.executable, "benchmarks/diagnosis/whatif.py", "--table", str(path),
+                           "overfitting.gap=1"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.count("\n") == 1 and not done.stderr
+
+
+def test_agreement_reads_without_any_set_on_disk_says_so() -> None:
+    done = subprocess.run([sys.executable, "benchmarks/diagnosis/agreement_reads.py", "--set",
+                           "no_such_set"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "no corpus or fresh set on disk" in done.stdout

@@ -57,7 +57,7 @@ def reweigh(table: pd.DataFrame, changes: dict[str, float],
 
     Example:
         >>> t = pd.DataFrame({"logit_overfitting": [1.0], "ev_overfitting.gap": [0.5]})
-        >>> reweigh(t, {"overfitting.gap": 4.5}, {"overfitting.gap": 2.5})["logit_overfitting"][0]
+        >>> float(reweigh(t, {"overfitting.gap": 4.5}, {"overfitting.gap": 2.5})["logit_overfitting"][0])
         2.0
     """
     declared = declared_weights() if declared is None else declared
@@ -86,6 +86,8 @@ def _parts(paths: list[Path]) -> pd.DataFrame:
     frames = []
     for path in paths:
         t = pd.read_csv(path).copy()  # one block: adding a column to a wide table stays cheap
+        if not {"case_id", "cause", "acceptable"} <= set(t.columns):
+            raise ValueError(f"{path} is not a diagnosed table (no case_id, cause, acceptable columns)")
         t["part"] = (np.where(split(t), "corpus held-out", "corpus development")
                      if "heldout" in t else path.stem)
         frames.append(t)
@@ -108,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.fresh.score import shipped_calibration
 
     params = IDENTITY if args.no_calibration else (shipped_calibration() or IDENTITY)
-    table = _parts(args.table)
+    try:
+        table = _parts(args.table)
+    except (OSError, ValueError) as exc:  # pandas' parser errors are ValueErrors
+        print(f"cannot read a table: {' '.join(str(exc).split())[:200]}")
+        return 2
     try:
         changed = reweigh(table, changes)
     except KeyError as exc:

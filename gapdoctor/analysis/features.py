@@ -7,7 +7,7 @@ Two questions, answered without the user's network:
   rows from validation rows; out-of-fold ROC AUC, 0.5 = indistinguishable).
 - Do validation labels line up with their inputs? A logistic regression fitted on the
   train probe, scored on validation. Comparing it raw and after standardising each split
-  on its own (matching each column's median and spread, :func:`_realigned`) separates a
+  on its own (the better of two per-column fits, :func:`_affine_auc`) separates a
   per-feature affine difference (preprocessing applied to one split) from a genuine shift.
 """
 
@@ -87,11 +87,10 @@ def _realigned(x_va: np.ndarray, x_tr: np.ndarray, by: str = "moments") -> np.nd
     standard deviation (``by="moments"``), or median and spread (``by="quantiles"``:
     interquartile range, else the 5-95 % or the full range where a split's is 0), each read
     as an observed value. Either undoes a scale and offset applied to one split, up to
-    sampling. Neither always: on a column of a few discrete levels the moments of two samples
-    differ by sampling alone and leave every level a little apart, which a classifier that
-    sees exact values reads as different inputs, while quantiles land on the same levels; on a
-    column with a mass point near its median, quantiles jump between splits where moments
-    do not.
+    sampling, and each fails where the other does not: on a heavy-tailed column (prices,
+    counts) a sample's standard deviation is ruled by its few largest values, so the moment
+    fit leaves the bulk squeezed or stretched; on a column of a few levels a quartile can
+    fall on different levels in two samples, so the quantile fit jumps.
 
     Example:
         >>> x = np.repeat([[0.0], [1.0], [2.0]], [60, 25, 15], axis=0)
@@ -177,7 +176,8 @@ def _reference(x_tr: np.ndarray, y_tr: np.ndarray, x_va: np.ndarray, y_va: np.nd
     validation (raw, and with each split standardised on its own): equal footing, so the
     difference is about the data, not about how much data each model saw. Then the ROC AUC
     of the better-ranking fold model (linear or nearest-neighbour) on its held-out fold and
-    on validation, and the standard error of their difference."""
+    on validation, and the standard error of their difference. ``align`` is the fit
+    (:func:`_realigned`) that puts validation on training's footing for the realigned score."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.neighbors import KNeighborsClassifier
