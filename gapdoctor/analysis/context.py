@@ -268,6 +268,11 @@ class Context:
         return label_agreement.label_disagreement(self.features)
 
     @cached_property
+    def label_consistency(self) -> tuple[float, float, float, str]:
+        """Which split's labels the reference model learns less well within that split."""
+        return label_agreement.label_consistency(self.features)
+
+    @cached_property
     def split_neighbours(self) -> SplitNeighbours | None:
         """Neighbour label agreement within and across the splits in the model's
         representation, and how well the neighbours tell the splits apart."""

@@ -6,7 +6,10 @@
 - how much more a reference model fitted on validation data disagrees with the training
   labels than with held-out validation labels, trusted as far as the inputs look alike;
 - how much more labels agree with their nearest neighbours in the model's representation
-  within each split than across the two (:mod:`split_neighbours`), trusted likewise.
+  within each split than across the two (:mod:`split_neighbours`), trusted likewise;
+- how much better the same reference model learns the validation labels from validation
+  inputs than the training labels from training inputs, each cross-validated within its
+  own split (:func:`label_consistency`): which split's labels follow their inputs less.
 
 Example:
     >>> round(proportion_se(0.5, 100, 100), 4)
@@ -104,6 +107,37 @@ def split_disagreement(s: SplitNeighbours | None, f: FeatureFacts | None
     why = (f"splits told apart at AUC {auc:.2f} on the inputs, {s.domain_auc:.2f} by "
            f"neighbours in the representation (none from {AUC_DIFFERENT})")
     return s.excess, s.z, same, why
+
+
+CONSISTENCY_FACT = ("reference model cross-validated within each split: accuracy on the validation "
+                    "labels minus accuracy on the training labels, per class at the training class "
+                    "shares, in standard errors")
+
+
+def label_consistency(f: FeatureFacts | None) -> tuple[float, float, float, str]:
+    """How much better the reference model learns validation's labels than training's, each
+    within its own split: ``(difference, in standard errors, trust 0..1, why the trust)``;
+    NaNs without both references.
+
+    The reads across the splits above say that the splits' labels disagree, not which
+    split is wrong. Labels that contradict their own inputs (flips, a region relabelled at
+    random) are harder to learn within their split, whichever way they are wrong across it:
+    this read says which split that is. A consistent renaming (a class remap) leaves both
+    learnable and this read at 0. Trust is 0 when validation's model sees more rows than
+    training's (more rows alone learn better: a small training set would read as noisy),
+    and fades as the domain classifier tells the inputs apart (an easier validation region
+    is learned better too)."""
+    nan = float("nan")
+    if f is None or not (finite_number(f.rev_cv_accuracy) and finite_number(f.ref_cv_accuracy)):
+        return nan, nan, 0.0, "no reference models"
+    difference = f.rev_cv_accuracy - f.ref_cv_accuracy
+    se = proportion_se((f.rev_cv_accuracy + f.ref_cv_accuracy) / 2, f.n_train, f.n_val)
+    same = 1.0 - ramp(f.domain_auc, AUC_SAME, AUC_DIFFERENT) if finite_number(f.domain_auc) else 1.0
+    fair = 1.0 if f.n_val <= f.n_train else 0.0
+    why = (f"domain classifier AUC {f.domain_auc:.2f} (none from {AUC_DIFFERENT}); "
+           f"{f.n_val} validation rows against {f.n_train} training rows (none when validation "
+           "has more)")
+    return difference, difference / se if finite_number(se) and se > 0 else nan, same * fair, why
 
 
 def proportion_se(p: float, n_a: int | None, n_b: int | None) -> float:

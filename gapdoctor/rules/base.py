@@ -213,6 +213,15 @@ def use_split_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> float:
     return _use_trusted(w, spec, z, trust, why, f"{excess:.3f} ({z:.1f} s.e.)")
 
 
+def use_label_consistency(w: Weighing, spec: Ramp, ctx: Any) -> float:
+    """Count ``spec`` on how much better validation's labels are learned within validation
+    than training's within training (:attr:`Context.label_consistency`), gated by its trust."""
+    difference, z, trust, why = ctx.label_consistency
+    if not finite(z):
+        return 0.0
+    return _use_trusted(w, spec, z, trust, why, f"{difference:.3f} ({z:.1f} s.e.)")
+
+
 def _use_trusted(w: Weighing, spec: Ramp, z: float, trust: float, why: str, shown: str) -> float:
     return w.use(spec, z, shown=shown, gate=trust, gate_reason=why) * trust
 

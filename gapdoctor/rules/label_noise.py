@@ -7,6 +7,7 @@ import numpy as np
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.analysis.label_agreement import (
+    CONSISTENCY_FACT,
     DISAGREE_FACT,
     DISAGREE_RANGE,
     DISAGREE_WHY,
@@ -23,6 +24,7 @@ from gapdoctor.rules.base import (
     finite,
     ramp,
     use_disagreement,
+    use_label_consistency,
     use_split_disagreement,
 )
 from gapdoctor.rules.evidence import Ramp
@@ -66,6 +68,12 @@ SPLITS = Ramp(E + "splits_disagree", SPLITS_FACT, *SPLITS_RANGE, 4.0,
               "flipped together, a cluster renamed), agree among themselves but not with the "
               "validation rows beside them; as strong as the flagged excess, the other count of "
               "wrong labels beyond what the sample sizes allow; " + SPLITS_WHY)
+CONSISTENCY = Ramp(E + "self_consistency", CONSISTENCY_FACT, 2.0, 5.0, 4.0,
+                   "training labels that the same model learns less well from their own inputs than "
+                   "validation's from theirs, with no more rows, contradict those inputs: wrong labels; "
+                   "2 standard errors is where the difference stops being noise (the 496 runs with right "
+                   "labels of the corpus and the five fresh sets reach 2.9 at most); as strong as the "
+                   "other counts of wrong labels")
 VAL_DROP = Ramp(E + "val_drop", "validation accuracy lost since its peak (3-epoch means), in standard "
                 "errors", 2.0, 5.0, 1.5, "memorising wrong labels redraws the boundary around them and "
                 "costs held-out accuracy, memorising clean ones rarely does; a drop of 2 standard errors "
@@ -133,6 +141,7 @@ class LabelNoiseRule(Rule):
             w.use(VAL_DROP, drop_z, shown=f"{drop:.3f} ({drop_z:.1f} s.e.)")
         contradicted = use_disagreement(w, DISAGREE, ctx)
         use_split_disagreement(w, SPLITS, ctx)
+        use_label_consistency(w, CONSISTENCY, ctx)
         if ctx.n_classes >= 2 and (m is not None or d is not None):
             rate = d.noise_rate if d is not None else m.flagged_fraction
             w.use(SHUFFLED, rate / (1 - 1 / ctx.n_classes))
