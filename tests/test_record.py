@@ -74,6 +74,62 @@ def test_rewrite_removes_the_stale_arrays_file(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_a_read_that_races_a_rewrite_reads_the_new_version(tmp_path, monkeypatch):
+    # a live run: between the reader's manifest and its arrays, the writer saves the next
+    # epoch and removes the arrays file the old manifest named
+    from gapdoctor.record import store
+
+    record = sample_record()
+    save_record(record, tmp_path, seq=1, fast=True)
+    real_load, raced = store._load_arrays, []
+
+    def load_after_a_rewrite(path):
+        if not raced:
+            raced.append(path.name)
+            record.arrays["margins"] = np.ones((5, 2), np.float32)
+            save_record(record, tmp_path, seq=2, fast=True)
+        return real_load(path)
+
+    monkeypatch.setattr(store, "_load_arrays", load_after_a_rewrite)
+    back = read_record(tmp_path)
+    assert raced == ["arrays-000001.npz"] and not (tmp_path / "arrays-000001.npz").exists()
+    assert back.arrays["margins"].shape == (5, 2)
+
+
+def test_reads_during_many_rewrites_never_fail(tmp_path):
+    import threading
+
+    record = sample_record()
+    save_record(record, tmp_path, seq=0, fast=True)
+    done, errors = threading.Event(), []
+
+    def writer():
+        for seq in range(1, 150):
+            record.arrays["margins"] = np.full((seq % 7 + 1, 2), seq, np.float32)
+            save_record(record, tmp_path, seq=seq, fast=True)
+        done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    reads = 0
+    while not done.is_set():
+        try:
+            back = read_record(tmp_path)
+            assert back.arrays["margins"].shape[1] == 2
+            reads += 1
+        except RecordError as exc:
+            errors.append(str(exc))
+    thread.join()
+    assert reads > 0 and errors == []
+
+
+def test_a_missing_arrays_file_with_no_writer_is_still_an_error(tmp_path):
+    save_record(sample_record(), tmp_path, seq=3, fast=True)
+    (tmp_path / "arrays-000003.npz").unlink()
+    with pytest.raises(RecordError, match="arrays file named by the manifest is missing"):
+        read_record(tmp_path)
+
+
 def manifest_of(tmp_path):
     save_record(sample_record(), tmp_path, seq=0)
     return json.loads((tmp_path / "record.json").read_text())

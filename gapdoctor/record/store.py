@@ -141,12 +141,34 @@ def save_record(record: RunRecord, run_dir: str | os.PathLike[str], seq: int = 0
 def read_record(path: str | os.PathLike[str]) -> RunRecord:
     """Read a run directory (or its ``record.json``) written by :func:`save_record`.
 
+    A record being written while it is read (a live run, or its final write) can replace
+    its manifest and remove the arrays file the old one named between the two reads; the
+    manifest is then read again, so a reader always gets one complete version.
+
     Raises:
         RecordError: the manifest is missing, malformed, of another schema or of a newer
             major version, or its arrays file is unreadable.
     """
     path = Path(path)
     manifest_path = path / MANIFEST if path.is_dir() else path
+    for _ in range(_READ_ATTEMPTS - 1):
+        try:
+            return _read_once(manifest_path)
+        except _ArraysGone:
+            continue  # a writer replaced the manifest meanwhile: read the new one
+    return _read_once(manifest_path)  # (an _ArraysGone is a RecordError to the caller)
+
+
+# a writer replaces the manifest once per epoch (tens of milliseconds at the least): a read
+# that loses the race this often in a row is not racing a writer
+_READ_ATTEMPTS = 20
+
+
+class _ArraysGone(RecordError):
+    """The arrays file named by the manifest just read is missing."""
+
+
+def _read_once(manifest_path: Path) -> RunRecord:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -193,6 +215,6 @@ def _load_arrays(arrays_path: Path) -> dict[str, np.ndarray]:
         with np.load(arrays_path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
     except FileNotFoundError:
-        raise RecordError(f"{arrays_path}: arrays file named by the manifest is missing") from None
+        raise _ArraysGone(f"{arrays_path}: arrays file named by the manifest is missing") from None
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise RecordError(f"{arrays_path}: unreadable arrays file ({exc})") from None
