@@ -32,6 +32,11 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 if backend != "tensorflow":
     sys.modules["tensorflow"] = None  # `import tensorflow` now fails: TF is "not installed"
 sys.path[:0] = [TESTS, ROOT]
+import warnings  # noqa: E402
+
+# a deprecation that gapdoctor's own code triggers fails its probe (and the test on its
+# failures): numpy 2.4 deprecated np.result_type on JAX arrays, once a warning per call
+warnings.filterwarnings("error", category=DeprecationWarning, module=r"gapdoctor\.")
 import gapdoctor  # noqa: E402
 
 heavy = sorted(m for m in ("tensorflow", "jax", "torch", "keras") if sys.modules.get(m))

@@ -33,6 +33,12 @@ def to_tensor(array: np.ndarray) -> Any:
     return jnp.asarray(array)
 
 
+def _dtype(value: Any) -> np.dtype:
+    """The dtype of an array of any library, or of a Python number."""
+    dtype = getattr(value, "dtype", None)
+    return np.dtype(dtype) if dtype is not None else np.result_type(value)
+
+
 def _jit(fn: Any) -> Any:
     """``jax.jit(fn)`` compiled ahead of time with :data:`FAST_COMPILE`, once per argument
     structure and shapes. ``call.warm(*args)`` traces now and lowers and compiles on a
@@ -43,7 +49,9 @@ def _jit(fn: Any) -> Any:
 
     def key_of(args: tuple[Any, ...]) -> Any:
         leaves, tree = jax.tree_util.tree_flatten(args)
-        return tree, tuple((np.shape(a), np.result_type(a).str) for a in leaves)
+        # a JAX array's own dtype: np.result_type(jax_array) converts it to numpy first,
+        # which numpy 2.4 deprecates (a warning per probe call, an error to come)
+        return tree, tuple((np.shape(a), _dtype(a).str) for a in leaves)
 
     def compiler(args: tuple[Any, ...]) -> Any:
         # tracing runs the Keras layers: here; lowering the traced program to XLA is JAX's
