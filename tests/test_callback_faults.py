@@ -314,3 +314,26 @@ def test_sigkill_during_the_train_end_diagnosis_and_report(tmp_path, moment):
     assert ("diagnosis.json" in files) == (moment != "diagnosis")
     if moment == "report-written":
         assert leftovers  # the complete PDF was never renamed into place
+
+
+def test_a_diverging_training_prints_no_numpy_warnings(tmp_path):
+    # weights that explode to float32's limits: the dynamics' float16 embeddings and the
+    # neighbour vote once printed four RuntimeWarnings (overflow, invalid divide) on top of
+    # GapDoctor's own lines; the run is still diagnosed as diverged
+    import keras
+
+    data = digits(n_train=400)
+    x_tr, x_va, y_tr, y_va = data
+    model = mlp(activation=None, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(keras.optimizers.SGD(1e8), model.loss, metrics=["accuracy"])
+    doctor = GapDoctor(validation_data=(x_va * 100, y_va), train_data=(x_tr * 100, y_tr),
+                       output_dir=tmp_path, report=False, background=False, verbose=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x_tr * 100, y_tr, validation_data=(x_va * 100, y_va), epochs=4,
+                  batch_size=64, verbose=0,
+                  callbacks=[doctor, keras.callbacks.TerminateOnNaN()])
+    numeric = [f"{w.filename}:{w.lineno}: {w.message}" for w in caught
+               if issubclass(w.category, RuntimeWarning)]
+    assert numeric == []
+    assert doctor.diagnosis.status == "diverged"

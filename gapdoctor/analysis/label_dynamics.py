@@ -117,9 +117,11 @@ class DynamicsFacts:
 def neighbour_votes(emb: np.ndarray, labels: np.ndarray, n_classes: int, k: int,
                     chunk: int = 1024, seed: int = 0) -> np.ndarray:
     """(N, C) share of each class among the ``k`` nearest other samples (cosine)."""
-    emb = np.asarray(emb, dtype=np.float32)
+    # centred and normalised in float64: a diverging run's embeddings (up to float32's
+    # largest value) overflow a float32 sum; the neighbour search then runs in float32
+    emb = np.asarray(emb, dtype=np.float64)
     emb = emb - emb.mean(axis=0)
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-8
+    emb = (emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-8)).astype(np.float32)
     n = len(emb)
     ref = np.arange(n) if n <= REFERENCE_MAX else np.sort(
         np.random.default_rng(seed).choice(n, REFERENCE_MAX, replace=False))

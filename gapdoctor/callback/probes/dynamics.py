@@ -178,11 +178,11 @@ class DynamicsProbe(Probe):
         score = float(val_loss) if val_loss is not None and np.isfinite(val_loss) else -epoch
         if self.has_embedding and score <= self.best_val:  # before memorisation sets in
             self.best_val = score
-            state.arrays["dyn_embedding"] = _project(np.concatenate(embs)).astype(np.float16)
+            state.arrays["dyn_embedding"] = _half(_project(np.concatenate(embs)))
             # this epoch's (the predictions ran first), through the same map
             val = state.val_embedding() if state.val_embedding is not None else None
             if val is not None and val.shape[1:] == embs[0].shape[1:]:
-                state.arrays["dyn_val_embedding"] = _project(val).astype(np.float16)
+                state.arrays["dyn_val_embedding"] = _half(_project(val))
             state.meta["dynamics"]["embedding_epoch"] = int(epoch)
         state.arrays.update(
             dyn_epochs=np.asarray(self.done, dtype=np.int64), dyn_margin=np.stack(self.margins),
@@ -251,6 +251,12 @@ def _project(emb: np.ndarray) -> np.ndarray:
     rng = np.random.default_rng(0)
     return emb @ (rng.standard_normal((emb.shape[1], EMBED_DIM)) / np.sqrt(EMBED_DIM))
 
+
+def _half(x: np.ndarray) -> np.ndarray:
+    """``x`` stored as float16; values beyond its range (a diverging run's) become inf
+    quietly, as the readers expect, instead of a numpy warning in the user's console."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return x.astype(np.float16)
 
 def _reshuffles(data: Any) -> bool:
     """Whether two passes over a tf.data pipeline start with different first batches."""
