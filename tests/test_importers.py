@@ -365,3 +365,55 @@ def test_a_printed_history_dict_saved_as_a_json_string_is_read(tmp_path: Path) -
         path.write_text(json.dumps(text))
         with pytest.raises(RecordError, match="not a training log"):
             load_run(path)
+
+
+# -- what real Keras 3 files hold (found by a new user's tries) -----------------------------
+
+@pytest.fixture(scope="module")
+def f1_and_no_validation_logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A digits MLP trained with F1Score() (one value per class) with validation, then the
+    same model trained again without it, each logged by CSVLogger and History JSON."""
+    import keras
+    from scripts.tiny import digits, onehot
+
+    out = tmp_path_factory.mktemp("f1_logs")
+    x_tr, x_va, y_tr, y_va = digits(n_train=300)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", metrics=[keras.metrics.F1Score()])
+    history = model.fit(x_tr, onehot(y_tr), validation_data=(x_va, onehot(y_va)), epochs=3,
+                        verbose=0, callbacks=[keras.callbacks.CSVLogger(str(out / "f1.csv"))])
+    (out / "f1.json").write_text(json.dumps(
+        {k: np.asarray(v).tolist() for k, v in history.history.items()}))
+    model.fit(x_tr, onehot(y_tr), epochs=2, verbose=0,
+              callbacks=[keras.callbacks.CSVLogger(str(out / "train_only.csv"))])
+    return {"csv": out / "f1.csv", "json": out / "f1.json", "train_only": out / "train_only.csv"}
+
+
+@pytest.mark.parametrize("key", ["csv", "json"])
+def test_per_class_f1_is_followed_by_its_macro_mean(f1_and_no_validation_logs, key) -> None:
+    run = load_run(f1_and_no_validation_logs[key])
+    per_class = run.curves[[f"val_f1_score_{i}" for i in range(10)]]
+    assert run.monitor == "val_f1_score"   # not class 0's score
+    np.testing.assert_allclose(run.curves["val_f1_score"], per_class.mean(axis=1), rtol=1e-6)
+    assert any("macro average" in n for n in run.meta["notes"])
+
+
+def test_csvlogger_na_columns_of_a_fit_without_validation_are_absent(
+        f1_and_no_validation_logs) -> None:
+    path = f1_and_no_validation_logs["train_only"]
+    assert ",NA" in path.read_text()   # what Keras writes for the keys this fit never logged
+    run = load_run(path)
+    assert not [c for c in run.curves.columns if c.startswith("val_")]
+    assert run.monitor is None
+    assert any("no validation curves" in n for n in run.meta["notes"])
+
+
+def test_a_metric_nan_in_every_epoch_is_not_the_default_monitor(tmp_path: Path) -> None:
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps({"loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.95],
+                                "val_accuracy": [float("nan")] * 3}))
+    run = load_run(path)
+    assert run.monitor == "val_loss"
+    assert any("val_accuracy is NaN or empty in every epoch" in n for n in run.meta["notes"])

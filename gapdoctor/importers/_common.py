@@ -93,9 +93,14 @@ def sniff_binary(path: Path, head: bytes) -> None:
                               f"{exc.start}); expected a History JSON or CSVLogger CSV") from None
 
 
+# Keras metrics that log one value per class by default (average=None)
+_PER_CLASS_SCORES = frozenset({"f1_score", "fbeta_score"})
+
+
 def parse_array_cell(text: str) -> list[float] | None:
     """Numbers of a cell such as ``"[0.1 0.2]"`` or ``"[0.1, nan]"``; None when not an array."""
-    stripped = text.strip()
+    # Keras 3's CSVLogger writes an array as '"[0.1, 0.2]"', quotes included
+    stripped = text.strip().strip("\"'").strip()
     if not (stripped.startswith("[") and stripped.endswith("]")) or "..." in stripped:
         return None
     body = stripped.strip("[]").replace(",", " ")
@@ -120,6 +125,14 @@ def expand_arrays(name: str, cells: list[list[float] | None], notes: list[str]
            for i in range(width)}
     notes.append(f"'{name}' held arrays of {width} values per epoch (e.g. per class); "
                  f"expanded to {name}_0..{name}_{width - 1}")
+    if name.removeprefix("val_") in _PER_CLASS_SCORES and width > 1:
+        # F1Score()/FBetaScore() default to average=None, one score per class: the run is
+        # followed by their unweighted mean (what average="macro" logs), not by class 0
+        with np.errstate(all="ignore"):
+            macro = [float(np.nanmean(c)) if c is not None and np.isfinite(c).any() else np.nan
+                     for c in cells]
+        out = {name: macro, **out}  # first: a monitor is picked from the first val_* metric
+        notes.append(f"'{name}' is their mean over the {width} classes (macro average)")
     return out
 
 
@@ -177,7 +190,15 @@ def finish_record(path: Path, curves: pd.DataFrame, source: str, run_name: str,
     record.meta["notes"] = list(notes)
     record.curves = curves
     record.path = path
-    monitor = pick_monitor(curves.columns)
+    # a metric without a number in any epoch cannot be followed; the loss can (a diverged
+    # run's NaN loss is what the diagnosis reads)
+    empty = [c for c in curves.columns if c.startswith("val_") and "loss" not in c
+             and not np.isfinite(curves[c].to_numpy()).any()]
+    monitor = pick_monitor([c for c in curves.columns if c not in empty])
+    if empty:
+        record.meta["notes"].append(
+            f"{', '.join(empty[:3])} {'is' if len(empty) == 1 else 'are'} NaN or empty in every "
+            "epoch (the default monitor skips it)")
     if monitor:
         record.meta["monitor"] = monitor
         record.meta["monitor_mode"] = metric_mode(monitor)

@@ -39,11 +39,16 @@ from gapdoctor.record.schema import RunRecord
 
 SOURCE = "csv_logger"
 _NA = frozenset({"NA", "N/A", "nan", "NaN", "NAN", "-nan", "null", "None", ""})
+_ABSENT = frozenset({"NA", "N/A", "null", "None", ""})  # no value, unlike a computed NaN
 
 
 def _column(name: str, cells: list[str], notes: list[str], wrapped: list[str]
             ) -> dict[str, list[float]]:
     """One numeric column, several for array cells, none (with a note) for text."""
+    if cells and all(c.strip() in _ABSENT for c in cells):
+        # CSVLogger writes NA for a key a fit never logged (val_* without validation data)
+        notes.append(f"column {show(name)} holds no value in any row (NA); left out")
+        return {}
     series = pd.Series([None if c in _NA else c for c in cells], dtype=object)
     numeric, used_forms = numeric_series(series)
     bad = series.notna() & numeric.isna()

@@ -284,6 +284,11 @@ def follow_monitor(run: RunRecord, name: str) -> str:
         raise RecordError(f"{run.name}: --monitor {name} is not logged by this run (it logs: "
                           f"{logged})")
     run.meta.update(monitor=column, monitor_mode=metric_mode(column, run.meta.get("metrics")))
+    values = pd.to_numeric(run.curves[column], errors="coerce").to_numpy(float)
+    if not np.isfinite(values).any():
+        run.meta.setdefault("notes", []).append(
+            f"{column}, followed as asked, is NaN in every epoch: no best value, and no rule "
+            "can read it")
     return column
 
 
