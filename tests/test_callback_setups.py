@@ -151,6 +151,16 @@ def test_multilabel_records_no_margins_or_suspects(data, tmp_path):
     assert run.meta["data"]["train_label_counts"] is None
 
 
+def test_class_names_of_the_wrong_length_are_said_once_not_silently_dropped(data, tmp_path):
+    x_tr, x_va, y_tr, y_va = data
+    doctor = GapDoctor(validation_data=(x_va, y_va), output_dir=tmp_path,
+                       class_names=["a", "b", "c"], **QUIET)
+    _, caught = _fit(mlp(), x_tr, y_tr, doctor, epochs=1, validation_data=(x_va, y_va))
+    assert len(caught) == 1 and "class_names has 3 entries but the model has 10" in caught[0]
+    run = load_run(doctor.run_dir)
+    assert run.failures == [] and run.class_names[:2] == ["0", "1"]
+
+
 # -- monitor ----------------------------------------------------------------------------
 def test_unknown_monitor_warns_once_naming_the_logged_values(data, tmp_path):
     x_tr, x_va, y_tr, y_va = data
@@ -162,8 +172,10 @@ def test_unknown_monitor_warns_once_naming_the_logged_values(data, tmp_path):
     assert len(history.history["loss"]) == 3
     assert len(caught) == 1
     assert "monitor='val_f1' is not logged" in caught[0] and "val_f1_score" in caught[0]
+    assert "failed" not in caught[0]   # a setting that cannot apply, not failed work
     run = load_run(doctor.run_dir)
-    assert run.meta["monitor"] == "val_accuracy" and len(run.failures) == 1
+    assert run.meta["monitor"] == "val_accuracy" and run.failures == []
+    assert any("monitor='val_f1' is not logged" in n for n in run.meta["notes"])
 
     chosen = GapDoctor(validation_data=(x_va, onehot(y_va)), output_dir=tmp_path,
                        monitor="f1_score", **QUIET)  # the validation value, as in the CLI

@@ -268,7 +268,7 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
             self._guard("console", end, None, self._print_summary)
         message = fit_warning(state.record.failures, self._on_disk.describe(
             self.run_dir, int(state.meta.get("epochs_completed", 0)), self.diagnose,
-            self.report and self.diagnose))
+            self.report and self.diagnose), state.meta.get("settings_problems") or ())
         if message is not None:
             warnings.warn(message, RuntimeWarning, stacklevel=2)
         if self.confirm_at_end and self.diagnose:

@@ -115,15 +115,22 @@ def _where(entries: list[dict[str, Any]]) -> str:
     return "at " + ", ".join(places) if places else ""
 
 
-def fit_warning(failures: list[dict[str, Any]], on_disk: str) -> str | None:
-    """The fit's single warning: every part that failed (where, and its first error) and
-    what is on disk; None when nothing failed."""
+def fit_warning(failures: list[dict[str, Any]], on_disk: str,
+                settings: list[str] | tuple[str, ...] = ()) -> str | None:
+    """The fit's single warning: the settings that could not apply, every part that failed
+    (where, and its first error) and what is on disk; None when there is nothing to say.
+
+    Example:
+        >>> fit_warning([], "", ["monitor='f1' is not logged by this fit"])
+        "GapDoctor: monitor='f1' is not logged by this fit."
+    """
+    head = [f"GapDoctor: {s}." for s in settings]
     if not failures:
-        return None
+        return "\n".join(head) or None
     grouped: dict[str, list[dict[str, Any]]] = {}
     for entry in failures:
         grouped.setdefault(str(entry.get("probe")), []).append(entry)
-    lines = [f"GapDoctor: {_count(len(grouped), 'part')} of its work failed during this "
+    lines = [*head, f"GapDoctor: {_count(len(grouped), 'part')} of its work failed during this "
              f"fit ({', '.join(grouped)}); the training itself was not affected."]
     for name, entries in grouped.items():
         error = str(entries[0].get("error", "")).strip()

@@ -61,6 +61,14 @@ class RunState:
     def meta(self) -> dict[str, Any]:
         return self.record.meta
 
+    def settings_problem(self, sentence: str) -> None:
+        """A setting of the user's that cannot apply (e.g. a monitor the fit does not log):
+        noted in the record and listed in the fit's one warning, not counted as a failure."""
+        self.note(sentence)
+        problems = self.meta.setdefault("settings_problems", [])
+        if sentence not in problems:
+            problems.append(sentence)
+
     def note(self, sentence: str) -> None:
         """Add a sentence to ``meta["notes"]`` (once)."""
         notes = self.meta.setdefault("notes", [])

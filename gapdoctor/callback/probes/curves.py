@@ -115,6 +115,8 @@ class CurvesProbe(Probe):
                 state.meta.update(monitor=monitor, monitor_mode=metric_mode(
                     monitor, state.meta.get("metrics")))
             if wanted is not None and wanted != monitor:
+                # a setting that cannot apply, not a failure of GapDoctor's work: a note in
+                # the record, and the first line of the fit's one warning
                 logged = ", ".join(sorted(k for k in row if k not in ("epoch", "epoch_time")))
-                raise ValueError(f"monitor={wanted!r} is not logged by this fit (it logs: "
-                                 f"{logged}); {monitor or 'nothing'} is monitored instead")
+                state.settings_problem(f"monitor={wanted!r} is not logged by this fit (it logs: "
+                                       f"{logged}); {monitor or 'nothing'} is monitored instead")

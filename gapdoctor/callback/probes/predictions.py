@@ -133,8 +133,8 @@ class PredictionsProbe(Probe):
         names = state.settings.get("class_names")
         n_classes = int(meta["n_classes"])
         if names is not None and len(names) != n_classes:
-            state.note(f"class_names has {len(names)} entries but the model has {n_classes} "
-                       "classes: class indices are used instead.")
+            state.settings_problem(f"class_names has {len(names)} entries but the model has "
+                                   f"{n_classes} classes: class indices are used instead")
             names = None
         meta["class_names"] = [str(c) for c in names] if names else \
             [str(i) for i in range(n_classes)]
