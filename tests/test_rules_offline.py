@@ -368,3 +368,23 @@ def test_a_class_fitted_as_poorly_in_training_as_on_validation_is_no_subgroup() 
     memorised = diagnose(_four_class_run(0.95)).finding("subgroup_underfitting")
     assert hard.score < 0.5 <= memorised.score, (hard.score, memorised.score)
     assert any(e.key == "subgroup_underfitting.equal_fit" and e.weight < 0 for e in hard.evidence)
+
+
+def test_a_low_score_told_by_the_fallback_story_still_says_it_is_only_possible(monkeypatch) -> None:
+    # a short run lacks a fact the summary texts need: the cause's story, a flat claim,
+    # once stood in for them at 0.23 without the score and the "possible" that other
+    # sub-threshold findings carry
+    import gapdoctor.rules.base as base
+
+    template = {"summary": {"default": "Loss fell from {missing_fact}.",
+                            "unlikely": "Nothing points at it ({also_missing})."},
+                "story": "The optimiser, not the data, is at fault.", "fixes": []}
+    monkeypatch.setattr(base, "load_template", lambda cause: template)
+    rule = next(r for r in RULES if r.cause == "optimization")()
+    run = RunRecord.empty(run_name="short")
+    run.curves = pd.DataFrame({"loss": [2.2, 1.8], "val_loss": [2.0, 1.7]})
+    possible = rule.render(run, None, Weighing(prior=-1.2), 0.23).summary
+    assert possible.startswith("Possible, not established (score 0.23")
+    assert possible.endswith("The optimiser, not the data, is at fault.")
+    unlikely = rule.render(run, None, Weighing(prior=-4.0), 0.02).summary
+    assert unlikely.startswith("Unlikely (score 0.02") and "at fault" in unlikely

@@ -155,8 +155,13 @@ class Rule:
             variant = "unlikely" if score < min(CONTENTION, threshold) else weighing.variant
             texts = [summary.get(variant), summary.get("default")]
             summary = next((t for t in (fill(x, facts) for x in texts if x) if t), "")
-            if variant != "unlikely" and score < threshold and summary:
-                summary = (f"Possible, not established (score {score_text(score)}, below the reporting "
+            # a fact those texts need is missing (a short run): the cause's story instead,
+            # which reads as a claim, so it is told at its score like a possibility
+            story = not summary
+            summary = summary or fill(template.get("story", ""), facts)
+            if score < threshold and summary and (variant != "unlikely" or story):
+                how = "Unlikely" if variant == "unlikely" else "Possible, not established"
+                summary = (f"{how} (score {score_text(score)}, below the reporting "
                            f"threshold {threshold:g}): {summary}")
         else:
             summary = fill(summary, facts)
