@@ -388,3 +388,13 @@ def test_a_low_score_told_by_the_fallback_story_still_says_it_is_only_possible(m
     assert possible.endswith("The optimiser, not the data, is at fault.")
     unlikely = rule.render(run, None, Weighing(prior=-4.0), 0.02).summary
     assert unlikely.startswith("Unlikely (score 0.02") and "at fault" in unlikely
+
+
+def test_a_history_of_validation_values_only_says_nothing_of_the_optimiser() -> None:
+    run = history_record(val_loss=decaying(8, 2.0, 0.5), val_accuracy=decaying(8, 0.3, 0.9))
+    d = diagnose(run)
+    skipped = {s["cause"]: s["reason"] for s in d.skipped}
+    assert "no training loss" in skipped["optimization"]
+    # a loss that is NaN in every epoch is still read: that is the divergence itself
+    nan_run = history_record(loss=[float("nan")] * 4, val_loss=[float("nan")] * 4)
+    assert "optimization" not in {s["cause"] for s in diagnose(nan_run).skipped}

@@ -77,6 +77,13 @@ class OptimizationRule(Rule):
     cause = "optimization"
     requires = ("curves",)  # a loss that is NaN from the first epoch is the finding itself
 
+    def missing(self, run: RunRecord) -> str | None:
+        """The training loss column is needed, NaN or not: the optimiser is judged by it."""
+        absent = super().missing(run)
+        if absent is None and "loss" not in run.curves.columns:
+            return "no training loss curve (loss)"
+        return absent
+
     def weigh(self, run: RunRecord, ctx: Context) -> Weighing:
         w = Weighing(prior=-3.0)
         c, p = ctx.curves, ctx.premise
