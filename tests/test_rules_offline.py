@@ -398,3 +398,16 @@ def test_a_history_of_validation_values_only_says_nothing_of_the_optimiser() -> 
     # a loss that is NaN in every epoch is still read: that is the divergence itself
     nan_run = history_record(loss=[float("nan")] * 4, val_loss=[float("nan")] * 4)
     assert "optimization" not in {s["cause"] for s in diagnose(nan_run).skipped}
+
+
+def test_a_loss_that_is_nan_once_and_finite_after_is_not_a_divergence() -> None:
+    loss = [2.2, 1.9, 1.5, 1.2, 0.9, float("inf"), 0.6, 0.5]
+    d = diagnose(history_record(loss=loss, val_loss=decaying(8, 2.0, 0.5),
+                                val_accuracy=decaying(8, 0.3, 0.9)))
+    assert d.status != "diverged"
+    optimization = next(f for f in d.findings if f.cause == "optimization")
+    assert any("finite again after" in e.name and e.value == "5" for e in optimization.evidence)
+    # NaN from epoch 5 to the end: diverged at 5, whatever came before
+    ended = diagnose(history_record(loss=[2.2, float("nan"), 1.5, 1.2, 0.9, *[float("nan")] * 3],
+                                    val_loss=decaying(8, 2.0, 0.5)))
+    assert ended.status == "diverged" and "epoch 5" in ended.status_reason

@@ -33,7 +33,10 @@ class Premise:
     """Whether the run trained at all. Strengths are in [0, 1]; reasons are plain sentences."""
 
     n_epochs: int
-    nonfinite_epoch: int | None = None
+    nonfinite_epoch: int | None = None  # where the loss turned NaN/inf for good
+    # epochs whose loss was NaN/inf with finite epochs after them: a batch's loss overflowed
+    # (log(0) of a saturated output), the weights did not (NaN weights stay NaN)
+    nonfinite_recovered: tuple[int, ...] = ()
     explosion: float = float("nan")
     rise: float = float("nan")  # mean loss of the last 3 epochs / the first epoch's loss
     rebound: float = float("nan")  # share of the drop undone after the minimum
@@ -139,9 +142,12 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
     if "loss" not in curves.columns:
         return p
     raw = pd.to_numeric(curves["loss"], errors="coerce").astype(float).to_numpy()
-    bad = np.flatnonzero(~np.isfinite(raw))
-    if len(bad):
-        p.nonfinite_epoch = int(curves.index[bad[0]])
+    bad = ~np.isfinite(raw)
+    if len(bad) and bad[-1]:  # NaN/inf up to the end: diverged where that stretch began
+        finite = np.flatnonzero(~bad)
+        p.nonfinite_epoch = int(curves.index[finite[-1] + 1 if len(finite) else 0])
+    p.nonfinite_recovered = tuple(int(curves.index[i]) for i in np.flatnonzero(bad)
+                                  if p.nonfinite_epoch is None or curves.index[i] < p.nonfinite_epoch)
     loss = series(curves, "loss")
     if _zero_from_the_start(raw):
         return _zero_loss(p, curves, len(loss))

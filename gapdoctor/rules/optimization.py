@@ -90,6 +90,11 @@ class OptimizationRule(Rule):
         lr = self._lr(run)
         w.facts.update(lr=lr, loss_up_fraction=c.loss_up_fraction, loss_spike=c.loss_spike,
                        loss_drop=c.loss_drop, premise_reason="; ".join(p.reasons))
+        if p.nonfinite_recovered:
+            w.note("epochs whose training loss was NaN/inf, finite again after",
+                   ", ".join(map(str, p.nonfinite_recovered[:5])),
+                   "a batch's loss overflowed (e.g. log of 0), not the weights (NaN weights stay "
+                   "NaN): not a divergence, but a loss worth clipping or a learning rate to lower")
         if p.diverged:
             w.use(DIVERGED, 1.0, shown=p.reasons[0])
             w.variant = "diverged"
