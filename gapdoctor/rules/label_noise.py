@@ -8,6 +8,7 @@ from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.analysis.label_agreement import (
     CONSISTENCY_FACT,
+    CONSISTENCY_RANGE,
     DISAGREE_FACT,
     DISAGREE_RANGE,
     DISAGREE_WHY,
@@ -68,7 +69,7 @@ SPLITS = Ramp(E + "splits_disagree", SPLITS_FACT, *SPLITS_RANGE, 4.0,
               "flipped together, a cluster renamed), agree among themselves but not with the "
               "validation rows beside them; as strong as the flagged excess, the other count of "
               "wrong labels beyond what the sample sizes allow; " + SPLITS_WHY)
-CONSISTENCY = Ramp(E + "self_consistency", CONSISTENCY_FACT, 2.0, 5.0, 4.0,
+CONSISTENCY = Ramp(E + "self_consistency", CONSISTENCY_FACT, *CONSISTENCY_RANGE, 4.0,
                    "training labels that the same model learns less well from their own inputs than "
                    "validation's from theirs, with no more rows, contradict those inputs: wrong labels; "
                    "2 standard errors is where the difference stops being noise (the 496 runs with right "

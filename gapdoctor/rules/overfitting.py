@@ -6,6 +6,8 @@ from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.analysis.gap import GAP_MEMORISED
 from gapdoctor.analysis.label_agreement import (
+    CONSISTENCY_FACT,
+    CONSISTENCY_RANGE,
     DISAGREE_FACT,
     DISAGREE_RANGE,
     DISAGREE_WHY,
@@ -20,6 +22,7 @@ from gapdoctor.rules.base import (
     finite,
     ramp,
     use_disagreement,
+    use_label_consistency,
     use_split_disagreement,
 )
 from gapdoctor.rules.evidence import Ramp
@@ -70,6 +73,10 @@ LOSS_LAG = Ramp(E + "loss_lag", "eval-mode loss on training samples / validation
 DISAGREE = Ramp(E + "disagree", DISAGREE_FACT, *DISAGREE_RANGE, -2.0,
                 "memorisation does not change labels: training labels that contradict validation are "
                 "wrong labels; " + DISAGREE_WHY)
+CONSISTENCY = Ramp(E + "self_consistency", CONSISTENCY_FACT, *CONSISTENCY_RANGE, -2.0,
+                   "training labels that the same model learns less well from their own inputs than "
+                   "validation's from theirs are wrong: the gap is their memorisation, not "
+                   "memorisation of right ones; as much against as the other reads of wrong labels")
 EVAL_ORDER = Ramp(E + "eval_order", "share of the gap that random validation batches close (the end-of-fit "
                   "batch-order check, same model)", 0.3, 0.7, -3.0,
                   "a gap the model closes when validation batches look like the population is how it "
@@ -175,4 +182,5 @@ class OverfittingRule(Rule):
         w.use(LOSS_LAG, ctx.loss_lag_at_best)
         use_disagreement(w, DISAGREE, ctx)
         use_split_disagreement(w, SPLITS, ctx)
+        use_label_consistency(w, CONSISTENCY, ctx)
 
