@@ -77,8 +77,9 @@ def test_training_labels_drawn_at_random_hold_validation_at_chance_and_still_rea
     evidence = {e.key: e for e in d.finding("label_noise").evidence}
     assert evidence["label_noise.disagree"].weight == 2.5
     assert "label_noise.at_chance" not in evidence   # counted for nothing, so not listed
-    # a pipeline bug (labels shuffled on the way in) and wrong labels are both fair reads;
-    # an optimiser that barely dents random labels in 25 epochs is a third, within a few
-    # hundredths of label noise (the order of those two moves with the calibration)
-    assert d.findings[0].cause == "pipeline_bug"
-    assert "label_noise" in [f.cause for f in d.findings[:3]] and d.score_of("label_noise") > 0.1
+    # a pipeline bug (labels shuffled on the way in) and wrong labels are both fair reads,
+    # and lead; since the label-consistency read (training labels learned at chance within
+    # training, validation's well within validation) wrong labels lead
+    assert {f.cause for f in d.findings[:2]} == {"pipeline_bug", "label_noise"}
+    assert evidence["label_noise.self_consistency"].weight > 3.5
+    assert d.score_of("label_noise") > 0.5
