@@ -251,6 +251,33 @@ def test_batch_analyses_each_fit_of_an_appended_csv(tmp_path: Path) -> None:
                                                                    "appended-fit2.pdf"}
 
 
+def test_an_unfinished_record_says_so_and_one_epoch_is_one_epoch(tmp_path: Path) -> None:
+    from gapdoctor.record import RunRecord, save_record
+
+    run = RunRecord.empty(run_name="killed")
+    run.meta.update(completed=False, epochs_planned=300)
+    run.curves = pd.DataFrame({"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.9, 0.95]})
+    save_record(run, tmp_path / "killed")
+    proc = gd("analyze", str(tmp_path / "killed"))
+    assert proc.returncode == 0, proc.stderr
+    assert "(gapdoctor, 3 epochs)" in proc.stdout
+    assert "unfinished: training stopped after 3 of 300 planned epochs" in proc.stdout
+    (tmp_path / "one.csv").write_text("epoch,loss,val_loss\n0,1.0,1.1\n")
+    one = gd("analyze", str(tmp_path / "one.csv"))
+    assert "(csv_logger, 1 epoch)" in one.stdout and "unfinished: training" not in one.stdout
+
+
+def test_batch_reads_the_tab_separated_logs_analyze_reads(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "tabs.tsv").write_text("epoch\tloss\tval_loss\n0\t1.0\t1.1\n1\t0.8\t1.0\n")
+    assert gd("analyze", str(runs / "tabs.tsv")).returncode == 0
+    proc = gd("batch", str(runs), "--out", str(tmp_path / "out"), "--jobs", "1", "--no-pdf")
+    assert proc.returncode == 0, proc.stderr
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert [Path(p).name for p in summary["path"]] == ["tabs.tsv"]
+
+
 @pytest.mark.parametrize("name, content, fragment", [
     ("random.txt", "The quick brown fox, being quick, jumps over the lazy dog.\nThen it "
                    "naps, sleeps and dreams of more dogs to jump over.\n", "not a training log"),

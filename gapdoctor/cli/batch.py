@@ -43,7 +43,7 @@ COLUMNS = ["path", "run_name", "source", "verdict", *[f"score_{c}" for c in CAUS
            "monitor", "best_value", "best_epoch", "epochs", "error", "pdf",
            "unexplained_gap"]  # a "healthy" verdict's train-minus-validation gap no cause explains
 BACKENDS = ("local", "dask")
-_RUN_SUFFIXES = (".json", ".csv", ".log", ".json.gz", ".csv.gz", ".log.gz")
+_RUN_SUFFIXES = (".json", ".csv", ".tsv", ".log", ".json.gz", ".csv.gz", ".tsv.gz", ".log.gz")
 
 
 def expand_inputs(patterns: list[str], skip: Path | None = None) -> list[str]:

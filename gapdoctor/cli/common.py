@@ -194,8 +194,13 @@ def format_summary(path: str, run: RunRecord, diagnosis: Diagnosis) -> str:
     from gapdoctor.diagnosis import score_text
 
     s: dict[str, Any] = diagnosis.summary
-    lines = [f"== {run.name}  ({run.meta.get('source', '?')}, {s.get('epochs', run.n_epochs)} "
-             f"epochs)  {path}"]
+    n = s.get("epochs", run.n_epochs)
+    lines = [f"== {run.name}  ({run.meta.get('source', '?')}, {n} epoch{'' if n == 1 else 's'})  "
+             f"{path}"]
+    if run.meta.get("completed") is False:  # a gapdoctor record whose fit never ended
+        planned = run.meta.get("epochs_planned")
+        lines.append(f"   unfinished: training stopped after {n} of "
+                     f"{planned or '?'} planned epochs (killed, or still running)")
     monitor = s.get("monitor")
     if monitor and s.get("best_value") is not None:
         lines.append(f"   {monitor}: best {s['best_value']:.4g} at epoch {s['best_epoch']}, "
