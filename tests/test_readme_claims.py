@@ -97,7 +97,7 @@ def test_pickled_and_keyed_histories_of_a_real_training(
     assert proc.returncode == 0, proc.stderr
     best = max(history["val_accuracy"])
     assert proc.stdout.count(f"best {best:.4g} at epoch") == 3, proc.stdout  # pkl, npy, #long
-    assert "== both#short  (keras_history, 1 epochs)" in proc.stdout, proc.stdout
+    assert "== both#short  (keras_history, 1 epoch)" in proc.stdout, proc.stdout
 
 
 def test_tensorboard_half_reads_the_whole_log(tmp_path: Path) -> None:
