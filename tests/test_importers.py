@@ -187,6 +187,8 @@ def test_csv_without_epoch_and_with_text_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name, content, fragment", [
     ("truncated.json", '{"loss": [1.0, 0.9], "val_loss": [1.', "truncated JSON"),
     ("broken.json", '{"loss": [1.0, 0.9]] }', "invalid JSON"),
+    ("garbage.json", "{not json", "invalid JSON"),          # an open bracket, not cut off
+    ("cut_key.json", '{"loss": [1.0], "val_lo', "truncated JSON"),
     ("strings.json", '{"loss": [1.0, "low"]}', "'loss'[1] is a str"),
     ("scalar.json", '{"loss": 0.5}', "'loss' is a float"),
     ("toplist.json", "[1, 2, 3]", "not a list of per-epoch objects"),

@@ -318,3 +318,13 @@ def test_templates_never_leak_a_placeholder(cause: str) -> None:
     for text in texts:
         assert not PLACEHOLDER_LEAK.findall(fill(text, {})), text
     assert "Optimization" not in str(template) and "optimization problem" not in str(template)
+
+
+def test_row_counts_in_the_appendix_read_as_counts_not_as_a_dict() -> None:
+    from gapdoctor.report.findings import _data_value
+
+    value = {"train": {"count": 0, "n": 1257, "width": 64, "scope": "probe"},
+             "val": {"count": 3, "n": 360, "width": 64, "scope": "sample"}}
+    assert _data_value("collapsed_rows", value) == "train 0 of 1257, val 3 of 360"
+    assert _data_value("nonfinite_rows", {"val": {"count": 2}}) == "val 2"
+    assert _data_value("n_train", 1257) == 1257

@@ -259,7 +259,10 @@ def parse_json(path: Path, text: str) -> Any:
             if rows is not None:
                 return rows
         opens = text.count("{") + text.count("[") - text.count("}") - text.count("]")
-        truncated = exc.pos >= len(text.rstrip()) - 2 or opens > 0
+        # cut off: the parser stops at the end, or in a string left open there (it names the
+        # string's start); brackets left open with an error mid-text are just malformed
+        truncated = exc.pos >= len(text.rstrip()) - 2 or (
+            opens > 0 and exc.msg.startswith("Unterminated string"))
         what = "truncated JSON" if truncated else "invalid JSON"
         raise RecordError(f"{path}: {what} ({exc.msg} at line {exc.lineno}, column "
                           f"{exc.colno})") from None

@@ -95,11 +95,20 @@ _HIDDEN_DATA = ("feature_summary", "train_label_counts", "val_label_counts", "fe
 
 
 def _data_value(key: str, value: Any) -> Any:
-    """A data-meta value in a few words (``nonfinite_rows`` as counts only)."""
-    if key == "nonfinite_rows" and isinstance(value, dict):
-        counts = {split: (v or {}).get("count") for split, v in value.items()
-                  if isinstance(v, dict)}
-        return ", ".join(f"{split} {fmt(n)}" for split, n in counts.items()) or None
+    """A data-meta value in a few words (``nonfinite_rows`` and ``collapsed_rows`` as counts
+    of rows read: "train 0 of 1257, val 3 of 360").
+
+    Example:
+        >>> _data_value("collapsed_rows", {"train": {"count": 0, "n": 1257, "width": 64}})
+        'train 0 of 1257'
+    """
+    if key in ("nonfinite_rows", "collapsed_rows") and isinstance(value, dict):
+        parts = []
+        for split, v in value.items():
+            if isinstance(v, dict) and v.get("count") is not None:
+                of = f" of {fmt(v['n'])}" if v.get("n") is not None else ""
+                parts.append(f"{split} {fmt(v['count'])}{of}")
+        return ", ".join(parts) or None
     return value
 
 
