@@ -212,19 +212,21 @@ def use_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> float:
 def use_split_disagreement(w: Weighing, spec: Ramp, ctx: Any) -> float:
     """Count ``spec`` on the cross-split neighbour agreement's shortfall
     (:attr:`Context.split_disagreement`), gated like the reverse reference."""
-    excess, z, trust, why = ctx.split_disagreement
-    if not finite(z):
-        return 0.0
-    return _use_trusted(w, spec, z, trust, why, f"{excess:.3f} ({z:.1f} s.e.)")
+    return _use_read(w, spec, ctx.split_disagreement)
 
 
 def use_label_consistency(w: Weighing, spec: Ramp, ctx: Any) -> float:
     """Count ``spec`` on how much better validation's labels are learned within validation
     than training's within training (:attr:`Context.label_consistency`), gated by its trust."""
-    difference, z, trust, why = ctx.label_consistency
+    return _use_read(w, spec, ctx.label_consistency)
+
+
+def _use_read(w: Weighing, spec: Ramp, read: tuple[float, float, float, str]) -> float:
+    """Count ``spec`` on a ``(value, value in standard errors, trust, why)`` read."""
+    value, z, trust, why = read
     if not finite(z):
         return 0.0
-    return _use_trusted(w, spec, z, trust, why, f"{difference:.3f} ({z:.1f} s.e.)")
+    return _use_trusted(w, spec, z, trust, why, f"{value:.3f} ({z:.1f} s.e.)")
 
 
 def _use_trusted(w: Weighing, spec: Ramp, z: float, trust: float, why: str, shown: str) -> float:

@@ -258,6 +258,7 @@ def _half(x: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         return x.astype(np.float16)
 
+
 def _reshuffles(data: Any) -> bool:
     """Whether two passes over a tf.data pipeline start with different first batches."""
     first = [keras.tree.flatten(next(iter(data))) for _ in range(2)]
