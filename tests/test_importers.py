@@ -419,3 +419,14 @@ def test_a_metric_nan_in_every_epoch_is_not_the_default_monitor(tmp_path: Path) 
     run = load_run(path)
     assert run.monitor == "val_loss"
     assert any("val_accuracy is NaN or empty in every epoch" in n for n in run.meta["notes"])
+
+
+def test_a_monitor_asked_for_but_nan_in_every_epoch_is_followed_with_a_note(tmp_path: Path) -> None:
+    from gapdoctor.record.schema import follow_monitor
+
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps({"loss": [1.0, 0.8], "val_loss": [1.1, 0.9],
+                                "val_accuracy": [float("nan")] * 2}))
+    run = load_run(path)
+    assert follow_monitor(run, "accuracy") == "val_accuracy"
+    assert any("followed as asked, is NaN in every epoch" in n for n in run.meta["notes"])
