@@ -25,6 +25,7 @@ from gapdoctor.analysis.gap import established_gap
 from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.premise import Premise, premise_facts
+from gapdoctor.analysis.renaming import Renaming, class_renaming
 from gapdoctor.analysis.reorder import Reorder
 from gapdoctor.analysis.split_neighbours import SplitNeighbours, split_neighbours_of
 from gapdoctor.record.schema import RunRecord, metric_mode
@@ -184,6 +185,11 @@ class Context:
             return None
         index = self.run.arrays["val_index"] if self.run.has("val_index") else None
         return row_offset(found[1], found[0].argmax(1), index)
+
+    @cached_property
+    def renaming(self) -> Renaming | None:
+        """Whether validation predictions are a renaming of the validation labels."""
+        return class_renaming(self.run)
 
     @cached_property
     def chance(self) -> float:

@@ -34,7 +34,7 @@ from gapdoctor.analysis.split_neighbours import SplitNeighbours
 LABEL_AUC_SAME, LABEL_AUC_DIFFERENT = 0.55, 0.7
 
 
-def _inputs_alike(f: FeatureFacts) -> float:
+def inputs_alike(f: FeatureFacts) -> float:
     """Trust in a label read across the splits, by the domain classifier (1 without it)."""
     if not finite_number(f.domain_auc):
         return 1.0
@@ -85,7 +85,7 @@ def label_disagreement(f: FeatureFacts | None) -> tuple[float, float, float, str
         return nan, nan, 0.0, "no reverse reference"
     excess = f.rev_cv_accuracy - f.rev_train_agreement
     se = f.rev_se
-    same = _inputs_alike(f)
+    same = inputs_alike(f)
     sizes = ramp(min(f.n_train, f.n_val), 60, 200)
     why = (f"domain classifier AUC {f.domain_auc:.2f} (none from {LABEL_AUC_DIFFERENT}); "
            f"{min(f.n_train, f.n_val)} samples on the smaller side (full from 200)")
@@ -150,7 +150,7 @@ def label_consistency(f: FeatureFacts | None) -> tuple[float, float, float, str]
         return nan, nan, 0.0, "no reference models"
     difference = f.rev_cv_accuracy - f.ref_cv_accuracy
     se = proportion_se((f.rev_cv_accuracy + f.ref_cv_accuracy) / 2, f.n_train, f.n_val)
-    same = _inputs_alike(f)
+    same = inputs_alike(f)
     fair = 1.0 if f.n_val <= f.n_train else 0.0
     why = (f"domain classifier AUC {f.domain_auc:.2f} (none from {LABEL_AUC_DIFFERENT}); "
            f"{f.n_val} validation rows against {f.n_train} training rows (none when validation "

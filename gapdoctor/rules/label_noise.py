@@ -18,6 +18,7 @@ from gapdoctor.analysis.label_agreement import (
     proportion_se,
 )
 from gapdoctor.analysis.label_dynamics import DynamicsFacts
+from gapdoctor.analysis.renaming import RENAMED_FACT, RENAMED_RANGE, renaming_trust
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import (
     Rule,
@@ -83,6 +84,11 @@ CONCENTRATED = Ramp(E + "concentrated", "flagged samples concentrated in the cla
                     0.5, 0.8, -2.5, "a slice the model cannot learn, not scattered wrong labels")
 SHUFFLED = Ramp(E + "shuffled", "estimated noise rate relative to shuffled labels", 0.7, 0.9, -5.0,
                 "near 1 means labels are not noisy but out of line with inputs")
+RENAMED = Ramp(E + "renamed", RENAMED_FACT, *RENAMED_RANGE, -2.0,
+               "while fewer than half of a class's training labels are wrong the model learns the "
+               "majority label and names validation rows rightly; predictions that are a renaming "
+               "of the validation labels point at a class order that differs between the splits, "
+               "not at scattered wrong labels")
 AT_CHANCE = Ramp(E + "at_chance", "validation above chance: best accuracy or ROC AUC, the further (share of the possible)", 0.35, 0.15, -3.0,
                  "validation at chance points to a pipeline bug or a shift")
 
@@ -141,6 +147,11 @@ class LabelNoiseRule(Rule):
         if finite(drop_z):
             w.use(VAL_DROP, drop_z, shown=f"{drop:.3f} ({drop_z:.1f} s.e.)")
         contradicted = use_disagreement(w, DISAGREE, ctx)
+        if ctx.renaming is not None:
+            r = ctx.renaming
+            trust, why = renaming_trust(r)
+            w.use(RENAMED, r.gain, gate=trust, gate_reason=why,
+                  shown=f"{r.gain:.3f} ({r.accuracy:.3f} as labelled, {r.renamed:.3f} renamed)")
         use_split_disagreement(w, SPLITS, ctx)
         use_label_consistency(w, CONSISTENCY, ctx)
         if ctx.n_classes >= 2 and (m is not None or d is not None):

@@ -13,6 +13,8 @@ from gapdoctor.analysis.features import (
     AUC_VANISHED,
     FeatureFacts,
 )
+from gapdoctor.analysis.label_agreement import inputs_alike
+from gapdoctor.analysis.renaming import RENAMED_FACT, RENAMED_RANGE, renaming_trust
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Tags, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
@@ -84,6 +86,12 @@ LOGITS = Ramp(E + "logits", "output activation vs the loss's from_logits", 1, 1,
               "the loss is computed on the wrong quantity")
 
 
+RENAMED = Ramp(E + "renamed", RENAMED_FACT, *RENAMED_RANGE, 2.0,
+               "a model that recognises every validation class under another name read validation "
+               "labels encoded in another class order (a refitted encoder, ids off by one), when the "
+               "inputs are alike; as strong as a misaligned reference model")
+
+
 class PipelineBugRule(Rule):
     cause = "pipeline_bug"
     requires_any = ("curves", "x_val", "meta:loss")
@@ -93,6 +101,7 @@ class PipelineBugRule(Rule):
         tags = Tags()
         self._nonfinite(w, ctx, tags)  # first: it explains everything downstream of it
         self._misaligned(w, ctx, tags)
+        self._renamed(w, ctx, tags)
         self._preprocessing(w, ctx, tags)
         self._reordered(w, ctx, tags)
         self._leakage(w, run, ctx, tags)
@@ -101,7 +110,8 @@ class PipelineBugRule(Rule):
         self._batch_order(w, run, tags)
         self._logits(w, run, tags)
         w.facts["fix_tags"] = list(tags)
-        w.variant = tags.leading(first=("nonfinite",))  # it poisons everything downstream
+        # non-finite inputs poison everything downstream; a renaming says why labels look misaligned
+        w.variant = tags.leading(first=("nonfinite", "renamed"))
         return w
 
     def _misaligned(self, w: Weighing, ctx: Context, tags: Tags) -> None:
@@ -145,6 +155,25 @@ class PipelineBugRule(Rule):
                       gate_reason="only when the inputs look alike")
             else:
                 self._reference_ranking(w, f, differ)
+
+    @staticmethod
+    def _renamed(w: Weighing, ctx: Context, tags: Tags) -> None:
+        """Validation predictions that are a renaming of the validation labels."""
+        r = ctx.renaming
+        if r is None:
+            return
+        trust, why = renaming_trust(r)
+        alike = inputs_alike(ctx.features) if ctx.features is not None else 1.0
+        gate = trust * alike
+        if alike < 1:
+            why += f"; inputs alike {alike:.0%} (a shift can move whole classes too)"
+        names = ctx.classes.names if ctx.classes is not None else {}
+        if w.use(RENAMED, r.gain, gate=gate, gate_reason=why,
+                 shown=f"{r.gain:.3f} ({r.accuracy:.3f} as labelled, {r.renamed:.3f} with "
+                       f"{r.described(names)})") * gate > 0:
+            tags.add(w, "renamed")
+            w.facts.update(renamed_classes=r.described(names), renamed_accuracy=r.renamed,
+                           renamed_raw=r.accuracy)
 
     @staticmethod
     def _reference_ranking(w: Weighing, f: FeatureFacts, differ: float) -> None:
