@@ -175,7 +175,8 @@ class Diagnosis:
         confirm = {f.cause: f.confirm for f in (first, second)}
         return {"causes": [first.cause, second.cause],
                 "difference": round(first.score - second.score, 4),
-                "tell_apart": tell_apart(first.cause, second.cause, confirm)}
+                "tell_apart": tell_apart(first.cause, second.cause, confirm,
+                                         {**second.details, **first.details})}
 
     @property
     def unexplained_gap(self) -> dict[str, Any] | None:
@@ -189,7 +190,8 @@ class Diagnosis:
             return None
         lead = self.findings[:2]
         if len(lead) == 2:
-            check = tell_apart(lead[0].cause, lead[1].cause, {f.cause: f.confirm for f in lead})
+            check = tell_apart(lead[0].cause, lead[1].cause, {f.cause: f.confirm for f in lead},
+                               {**lead[1].details, **lead[0].details})
         else:
             check = (lead[0].confirm or ["More recorded evidence would settle it."])[0]
         return {**gap, "candidates": [[f.cause, round(f.score, 4)] for f in lead],

@@ -268,6 +268,20 @@ def test_every_pair_of_causes_has_its_own_check_to_tell_them_apart() -> None:
     assert tell_apart("label_noise", "pipeline_bug") == tell_apart("pipeline_bug", "label_noise")
 
 
+def test_a_check_already_run_is_told_with_its_value_not_asked_for_again() -> None:
+    from gapdoctor.diagnosis import Diagnosis, Finding
+    from gapdoctor.lookalikes import tell_apart
+
+    asked = tell_apart("overfitting", "distribution_shift")
+    assert asked.startswith("Train a classifier to tell training from validation inputs")
+    told = tell_apart("overfitting", "distribution_shift", facts={"domain_auc": 0.734})
+    assert "reads ROC AUC 0.73 here" in told and not told.startswith("Train a classifier")
+    assert tell_apart("overfitting", "distribution_shift", facts={"domain_auc": float("nan")}) == asked
+    shifted = Diagnosis(findings=[Finding("distribution_shift", 0.8, "a", details={"domain_auc": 0.91}),
+                                  Finding("overfitting", 0.75, "b")])
+    assert "reads ROC AUC 0.91 here" in shifted.close_call["tell_apart"]
+
+
 def test_a_loss_that_blew_up_then_settled_at_chance_never_learned_by_its_ranking() -> None:
     # epoch 1 at 1e11, then flat at the base-rate level: a huge "drop", yet nothing learned
     curves = pd.DataFrame({"loss": [1.05e11, 0.95, 0.80, 0.78, 0.779, 0.779, 0.779, 0.779],
