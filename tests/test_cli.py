@@ -258,13 +258,25 @@ def test_an_unfinished_record_says_so_and_one_epoch_is_one_epoch(tmp_path: Path)
     run.meta.update(completed=False, epochs_planned=300)
     run.curves = pd.DataFrame({"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.9, 0.95]})
     save_record(run, tmp_path / "killed")
-    proc = gd("analyze", str(tmp_path / "killed"))
+    proc = gd("analyze", str(tmp_path / "killed"), "--json", str(tmp_path / "killed.json"))
     assert proc.returncode == 0, proc.stderr
     assert "(gapdoctor, 3 epochs)" in proc.stdout
     assert "unfinished: training stopped after 3 of 300 planned epochs" in proc.stdout
+    # epochs counted from 0 as in CSVLogger files, with the progress bar's count beside them
+    assert "best 0.9 at epoch 1 (Keras printed 'Epoch 2/300')" in proc.stdout
+    summary = json.loads((tmp_path / "killed.json").read_text())["summary"]
+    assert summary["completed"] is False and summary["epochs_planned"] == 300
+    batch = gd("batch", str(tmp_path / "killed"), "--out", str(tmp_path / "out"), "--jobs", "1",
+               "--no-pdf")
+    assert batch.returncode == 0, batch.stderr
+    assert pd.read_csv(tmp_path / "out" / "summary.csv")["unfinished"].tolist() == [True]
     (tmp_path / "one.csv").write_text("epoch,loss,val_loss\n0,1.0,1.1\n")
     one = gd("analyze", str(tmp_path / "one.csv"))
     assert "(csv_logger, 1 epoch)" in one.stdout and "unfinished: training" not in one.stdout
+    finished = gd("batch", str(tmp_path / "one.csv"), "--out", str(tmp_path / "out1"), "--jobs", "1",
+                  "--no-pdf")
+    assert finished.returncode == 0, finished.stderr
+    assert pd.read_csv(tmp_path / "out1" / "summary.csv")["unfinished"].tolist() == [False]
 
 
 def test_batch_reads_the_tab_separated_logs_analyze_reads(tmp_path: Path) -> None:

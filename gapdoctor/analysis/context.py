@@ -303,4 +303,6 @@ class Context:
             out.update(first_loss=float(losses.iloc[0]), last_loss=float(losses.iloc[-1]))
         out["nonfinite_loss"] = bool("loss" in run.curves and not np.isfinite(
             pd.to_numeric(run.curves["loss"], errors="coerce")).all())
+        if run.meta.get("completed") is False:  # a gapdoctor record whose fit never ended
+            out.update(completed=False, epochs_planned=run.meta.get("epochs_planned"))
         return out

@@ -41,7 +41,8 @@ from gapdoctor.record.store import MANIFEST
 
 COLUMNS = ["path", "run_name", "source", "verdict", *[f"score_{c}" for c in CAUSES],
            "monitor", "best_value", "best_epoch", "epochs", "error", "pdf",
-           "unexplained_gap"]  # a "healthy" verdict's train-minus-validation gap no cause explains
+           "unexplained_gap",  # a "healthy" verdict's train-minus-validation gap no cause explains
+           "unfinished"]  # True for a gapdoctor record whose fit never ended (killed, or running)
 BACKENDS = ("local", "dask")
 _RUN_SUFFIXES = (".json", ".csv", ".tsv", ".log", ".json.gz", ".csv.gz", ".tsv.gz", ".log.gz")
 
@@ -117,7 +118,8 @@ def _analyze_one(path: str, run: Any, pdf: str | None, keep_runs: bool
     s = diagnosis.summary
     row.update(run_name=run.name, source=run.meta.get("source"), verdict=diagnosis.verdict,
                monitor=s.get("monitor"), best_value=s.get("best_value"),
-               best_epoch=s.get("best_epoch"), epochs=s.get("epochs", run.n_epochs))
+               best_epoch=s.get("best_epoch"), epochs=s.get("epochs", run.n_epochs),
+               unfinished=s.get("completed") is False)
     gap = diagnosis.unexplained_gap
     if gap is not None:
         row["unexplained_gap"] = gap["gap"]

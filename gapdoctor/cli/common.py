@@ -176,6 +176,21 @@ def _one_line(text: str, width: int = 96) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def _wrapped(first: str, text: str, width: int = 110) -> str:
+    """``first`` then ``text`` in full, wrapped at ``width`` under where ``text`` began: the
+    console shows a finding's whole sentence, not its first 96 characters.
+
+    Example:
+        >>> print(_wrapped("   note: ", "one two three four", width=19))
+           note: one two
+                 three four
+    """
+    import textwrap
+
+    return textwrap.fill(" ".join(str(text).split()), width=width, initial_indent=first,
+                         subsequent_indent=" " * len(first), break_on_hyphens=False)
+
+
 def _unexplained(diagnosis: Diagnosis) -> list[str]:
     """Lines that keep a "healthy" verdict from hiding a gap no cause explains."""
     from gapdoctor.analysis.gap import gap_sentence
@@ -203,7 +218,12 @@ def format_summary(path: str, run: RunRecord, diagnosis: Diagnosis) -> str:
                      f"{planned or '?'} planned epochs (killed, or still running)")
     monitor = s.get("monitor")
     if monitor and s.get("best_value") is not None:
-        lines.append(f"   {monitor}: best {s['best_value']:.4g} at epoch {s['best_epoch']}, "
+        # epochs count from 0 as in CSVLogger files and callbacks; Keras's progress bar from 1,
+        # out of fit's epochs= (which includes an initial_epoch)
+        total = run.meta.get("epochs_planned") or n
+        bar = (f" (Keras printed 'Epoch {s['best_epoch'] + 1}/{total}')"
+               if isinstance(total, int) and s["best_epoch"] < total else "")
+        lines.append(f"   {monitor}: best {s['best_value']:.4g} at epoch {s['best_epoch']}{bar}, "
                      f"last {s.get('last_value', float('nan')):.4g}")
     elif not monitor:
         lines.append("   no validation metric recorded")
@@ -216,15 +236,15 @@ def format_summary(path: str, run: RunRecord, diagnosis: Diagnosis) -> str:
         lines.append(f"   verdict: healthy (no finding reached {diagnosis.threshold:.2f})")
         lines.extend(_unexplained(diagnosis))
     if diagnosis.status != "ok":
-        lines.append(f"   status: {diagnosis.status.replace('_', ' ')}: "
-                     f"{_one_line(diagnosis.status_reason, 100)}")
+        lines.append(_wrapped(f"   status: {diagnosis.status.replace('_', ' ')}: ",
+                              diagnosis.status_reason))
     call = diagnosis.close_call
     if call:
         first, second = call["causes"]
-        lines.append(f"   close call: {first} and {second} are {call['difference']:.2f} apart; "
-                     f"to tell them apart: {_one_line(call['tell_apart'], 120)}")
+        lines.append(f"   close call: {first} and {second} are {call['difference']:.2f} apart.")
+        lines.append(_wrapped("      to tell them apart: ", call["tell_apart"]))
     for finding in reported:
-        lines.append(f"   {score_text(finding.score)}  {finding.cause:<22} {_one_line(finding.summary)}")
+        lines.append(_wrapped(f"   {score_text(finding.score)}  {finding.cause:<22} ", finding.summary))
         if finding.fixes:
             lines.append(f"         {'':<22} fix: {_one_line(finding.fixes[0].title, 84)}")
     below = [f for f in diagnosis.findings if not f.reported][:4]
@@ -236,5 +256,5 @@ def format_summary(path: str, run: RunRecord, diagnosis: Diagnosis) -> str:
             e.get("cause", "?") for e in diagnosis.errors)
     lines.append(extra)
     for note in (run.meta.get("notes") or [])[:3]:
-        lines.append(f"   note: {_one_line(note, 100)}")
+        lines.append(_wrapped("   note: ", note))
     return "\n".join(lines)
