@@ -16,6 +16,7 @@ from typing import Any
 
 import keras
 
+from gapdoctor.callback import interrupted
 from gapdoctor.callback.arguments import (
     check_arguments,
     check_count,
@@ -159,6 +160,12 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
         # records every epoch on the training thread, as the same weights give the same record
         self._defer = True
 
+    @property
+    def epochs_completed(self) -> int:
+        """Epochs recorded on disk so far in this fit."""
+        state = self._state
+        return int(state.meta.get("epochs_completed", 0)) if state is not None else 0
+
     # -- Keras hooks -------------------------------------------------------------------
     @never_raises
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -188,6 +195,7 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
             self._guard(probe.name, begin, None, probe.on_train_begin, state)
         state.train_source = state.val_source = None  # free the copies
         self._write(seq=0, stage=begin, epoch=None)
+        interrupted.started(self)
         self._epoch_start = time.perf_counter()
         self.timings["train_begin"] = time.perf_counter() - start
 
@@ -244,6 +252,7 @@ class GapDoctor(RecordingMixin, DiagnosingMixin, keras.callbacks.Callback):
     @never_raises
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         start = time.perf_counter()
+        interrupted.finished(self)
         self._deferred.close()  # every epoch recorded and on disk first
         self.timings["deferred_epochs"] = self._deferred.seconds
         state, end = self._state, "train_end"
