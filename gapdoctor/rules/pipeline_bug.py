@@ -270,7 +270,10 @@ class PipelineBugRule(Rule):
         gap = trained - validated
         if not finite(gap) or gap <= 0:
             return
-        share = w.facts["inference_gap_share"] = (trained - inferred) / gap
+        share = (trained - inferred) / gap
+        # a share of the gap: inference ahead of the logged accuracy is none of it, inference
+        # below validation all of it (a small gap makes the raw ratio run to -7 or +12)
+        w.facts["inference_gap_share"] = min(1.0, max(0.0, share))
         # the logged accuracy is over every training row, the probe's over its sample: a
         # shortfall within 2 of the sample's standard errors is its noise (full from 4)
         n = len(ctx.run.arrays.get("probe_labels", ())) if ctx.run.has("probe_labels") else 0
