@@ -20,6 +20,7 @@ import numpy as np
 
 from benchmarks.corpus.case import Case
 from benchmarks.corpus.faults.registry import Impl, features, lerp, projection
+from benchmarks.fresh5.faults import bare, shrink_train  # the same recipe helpers
 
 IMPLEMENTATIONS: dict[str, Impl] = {}
 MEMORISERS = ("mlp", "cnn2d", "cnn1d", "embed")
@@ -32,31 +33,6 @@ def implementation(impl_id: str, count: int, **kwargs: object) -> Callable:
         IMPLEMENTATIONS[impl_id] = Impl(impl_id, fn, count, **kwargs)  # type: ignore[arg-type]
         return fn
     return register
-
-
-def extra(case: Case) -> dict:
-    """``case.spec.extra`` (created on first use)."""
-    if not hasattr(case.spec, "extra"):
-        case.spec.extra = {}  # type: ignore[attr-defined]
-    return case.spec.extra  # type: ignore[attr-defined]
-
-
-def bare(case: Case, width: int = 0, epochs: int = 0, batch: int = 0) -> None:
-    """No dropout, batch norm, early stopping, class weights or plateau schedule."""
-    s = case.spec
-    s.dropout, s.batchnorm, s.early_stopping, s.class_weight = 0.0, False, False, False
-    s.schedule = "constant" if s.schedule == "plateau" else s.schedule
-    if width:
-        s.width, s.depth = max(s.width, width), max(s.depth, 2)
-    if epochs:
-        s.epochs = epochs
-    if batch:
-        s.batch_size = batch
-
-
-def shrink_train(case: Case, n: int, rng: np.random.Generator) -> None:
-    if len(case.y_train) > n:
-        case.keep("train", np.sort(rng.permutation(len(case.y_train))[:n]))
 
 
 def raw_stats(case: Case) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,8 @@ import numpy as np
 
 from benchmarks.corpus.case import Case
 from benchmarks.corpus.faults.registry import features, lerp
-from benchmarks.fresh6.faults import NO_GRU, bare, extra, implementation, raw_stats
+from benchmarks.fresh5.faults import extra
+from benchmarks.fresh6.faults import NO_GRU, bare, implementation, raw_stats
 
 
 def steps_per_epoch(case: Case) -> int:

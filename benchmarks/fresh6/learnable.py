@@ -11,35 +11,17 @@ bag of words), with the majority rate.
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import numpy as np
-
-from benchmarks.fresh3.learnable import cv
+from benchmarks.fresh5.learnable import main as print_cv
 from benchmarks.fresh6.sources import FRESH6_SOURCES
 
 
-def _bag(x: np.ndarray, vocab: int) -> np.ndarray:
-    rows = np.repeat(np.arange(len(x)), x.shape[1])
-    bow = np.zeros((len(x), vocab))
-    np.add.at(bow, (rows, x.ravel()), 1)
-    return bow
-
-
 def main() -> int:
-    warnings.filterwarnings("ignore")
-    for name, make in FRESH6_SOURCES.items():
-        src = make(0)
-        majority = np.bincount(src.y).max() / len(src.y)
-        x = (_bag(src.x, src.vocab) if src.layout == "tokens"
-             else src.x.reshape(len(src.y), -1).astype(float))
-        print(f"{name}: rows {len(src.y)}, classes {src.n_classes} (imbalance "
-              f"{src.imbalance:.1f}), majority {majority:.2f}; {cv(x, src.y)}", flush=True)
-    return 0
+    return print_cv(FRESH6_SOURCES)
 
 
 if __name__ == "__main__":
