@@ -135,3 +135,32 @@ def label_counts(run: RunRecord, split: str) -> np.ndarray | None:
         except (TypeError, ValueError):
             return None
     return None
+
+
+def watched_class_share(run: RunRecord, monitor: str | None) -> tuple[int, float] | None:
+    """``(class, validation share)`` of the one class the monitored metric reads, when its
+    recorded Keras config names a ``class_id`` (None otherwise). On a one-unit sigmoid
+    output index 0 is the positive class, label 1.
+
+    Example:
+        >>> r = RunRecord(meta={"metrics": [{"name": "recall", "class_name": "Recall",
+        ...                                  "config": {"class_id": 0}}],
+        ...                     "task": "multiclass", "data": {"val_label_counts": {"0": 90, "1": 10}}})
+        >>> watched_class_share(r, "val_recall")
+        (0, 0.9)
+    """
+    if not monitor:
+        return None
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    counts = label_counts(run, "val")
+    for metric in run.meta.get("metrics") or []:
+        if not isinstance(metric, dict) or metric.get("name") != name:
+            continue
+        class_id = (metric.get("config") or {}).get("class_id")
+        if not isinstance(class_id, int) or isinstance(class_id, bool) or counts is None or counts.sum() <= 0:
+            return None
+        label = 1 if run.meta.get("task") == "binary" and class_id == 0 else class_id
+        if label >= len(counts):
+            return None
+        return label, float(counts[label] / counts.sum())
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gapdoctor.analysis.classes import watched_class_share
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.curves import flat_stretch, series
 from gapdoctor.record.schema import RunRecord
@@ -25,6 +26,14 @@ THRESHOLD = Ramp(E + "threshold", "F1 at the best threshold minus F1 at 0.5 (las
                  "a tuned threshold recovers what 0.5 misses")
 RARE = Ramp(E + "rare", "share of positives in validation", 0.3, 0.1, 0.5,
             "imbalance makes 0.5 a poor threshold")
+# how every rule reads a metric of one class (its Keras class_id) that most rows belong to
+MAJORITY_FACT = "validation share of the one class the monitored metric reads (its class_id)"
+MAJORITY_RANGE = (0.5, 0.8)
+MAJORITY_WHY = ("a model that predicts the class most rows belong to everywhere scores that "
+                "class's recall near 1 from the first epoch; from half the rows on, more and more "
+                "of its value needs no learning")
+MAJORITY = Ramp(E + "majority_class", MAJORITY_FACT, *MAJORITY_RANGE, 2.5,
+                "it cannot show whether the other classes are learned: " + MAJORITY_WHY)
 ECE = Ramp(E + "ece", "expected calibration error (validation, last epoch)", 0.05, 0.15, 0.5,
            "probabilities far from frequencies")
 
@@ -85,6 +94,10 @@ class MetricMismatchRule(Rule):
                               f"headroom {headroom:.2f} (full from 0.3)")
         if len(metric) >= 3:
             w.use(NEVER_CHANGES, float(metric.max() - metric.min()))
+        watched = watched_class_share(run, monitor)
+        if watched is not None and w.use(MAJORITY, watched[1], shown=f"{watched[1]:.2f} (class {watched[0]})"):
+            w.variant = "majority_class"
+            w.facts.update(watched_class=watched[0], watched_share=watched[1])
         frozen = frozen_metric_config(run, monitor)
         if frozen:
             w.variant = "frozen"

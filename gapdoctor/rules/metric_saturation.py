@@ -6,12 +6,18 @@ ceiling for several epochs. A metric near 1 that is still rising is a healthy ru
 
 from __future__ import annotations
 
+from gapdoctor.analysis.classes import watched_class_share
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.curves import series
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, RuleSkipped, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
-from gapdoctor.rules.metric_mismatch import frozen_metric_config
+from gapdoctor.rules.metric_mismatch import (
+    MAJORITY_FACT,
+    MAJORITY_RANGE,
+    MAJORITY_WHY,
+    frozen_metric_config,
+)
 
 _BOUNDED = ("acc", "auc", "f1", "precision", "recall", "iou", "io_u", "dice", "jaccard")
 E = "metric_saturation."
@@ -41,6 +47,8 @@ VAL_LOSS_UP = Ramp(E + "val_loss_up", "validation loss above its earlier minimum
                    "a validation loss that climbs far above its minimum is not confidence being refined")
 NOT_REFINING = Ramp(E + "not_refining", "training loss drop in the second half (none)", 0.05, 0.0, -3.0,
                     "nothing is being refined: the loss has stopped too, so the metric is not what hides progress")
+MAJORITY = Ramp(E + "majority_class", MAJORITY_FACT, *MAJORITY_RANGE, -3.0,
+                "its ceiling says nothing about the task: " + MAJORITY_WHY)
 HEADROOM = Ramp(E + "headroom", "best validation metric's distance to 1.0 (headroom)", 0.05, 0.05, -3.0,
                 "far from the ceiling")
 
@@ -77,6 +85,9 @@ class MetricSaturationRule(Rule):
         misconfigured = frozen_metric_config(run, monitor)
         if misconfigured:
             w.use(MISCONFIGURED, 1.0, shown=misconfigured)
+        watched = watched_class_share(run, monitor)
+        if watched is not None:
+            w.use(MAJORITY, watched[1], shown=f"{watched[1]:.2f} (class {watched[0]})")
         w.use(STILL_RISING, rising)
         w.use(SHORT, c.n_epochs)
         if ctx.n_val and finite(err):
