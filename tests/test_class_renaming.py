@@ -56,6 +56,13 @@ def test_a_model_that_mixes_classes_up_in_training_too_is_no_renaming() -> None:
     assert r.val_gain > 0.5 and abs(r.gain) < 1e-9
 
 
+def test_a_class_without_validation_rows_is_not_listed_as_renamed() -> None:
+    cm = np.zeros((4, 4), int)
+    cm[0, 1], cm[1, 0], cm[2, 3], cm[2, 2] = 40, 38, 30, 5   # class 3 has no validation rows
+    r = renaming_of(cm[None], None)
+    assert r.pairs == [(0, 1), (1, 0), (2, 3)]              # not (3, 2): nothing moved there
+
+
 def test_nothing_to_read_without_matrices() -> None:
     assert renaming_of(np.zeros((0, 3, 3)), None) is None
     assert renaming_of(np.zeros((2, 3, 3)), None) is None   # no rows

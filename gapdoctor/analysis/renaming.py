@@ -63,7 +63,8 @@ def _best_renaming(cm: np.ndarray) -> tuple[float, float, float, list[tuple[int,
     # under "each class is itself" a row of a moved class lands on its own column at least
     # as often as on another: won vs kept is a sign test over those rows
     z = (won - kept) / np.sqrt(won + kept) if won + kept > 0 else 0.0
-    pairs = [(int(r), int(c)) for r, c in zip(rows[moved], cols[moved], strict=True)]
+    # a class with no validation rows can land anywhere at no cost: it renames nothing
+    pairs = [(int(r), int(c)) for r, c in zip(rows[moved], cols[moved], strict=True) if cm[r, c] > 0]
     return float(np.trace(cm) / total), float(cm[rows, cols].sum() / total), float(z), pairs
 
 
