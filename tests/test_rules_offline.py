@@ -425,3 +425,14 @@ def test_a_loss_that_is_nan_once_and_finite_after_is_not_a_divergence() -> None:
     ended = diagnose(history_record(loss=[2.2, float("nan"), 1.5, 1.2, 0.9, *[float("nan")] * 3],
                                     val_loss=decaying(8, 2.0, 0.5)))
     assert ended.status == "diverged" and "epoch 5" in ended.status_reason
+
+
+def test_the_optimiser_story_tells_rising_epochs_only_when_some_rose() -> None:
+    from gapdoctor.templates import fill, load_template
+
+    text = load_template("optimization")["summary"]["default"]
+    flat = fill(text, {"loss_drop": 0.08, "loss_up_told": None, "lr": 0.00076})
+    assert flat.startswith("The training loss fell by 8% over the run at learning rate")
+    assert "rising on" not in flat and "0%" not in flat
+    bumpy = fill(text, {"loss_drop": 0.3, "loss_up_told": 0.4})
+    assert "rising on 40% of its epochs" in bumpy

@@ -89,7 +89,9 @@ class OptimizationRule(Rule):
         c, p = ctx.curves, ctx.premise
         lr = self._lr(run)
         w.facts.update(lr=lr, loss_up_fraction=c.loss_up_fraction, loss_spike=c.loss_spike,
-                       loss_drop=c.loss_drop, premise_reason="; ".join(p.reasons))
+                       loss_drop=c.loss_drop, premise_reason="; ".join(p.reasons),
+                       # the story tells the share of rising epochs only when some rose
+                       loss_up_told=c.loss_up_fraction if c.loss_up_fraction else None)
         if p.nonfinite_recovered:
             w.note("epochs whose training loss was NaN/inf, finite again after",
                    ", ".join(map(str, p.nonfinite_recovered[:5])),
