@@ -68,6 +68,15 @@ def test_nothing_to_read_without_matrices() -> None:
     assert renaming_of(np.zeros((2, 3, 3)), None) is None   # no rows
 
 
+def test_a_damaged_record_reads_nothing_and_raises_nothing() -> None:
+    good = _diagonal(50, 3, 0.9)[None]
+    for bad in (np.full((1, 3, 3), np.nan), -good, np.zeros((1, 3, 4)), np.zeros((3, 3)), "x"):
+        assert renaming_of(bad, None) is None, bad
+    # a damaged training matrix is left out, the validation read stands
+    r = renaming_of(good[:, :, [1, 2, 0]], np.full((1, 3, 3), np.nan))
+    assert r is not None and r.train_gain == 0.0 and r.gain > 0.5
+
+
 # --- a real training ---------------------------------------------------------------
 
 keras = pytest.importorskip("keras")

@@ -148,6 +148,9 @@ def watched_class_share(run: RunRecord, monitor: str | None) -> tuple[int, float
         ...                     "task": "multiclass", "data": {"val_label_counts": {"0": 90, "1": 10}}})
         >>> watched_class_share(r, "val_recall")
         (0, 0.9)
+        >>> r.meta["metrics"][0]["config"]["class_id"] = -1   # a damaged config: no read
+        >>> watched_class_share(r, "val_recall") is None
+        True
     """
     if not monitor:
         return None
@@ -160,7 +163,7 @@ def watched_class_share(run: RunRecord, monitor: str | None) -> tuple[int, float
         if not isinstance(class_id, int) or isinstance(class_id, bool) or counts is None or counts.sum() <= 0:
             return None
         label = 1 if run.meta.get("task") == "binary" and class_id == 0 else class_id
-        if label >= len(counts):
+        if not 0 <= label < len(counts):  # a negative id would index from the end
             return None
         return label, float(counts[label] / counts.sum())
     return None

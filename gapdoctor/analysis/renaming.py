@@ -54,7 +54,7 @@ def _best_renaming(cm: np.ndarray) -> tuple[float, float, float, list[tuple[int,
     from scipy.optimize import linear_sum_assignment
 
     total = cm.sum()
-    if total <= 0 or cm.shape[0] != cm.shape[1]:
+    if total <= 0:
         return float("nan"), float("nan"), 0.0, []
     rows, cols = linear_sum_assignment(cm, maximize=True)
     moved = rows != cols
@@ -68,17 +68,32 @@ def _best_renaming(cm: np.ndarray) -> tuple[float, float, float, list[tuple[int,
     return float(np.trace(cm) / total), float(cm[rows, cols].sum() / total), float(z), pairs
 
 
+def _matrices(value: object) -> np.ndarray | None:
+    """Per-epoch confusion matrices ``(epochs, C, C)`` as float counts, or None when there
+    are none or a damaged record's (not numbers, not square, NaN or negative counts)."""
+    if value is None:
+        return None
+    try:
+        m = np.asarray(value, float)
+    except (TypeError, ValueError):
+        return None
+    if m.ndim != 3 or not len(m) or m.shape[1] < 2 or m.shape[1] != m.shape[2] \
+            or not np.isfinite(m).all() or (m < 0).any():
+        return None
+    return m
+
+
 def renaming_of(confusion_val: np.ndarray, confusion_train: np.ndarray | None) -> Renaming | None:
     """The renaming read of per-epoch confusion matrices ``(epochs, C, C)``, rows = labels."""
-    val = np.asarray(confusion_val, float)
-    if val.ndim != 3 or not len(val) or val.shape[1] < 2:
+    val, train = _matrices(confusion_val), _matrices(confusion_train)
+    if val is None:
         return None
     acc, renamed, z, pairs = _best_renaming(val[-_LAST_EPOCHS:].sum(0))
     if not np.isfinite(acc):
         return None
     train_gain = 0.0
-    if confusion_train is not None and np.asarray(confusion_train).ndim == 3 and len(confusion_train):
-        t_acc, t_renamed, _, _ = _best_renaming(np.asarray(confusion_train, float)[-_LAST_EPOCHS:].sum(0))
+    if train is not None:
+        t_acc, t_renamed, _, _ = _best_renaming(train[-_LAST_EPOCHS:].sum(0))
         train_gain = t_renamed - t_acc if np.isfinite(t_acc) else 0.0
     return Renaming(gain=(renamed - acc) - train_gain, val_gain=renamed - acc, train_gain=train_gain,
                     accuracy=acc, renamed=renamed, z=z, pairs=pairs)
