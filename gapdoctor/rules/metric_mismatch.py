@@ -34,8 +34,6 @@ MAJORITY_WHY = ("a model that predicts the class most rows belong to everywhere 
                 "of its value needs no learning")
 MAJORITY = Ramp(E + "majority_class", MAJORITY_FACT, *MAJORITY_RANGE, 2.5,
                 "it cannot show whether the other classes are learned: " + MAJORITY_WHY)
-ECE = Ramp(E + "ece", "expected calibration error (validation, last epoch)", 0.05, 0.15, 0.5,
-           "probabilities far from frequencies")
 
 # Metrics that only make sense on one output (a probability of the positive class).
 _BINARY_ONLY = ("BinaryAccuracy", "Precision", "Recall", "AUC", "PrecisionAtRecall",
@@ -115,12 +113,7 @@ class MetricMismatchRule(Rule):
                            best_threshold=classes.best_threshold, positive_share=classes.positive_share)
             w.use(THRESHOLD, classes.f1_best_threshold - classes.f1_at_half)
             w.use(RARE, classes.positive_share)
-        w.use(ECE, self._ece(run))
+        # no calibration-error evidence: on all seven benchmark sets the validation ECE was
+        # higher on runs of every other cause (overfitting 0.84, label noise 0.78 of full
+        # strength on average) than on metric mismatches (0.16); see docs/measurements.md
         return w
-
-    @staticmethod
-    def _ece(run: RunRecord) -> float:
-        if not run.has("split_metrics"):
-            return float("nan")
-        val = run.split_metrics[run.split_metrics["split"] == "val"]
-        return float(val["ece"].dropna().iloc[-1]) if "ece" in val and val["ece"].notna().any() else float("nan")
