@@ -35,13 +35,6 @@ def implementation(impl_id: str, count: int, **kwargs: object) -> Callable:
     return register
 
 
-def extra(case: Case) -> dict:
-    """``case.spec.extra`` (created on first use)."""
-    if not hasattr(case.spec, "extra"):
-        case.spec.extra = {}  # type: ignore[attr-defined]
-    return case.spec.extra  # type: ignore[attr-defined]
-
-
 def continuous_columns(x: np.ndarray) -> np.ndarray:
     """Indices of the table columns with more than 10 distinct values (not flags/codes)."""
     return np.array([j for j in range(x.shape[1]) if len(np.unique(x[:, j])) > 10], int)

@@ -10,9 +10,9 @@ import numpy as np
 from benchmarks.corpus.case import Case
 from benchmarks.corpus.cases import MAX_TRAIN
 from benchmarks.corpus.faults.registry import features, lerp
-from benchmarks.fresh5.faults import bare
+from benchmarks.fresh5.faults import bare, extra  # the same recipe helpers
 from benchmarks.fresh6.faults2 import sized, small  # the same recipe helpers
-from benchmarks.fresh7.faults import MEMORISERS, NO_GRU, extra, implementation, raw_stats
+from benchmarks.fresh7.faults import MEMORISERS, NO_GRU, implementation, raw_stats
 
 
 def plain(case: Case) -> None:
