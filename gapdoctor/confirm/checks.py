@@ -186,5 +186,5 @@ def threshold_tuning(probs: np.ndarray, labels: np.ndarray, seed: int = 0,
                         before=float(np.mean(before)), after=float(np.mean(after)),
                         effect=effect, interval=(low, high), min_effect=MIN_EFFECT,
                         text=describe(outcome, f"Scoring with {rule} tuned on the other half",
-                                      effect, low, high, metric="macro-F1"),
+                                      effect, low, high, metric="macro-F1", partial=True),
                         details={"splits": splits})

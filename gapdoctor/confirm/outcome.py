@@ -151,12 +151,24 @@ def decide(low: float, high: float, effect: float, min_effect: float = MIN_EFFEC
 
 
 def describe(outcome: str, what: str, effect: float, low: float, high: float,
-             metric: str = "accuracy", scale: float = 100.0, unit: str = " points") -> str:
-    """One sentence a user reads: the measured effect, its interval and what it means."""
+             metric: str = "accuracy", scale: float = 100.0, unit: str = " points",
+             partial: bool = False) -> str:
+    """One sentence a user reads: the measured effect, its interval and what it means.
+    ``partial``: the experiment tests one way the cause arises, so a refutation rules out
+    that way only (the finding's score is left as it was: ``ranking.shift_for``).
+
+    Example:
+        >>> print(describe("refuted", "Tuning the threshold", 0.001, -0.01, 0.012, partial=True))
+        Tuning the threshold moved +0.1 points of validation accuracy (95 % interval -1.0 to +1.2): too little for what it changes to explain the gap. That rules out one way this cause arises; other ways are not tested, so its score stands.
+    """
     amount = f"{effect * scale:+.1f}{unit} of validation {metric} (95 % interval " \
              f"{low * scale:+.1f} to {high * scale:+.1f})"
     if outcome == "confirmed":
         return f"{what} moved {amount}: beyond retraining and sampling noise."
+    if outcome == "refuted" and partial:
+        return (f"{what} moved {amount}: too little for what it changes to explain the gap. "
+                "That rules out one way this cause arises; other ways are not tested, so its "
+                "score stands.")
     if outcome == "refuted":
         return f"{what} moved {amount}: too little for this cause to explain the gap."
     return f"{what} moved {amount}: within noise; more seeds or validation data would settle it."

@@ -58,7 +58,7 @@ def _confirmation(cause: str, experiment: str, treated: list[ArmResult],
     c = np.stack([correct(a, labels)[cols] * w for a in control])
     e = paired_effect(t, c, retrained=True)
     outcome = decide(e.low, e.high, e.effect)
-    text = describe(outcome, what, e.effect, e.low, e.high)
+    text = describe(outcome, what, e.effect, e.low, e.high, partial=partial)
     if outcome == "refuted" and not specific and e.effect <= -MIN_EFFECT:
         # a remedy that costs accuracy overshot (too much L2 for 123 rows, a weight that
         # silences a class): it tested a dose this model cannot take, not the cause
@@ -231,10 +231,10 @@ def subgroup(weighted: list[ArmResult], control: list[ArmResult], labels: np.nda
                       [retuned_rule(a, labels, choose_on) for a in control], labels,
                       scored, what, False, {"lagging_classes": lagging.tolist(),
                                             "decision_rule": "re-tuned on the other half"},
+                      partial=True,  # a slice inside classes is not what class weights reach
                       weights=balanced(labels, scored))
     c.metric = "balanced accuracy"
     c.text = c.text.replace("validation accuracy", "validation balanced accuracy")
-    c.partial = True   # a slice inside classes is not what class weights reach
     return c
 
 
