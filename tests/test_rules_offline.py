@@ -357,6 +357,29 @@ def test_a_loss_that_fell_to_a_constant_predictions_level_and_stayed_never_learn
     assert diagnose(learning).status == "ok"
 
 
+def test_a_multiclass_loss_is_held_to_the_constant_predictions_of_its_own_classes() -> None:
+    # fresh7's six-class run on duplicated rows with contradicting labels: the loss fell from
+    # ln 6 to 0.68 and stayed, training accuracy 0.58. The binary entropy of 0.58 is 0.68, but
+    # no constant prediction over six classes costs that: the model learned
+    n = 24
+    loss = [1.79, 1.5, 1.3, 1.1, 0.95, 0.85, 0.78, 0.72] + [0.68] * (n - 8)
+    six = history_record(loss=loss, accuracy=[0.17, 0.35, 0.45, 0.5, 0.55] + [0.58] * (n - 5),
+                         val_loss=[1.75, 1.3, 1.1] + [1.05] * (n - 3),
+                         val_accuracy=[0.2, 0.5, 0.6] + [0.62] * (n - 3))
+    six.meta["n_classes"] = 6
+    assert diagnose(six).status == "ok"
+    # four imbalanced classes (70/10/10/10) whose loss came down to the entropy of those
+    # frequencies (0.940) and stayed, at the majority rate: never learned
+    four = history_record(loss=[1.39, 1.1, 0.97] + [0.941] * (n - 3),
+                          accuracy=[0.3, 0.6, 0.69] + [0.70] * (n - 3),
+                          val_loss=[1.38, 1.0] + [0.942] * (n - 2), val_accuracy=[0.3] + [0.70] * (n - 1))
+    four.meta["n_classes"] = 4
+    four.meta["loss"] = {"name": "sparse_categorical_crossentropy"}
+    four.meta["data"] = {"train_label_counts": [700, 100, 100, 100], "val_label_counts": [70, 10, 10, 10]}
+    d = diagnose(four)
+    assert d.status == "not_learning" and "class frequencies" in d.findings[0].summary, d.findings[0].summary
+
+
 def _four_class_run(lagging_train_recall: float) -> RunRecord:
     """Class 3 at validation recall 0.3 for 12 epochs, the others at 0.95; equal shares."""
     n = 12

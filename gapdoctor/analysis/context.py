@@ -68,7 +68,7 @@ class Context:
         counts = label_counts(self.run, "val")
         chance = float(counts.max() / counts.sum()) if counts is not None and counts.sum() else float("nan")
         return premise_facts(self.run.curves, chance, self.val_accuracy_series(), self.loss_scale,
-                             self.probe_auc, self.logged_train_accuracy())
+                             self.probe_auc, self.logged_train_accuracy(), self.n_classes)
 
     def last_proba(self, prefix: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(probabilities as (n, classes), labels) of the last epoch for ``"val"`` or

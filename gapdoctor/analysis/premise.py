@@ -68,15 +68,34 @@ def _ramp_down(value: float, full: float, none: float) -> float:
     return float(min(1.0, max(0.0, (none - value) / (none - full))))
 
 
-def _constant_level(loss: float, accuracy: float) -> str:
+def _constant_level(loss: float, accuracy: float, n_classes: int = 0,
+                    frequency_loss: float = float("nan"), chance: float = float("nan")) -> str:
     """Which constant prediction the loss equals, if any: uniform over K classes (ln K, with
-    accuracy 1/K) or the base rate of a binary task (binary entropy of the accuracy)."""
+    accuracy 1/K); for a binary task (or one of unknown classes) the base rate (binary entropy
+    of the accuracy); for more classes the class frequencies (``frequency_loss``: their
+    entropy, with the accuracy at the majority rate ``chance`` when known).
+
+    Example:
+        >>> _constant_level(0.680, 0.581, n_classes=2)[:5]
+        '0.680'
+        >>> _constant_level(0.680, 0.581, n_classes=6)  # six classes: not a constant's loss
+        ''
+    """
     if not (math.isfinite(loss) and 0 < loss < 12):  # ln K for up to ~160,000 classes
         return ""
     k = int(round(math.exp(loss)))
     if k >= 2 and abs(loss - math.log(k)) <= _LEVEL_TOLERANCE * math.log(k) and (
             not math.isfinite(accuracy) or abs(accuracy - 1 / k) <= 0.05):
         return f"ln {k} = {math.log(k):.3f}, the loss of uniform guessing over {k} classes"
+    if n_classes > 2:
+        # the binary entropy of the accuracy is no constant prediction's loss over K > 2
+        # classes (at 6 classes and accuracy 0.58 it is 0.68, far below any constant's)
+        if math.isfinite(frequency_loss) and frequency_loss > 0 and \
+                abs(loss - frequency_loss) <= _LEVEL_TOLERANCE * frequency_loss and (
+                    not (math.isfinite(chance) and math.isfinite(accuracy))
+                    or abs(accuracy - chance) <= 0.05):
+            return f"{frequency_loss:.3f}, the loss of predicting the class frequencies"
+        return ""
     if math.isfinite(accuracy) and 0.5 <= accuracy < 1:
         h = -(accuracy * math.log(accuracy) + (1 - accuracy) * math.log(1 - accuracy))
         if abs(loss - h) <= _LEVEL_TOLERANCE * max(h, 0.05):
@@ -122,7 +141,7 @@ def _zero_loss(p: Premise, curves: pd.DataFrame, n: int) -> Premise:
 def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
                   accuracy: pd.Series | None = None, loss_scale: float = float("nan"),
                   train_auc: float = float("nan"),
-                  train_accuracy: pd.Series | None = None) -> Premise:
+                  train_accuracy: pd.Series | None = None, n_classes: int = 0) -> Premise:
     """Check that training happened: divergence, and a loss that never left a constant level.
 
     Args:
@@ -137,6 +156,8 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         train_accuracy: fit's logged (training-mode) accuracy, when it is the same quantity
             as the callback's (``accuracy.logged_accuracy_series``): whether the model
             learned in training mode. Defaults to the ``accuracy`` curve.
+        n_classes: the task's classes (0 when unknown): which constant predictions' losses
+            the loss is compared with.
     """
     p = Premise(n_epochs=len(curves.index))
     if "loss" not in curves.columns:
@@ -208,7 +229,7 @@ def premise_facts(curves: pd.DataFrame, chance: float = float("nan"),
         # the training loss's level against the training accuracy (same rows), if logged
         p.level_match = _constant_level(float(loss.iloc[-3:].mean()),
                                         float(train_acc.iloc[-3:].mean()) if len(train_acc)
-                                        else acc_last)
+                                        else acc_last, n_classes, loss_scale, chance)
         if p.level_match and len(loss) >= 8:
             # a loss that ends at a constant prediction's level: its early fall was the
             # initial loss coming down to that level, not learning - judge the second half
