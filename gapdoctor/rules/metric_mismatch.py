@@ -32,8 +32,9 @@ MAJORITY_RANGE = (0.5, 0.8)
 MAJORITY_WHY = ("a model that predicts the class most rows belong to everywhere scores that "
                 "class's recall near 1 from the first epoch; from half the rows on, more and more "
                 "of its value needs no learning")
-MAJORITY = Ramp(E + "majority_class", MAJORITY_FACT, *MAJORITY_RANGE, 2.5,
-                "it cannot show whether the other classes are learned: " + MAJORITY_WHY)
+MAJORITY = Ramp(E + "majority_class", MAJORITY_FACT, *MAJORITY_RANGE, 3.5,
+                "it cannot show whether the other classes are learned: " + MAJORITY_WHY +
+                "; a fact of the metric's configuration, weighed near the frozen-config evidence")
 
 # Metrics that only make sense on one output (a probability of the positive class).
 _BINARY_ONLY = ("BinaryAccuracy", "Precision", "Recall", "AUC", "PrecisionAtRecall",
