@@ -161,6 +161,13 @@ _MEASURED: dict[frozenset[str], tuple[str, str]] = {
         "0.8 validation is from elsewhere; near 0.5 the gap is memorisation. In between, compare "
         "the gap on the validation rows that look most like training rows with the rest: a shift "
         "concentrates it in the unlike rows."),
+    frozenset({"distribution_shift", "pipeline_bug"}): (
+        "off_support",
+        "Validation rows that no training row resembles: {value}. Print a few beside training "
+        "rows as the model receives them: values on another scale, inverted, reordered or "
+        "re-encoded point at a step of the validation path (a pipeline bug); plausible rows that "
+        "training never covered point at a shift. Re-applying the training preprocessing to the "
+        "raw validation data and re-scoring settles it."),
 }
 
 
@@ -176,7 +183,7 @@ def tell_apart(first: str, second: str, confirm: dict[str, list[str]] | None = N
     """
     measured = _MEASURED.get(frozenset({first, second}))
     value = (facts or {}).get(measured[0]) if measured else None
-    if isinstance(value, (int, float)) and value == value:
+    if isinstance(value, (int, float)) and value == value or isinstance(value, str) and value:
         return measured[1].format(value=value)
     text = _PAIRS.get(frozenset({first, second}))
     if text:

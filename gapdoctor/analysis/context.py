@@ -24,6 +24,7 @@ from gapdoctor.analysis.features import FeatureFacts, ovr_auc
 from gapdoctor.analysis.gap import established_gap
 from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
+from gapdoctor.analysis.off_support import OffSupport
 from gapdoctor.analysis.premise import Premise, premise_facts
 from gapdoctor.analysis.renaming import Renaming, class_renaming
 from gapdoctor.analysis.reorder import Reorder
@@ -161,6 +162,11 @@ class Context:
     @cached_property
     def token_inputs(self) -> bool:
         return inputs.token_inputs(self.run)
+
+    @cached_property
+    def off_support(self) -> OffSupport | None:
+        """Validation rows without a training row among their nearest neighbours."""
+        return inputs.off_support_of(self.run, self.token_inputs)
 
     @cached_property
     def column_reorder(self) -> Reorder | None:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gapdoctor.analysis.features import FeatureFacts, feature_facts
+from gapdoctor.analysis.off_support import OffSupport, off_support
 from gapdoctor.analysis.ramps import finite_number, ramp
 from gapdoctor.analysis.reorder import Reorder, column_reorder
 from gapdoctor.analysis.spectra import spectral_view
@@ -120,6 +121,19 @@ def features_of(run: RunRecord, tokens: bool) -> FeatureFacts | None:
             views["spectra"] = spectra
     return feature_facts(x_train, labels, x_val, a.get("y_val_features"), views=views,
                          raw_name=raw_name)
+
+
+def off_support_of(run: RunRecord, tokens: bool) -> OffSupport | None:
+    """The recorded validation rows without a training row near them (see
+    :mod:`gapdoctor.analysis.off_support`), as bags of tokens when ``tokens`` (a token's
+    position in a sequence is no coordinate); None without both samples."""
+    a = run.arrays
+    x_train, x_val = a.get("x_train"), a.get("x_val")
+    if not (isinstance(x_train, np.ndarray) and isinstance(x_val, np.ndarray)):
+        return None
+    if tokens:
+        x_train, x_val = token_views(x_train, x_val)
+    return off_support(x_train, x_val, a.get("val_index"))
 
 
 def reorder_of(run: RunRecord, tokens: bool) -> Reorder | None:

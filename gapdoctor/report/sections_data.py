@@ -11,6 +11,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import KeepTogether
 
 from gapdoctor.analysis.classes import label_counts
+from gapdoctor.analysis.off_support import K
 from gapdoctor.report import figures_detail
 from gapdoctor.report.context import Page
 from gapdoctor.report.styles import esc, fmt
@@ -135,6 +136,22 @@ def _suspects(page: Page) -> tuple[list[dict[str, Any]], str, int]:
         negative
 
 
+def _off_support(page: Page) -> str:
+    """The validation rows no training row resembles, as the shift rule measured them ("" when
+    none beyond chance, or no inputs were recorded)."""
+    finding = page.diagnosis.finding("distribution_shift")
+    details = finding.details if finding else {}
+    rows = details.get("off_support_rows")
+    if not details.get("off_support") or not isinstance(rows, list) or not rows:
+        return ""
+    return (f"Validation rows that no training row resembles (none of their {K} nearest "
+            f"neighbours is a training row): {esc(details['off_support'])}; all of them are in "
+            "the diagnosis JSON (<i>off_support_rows</i>). Print a few beside training rows as "
+            "the model receives them: another scale, inverted, reordered or re-encoded values "
+            "point at the validation pipeline; plausible rows that training never covered, at a "
+            "shift.")
+
+
 def _labels(page: Page) -> tuple[list[str], np.ndarray, np.ndarray] | None:
     """(class names, train counts, validation counts), or None when not recorded."""
     train, val = label_counts(page.run, "train"), label_counts(page.run, "val")
@@ -191,6 +208,9 @@ def data(page: Page) -> list[Any]:
         text += f" (searched {meta['duplicates_scope']})." if meta.get("duplicates_scope") \
             else "."
     out.append(theme.para(text, "body"))
+    unlike = _off_support(page)
+    if unlike:
+        out.append(theme.para(unlike, "body", markup=True))
     # the figure follows the sentences, so they can start a page the figure does not fit on
     figure = (page.drawn.get(DATA_FIGURE) or [None])[0] or data_figure(page)
     if figure is not None:

@@ -82,6 +82,7 @@ class DistributionShiftRule(Rule):
             excess, trust, why = ctx.collapsed_excess
             if finite(excess):
                 w.use(COLLAPSED, excess, gate=trust, gate_reason=why)
+            self._off_support(w, ctx)
             found = ctx.column_reorder
             if found is not None and found.moved >= 2:
                 w.use(REORDERED, found.ratio, shown=f"{found.ratio:.2f} ({found.moved} columns would move)")
@@ -89,6 +90,20 @@ class DistributionShiftRule(Rule):
                       gate=found.trust, gate_reason=found.trust_reason)
         w.use(LABEL_TVD, tvd)
         return w
+
+    @staticmethod
+    def _off_support(w: Weighing, ctx: Context) -> None:
+        """Which validation rows differ: shown, not weighed (the domain classifier already
+        counts the difference); named so the user can look at them."""
+        found = ctx.off_support
+        if found is None:
+            return
+        w.note(f"validation rows with no training row among their {found.k} nearest neighbours",
+               found.n_off, found.described())
+        # a few rows beyond chance is no finding to act on: name rows only past 3x chance
+        if found.n_off >= max(3.0, 3 * found.expected):
+            w.facts.update(off_support=found.described(), off_support_count=found.n_off,
+                           off_support_share=found.share, off_support_rows=found.rows)
 
     @staticmethod
     def _representation_apart(w: Weighing, ctx: Context, input_auc: float) -> None:

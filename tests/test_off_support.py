@@ -1,0 +1,95 @@
+"""Validation rows that no training row resembles are counted against chance, named by their
+validation index, and told to the user as the first thing to look at when the splits differ;
+alike splits name none."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from scripts.tiny import digits, fit, mlp
+
+from gapdoctor import GapDoctor, load_run
+from gapdoctor.analysis.off_support import K, off_support
+from gapdoctor.lookalikes import tell_apart
+
+
+def test_a_moved_subset_is_found_row_for_row_and_mapped_to_its_indices():
+    rng = np.random.default_rng(0)
+    x_train = rng.normal(size=(400, 6))
+    x_val = rng.normal(size=(300, 6))
+    moved = rng.permutation(300)[:90]
+    x_val[moved] = x_val[moved] * 100.0  # e.g. a decimal-comma misparse of these rows
+    index = np.arange(1000, 1300)
+    found = off_support(x_train, x_val, val_index=index)
+    # every moved row, and no more alike ones than chance allows (expected about 0.75)
+    assert set(index[moved].tolist()) <= set(found.rows) and found.n_off - 90 <= 3
+    assert set(found.rows[:90]) == set(index[moved].tolist())  # farthest first
+    assert 0.5 < found.expected < 1.0 and found.share == pytest.approx(found.n_off / 300)
+    assert found.distances == sorted(found.distances, reverse=True)
+    assert found.described().startswith(f"{found.n_off} of 300 ({found.share:.0%}; alike splits: "
+                                        "about 1), the farthest rows ")
+    assert found.described().endswith(f" and {found.n_off - 8} more")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_splits_of_one_distribution_name_no_row(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_t(3, size=(900, 10))  # heavy tails: outliers exist in both splits
+    found = off_support(x[:500], x[500:])
+    assert found.n_off <= 2 and found.k == K
+
+
+def test_a_small_training_sample_raises_what_chance_allows():
+    rng = np.random.default_rng(0)
+    found = off_support(rng.normal(size=(40, 3)), rng.normal(size=(600, 3)))
+    # 40 training rows among 640: a validation row's 15 neighbours miss them all often
+    assert found.expected > 100 and found.n_off < 3 * found.expected
+
+
+def test_samples_too_small_or_of_other_widths_are_not_read():
+    rng = np.random.default_rng(0)
+    assert off_support(rng.normal(size=(20, 3)), rng.normal(size=(200, 3))) is None
+    assert off_support(rng.normal(size=(200, 3)), rng.normal(size=(200, 4))) is None
+
+
+def test_inverted_validation_images_are_named_in_the_finding_and_the_report(tmp_path):
+    """A decoder that inverts a third of the validation images (1 - x): the shift finding
+    names those rows, its first check says how to tell a pipeline step from a shift, and the
+    PDF's data section lists them."""
+    pypdf = pytest.importorskip("pypdf")
+    x_tr, x_va, y_tr, y_va = digits()
+    inverted = np.random.default_rng(1).permutation(len(x_va))[: len(x_va) // 3]
+    x_va = x_va.copy()
+    x_va[inverted] = 1.0 - x_va[inverted]
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, background=False)
+    fit(mlp(), (x_tr, x_va, y_tr, y_va), doctor, epochs=6)
+    shift = doctor.diagnosis.finding("distribution_shift")
+    rows = shift.details["off_support_rows"]
+    index = load_run(doctor.run_dir).arrays["val_index"]
+    recorded = set(index.tolist()) & set(inverted.tolist())
+    # every named row is an inverted one, and nearly every recorded inverted row is named
+    assert set(rows) <= set(inverted.tolist()) and len(rows) >= 0.9 * len(recorded)
+    assert any(c.startswith("Look first at the validation rows that no training row resembles, "
+                            f"{len(rows)} of ") for c in shift.confirm)
+    assert "have no training row near them" in shift.summary
+    told = tell_apart("distribution_shift", "pipeline_bug", facts=shift.details)
+    assert told.startswith(f"Validation rows that no training row resembles: {len(rows)} of ")
+    reader = pypdf.PdfReader(str(doctor.run_dir / "report.pdf"))
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in reader.pages))
+    assert "Validation rows that no training row resembles" in text
+    assert str(rows[0]) in text[text.index("Validation rows that no training row resembles"):]
+
+
+def test_alike_splits_name_no_rows_in_a_real_training(tmp_path):
+    x_tr, x_va, y_tr, y_va = digits()
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    fit(mlp(), (x_tr, x_va, y_tr, y_va), doctor, epochs=3)
+    shift = doctor.diagnosis.finding("distribution_shift")
+    assert "off_support_rows" not in shift.details
+    assert not any("no training row resembles" in c for c in shift.confirm)
+    noted = [e for e in shift.evidence if "nearest neighbours" in e.name]
+    assert noted and noted[0].weight == 0.0 and noted[0].value <= 2
