@@ -91,7 +91,8 @@ def off_support(x_train: np.ndarray, x_val: np.ndarray, val_index: np.ndarray | 
     sd = a.std(0)
     # training statistics: a validation column on another scale stays on it
     scale = np.where(sd > 0, sd, 1.0)
-    a, b = (a - a.mean(0)) / scale, (b - a.mean(0)) / scale
+    # float32 from here: distances need no more, and the products run twice as fast
+    a, b = ((a - a.mean(0)) / scale).astype(np.float32), ((b - a.mean(0)) / scale).astype(np.float32)
     train_gap = _squared_distances(a, a)
     np.fill_diagonal(train_gap, np.inf)
     gap_train = np.sqrt(train_gap.min(1))  # each training row's nearest other one
