@@ -18,11 +18,17 @@ from gapdoctor.analysis.renaming import RENAMED_FACT, RENAMED_RANGE, renaming_tr
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Tags, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
+from gapdoctor.rules.pipeline_inference import (  # noqa: F401  (declared here too: one rule, one page)
+    BATCH_ORDER,
+    EVAL_MODE,
+    INFERENCE_GAP,
+    MIN_EFFECT,
+    RANDOM_INFERENCE,
+    weigh_batch_order,
+    weigh_eval_mode,
+)
 
 E = "pipeline_bug."
-# The smallest accuracy effect a confirmation experiment calls confirmed
-# (gapdoctor.confirm.outcome.MIN_EFFECT; rules may not import confirm, a test keeps them equal).
-MIN_EFFECT = 0.02
 NONFINITE = Ramp(E + "nonfinite", "rows with NaN or inf inputs", 1, 1, 7.0,
                  "one bad row poisons every weight it reaches; nothing else needs to be wrong")
 VAL_AT_CHANCE = Ramp(E + "val_at_chance", "validation above chance (best accuracy or ROC AUC, the further), while training fits (share of the possible)",
@@ -56,32 +62,11 @@ LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplic
                "rate at which training rows repeat each other", 0.02, 0.1, 5.0,
                "counted, not inferred: 10% of validation in training beyond the data's own repeats is "
                "a split bug; discrete features repeat whole rows without any leak")
-EVAL_MODE = Ramp(E + "eval_mode", "eval-mode loss on training samples / logged training loss", 2.0, 4.0, 3.0,
-                 "BatchNorm statistics or a layer that behaves differently at inference (dropout lowers eval loss instead)")
-INFERENCE_GAP = Ramp(E + "inference_gap", "share of the gap between the logged training accuracy (training mode) "
-                     "and validation accuracy already there on training samples in inference mode", 0.5, 0.8, 5.0,
-                     "measured: without train/inference differences the two accuracies on training samples stay "
-                     "close (the epoch's average, dropout and augmentation lower the logged one; memorised wrong "
-                     "labels moved a corpus run's inference accuracy 8 points below it, 39% of its gap), so the "
-                     "gap lies between training and validation samples; when most of it is already on training "
-                     "samples, inference computes something else (BatchNorm moving statistics that lag, as with "
-                     "momentum 0.999 over a few hundred steps)")
 COLLAPSED = Ramp(E + "collapsed", "validation rows whose inputs take at most two distinct values, "
                  "share beyond the training share", 0.02, 0.1, 5.0,
                  "counted, not inferred: such a row carries almost nothing (a blank image from a failed "
                  "decode, a float image cast to uint8, a zero-filled join); a real shift moves inputs, "
                  "it does not erase them; 10% of validation so is a broken step, not the data")
-BATCH_ORDER = Ramp(E + "batch_order", "validation accuracy in random batches minus in the stored order, "
-                   "the lower end of its 95 % interval (same model, same samples)", 0.0, MIN_EFFECT,
-                   5.0, "measured, not inferred: a model in evaluation mode predicts each sample alike "
-                   "in any batch, so an interval clear of zero means batch-mates change predictions; "
-                   "full from 2 points, the effect a confirmation experiment calls confirmed")
-RANDOM_INFERENCE = Ramp(E + "random_inference", "validation accuracy of 5 predictions averaged minus one "
-                        "(outputs random at inference), the lower end of its 95 % interval", 0.0,
-                        MIN_EFFECT, 4.0, "measured: a model in evaluation mode gives the same output "
-                        "every time; when the mean of its random outputs scores clearly better, the "
-                        "single draw fit validates with costs accuracy (dropout or noise active at "
-                        "inference); full from 2 points, as for a confirmed experiment")
 LOGITS = Ramp(E + "logits", "output activation vs the loss's from_logits", 1, 1, 3.5,
               "the loss is computed on the wrong quantity")
 
@@ -106,8 +91,8 @@ class PipelineBugRule(Rule):
         self._reordered(w, ctx, tags)
         self._leakage(w, run, ctx, tags)
         self._collapsed(w, ctx, tags)
-        self._eval_mode(w, run, ctx, tags)
-        self._batch_order(w, run, tags)
+        weigh_eval_mode(w, run, ctx, tags)
+        weigh_batch_order(w, run, tags)
         self._logits(w, run, tags)
         w.facts["fix_tags"] = list(tags)
         # non-finite inputs poison everything downstream; a renaming says why labels look misaligned
@@ -236,63 +221,6 @@ class PipelineBugRule(Rule):
         if w.use(LEAKAGE, leak.excess, shown=shown):
             tags.add(w, "leakage")
 
-    def _eval_mode(self, w: Weighing, run: RunRecord, ctx: Context, tags: Tags) -> None:
-        self._inference_accuracy(w, ctx, tags)
-        column = ctx.logged_cross_entropy  # the same quantity as the probe's loss, or None
-        if not run.has("split_metrics") or column is None:
-            return
-        probe = run.split_metrics[run.split_metrics["split"] == "train"].set_index("epoch")["loss"]
-        logged = run.curves[column].astype(float)
-        joint = np.array([(logged.get(e, np.nan), probe.get(e, np.nan)) for e in probe.index[-3:]], float)
-        if not len(joint) or not np.isfinite(joint).all() or joint[:, 0].mean() <= 0:
-            return
-        ratio = float(joint[:, 1].mean() / joint[:, 0].mean())
-        w.facts["eval_train_loss_ratio"] = ratio
-        if w.use(EVAL_MODE, ratio):
-            tags.add(w, "eval_mode")
-
-    def _inference_accuracy(self, w: Weighing, ctx: Context, tags: Tags) -> None:
-        """fit's logged training accuracy against the callback's inference-mode accuracy on
-        training and on validation samples, over the same last epochs."""
-        if "nonfinite" in tags:   # poisoned weights predict nothing in either mode
-            return
-        logged, probe, val = (ctx.logged_train_accuracy(), ctx.train_accuracy_series(),
-                              ctx.val_accuracy_series())
-        epochs = [e for e in probe.index[-3:] if e in logged.index and e in val.index]
-        sm = ctx.run.split_metrics if ctx.run.has("split_metrics") else None
-        losses = (sm[sm["split"] == "train"].set_index("epoch")["loss"].reindex(epochs)
-                  if sm is not None else None)
-        if not epochs or losses is None or not np.isfinite(losses.to_numpy(float)).all():
-            return   # no inference-mode loss: non-finite outputs (their arg-max means nothing)
-        trained, inferred, validated = (float(s.loc[epochs].mean()) for s in (logged, probe, val))
-        w.facts.update(logged_train_accuracy=trained, inference_train_accuracy=inferred,
-                       inference_val_accuracy=validated)
-        gap = trained - validated
-        if not finite(gap) or gap <= 0:
-            return
-        share = (trained - inferred) / gap
-        # a share of the gap: inference ahead of the logged accuracy is none of it, inference
-        # below validation all of it (a small gap makes the raw ratio run to -7 or +12)
-        w.facts["inference_gap_share"] = min(1.0, max(0.0, share))
-        # the logged accuracy is over every training row, the probe's over its sample: a
-        # shortfall within 2 of the sample's standard errors is its noise (full from 4)
-        n = len(ctx.run.arrays.get("probe_labels", ())) if ctx.run.has("probe_labels") else 0
-        z = (trained - inferred) / max(1e-6, np.sqrt(inferred * (1 - inferred) / n)) if n else 0.0
-        reason = f"the shortfall is {z:.1f} standard errors of the {n}-sample probe"
-        # without a layer that acts differently in training mode the two modes compute the
-        # same function: the shortfall is then the epoch's running mean against its last
-        # weights (small noisy SGD batches show 7-9 points), not a pipeline fault
-        layers = ctx.mode_layers
-        if layers is not None:
-            reason += ("; layers that act differently in training mode: "
-                       + (", ".join(layers[:4]) if layers else "none (counts for nothing)"))
-        if w.use(INFERENCE_GAP, share, gate=ramp(z, 2.0, 4.0) * (layers != []),
-                 gate_reason=reason,
-                 shown=f"{max(share, 0):.0%} (training accuracy {trained:.3f} as logged, "
-                       f"{inferred:.3f} on training samples in inference mode, validation "
-                       f"{validated:.3f})"):
-            tags.add(w, "inference")
-
     def _collapsed(self, w: Weighing, ctx: Context, tags: Tags) -> None:
         share, (excess, trust, why) = ctx.collapsed_inputs, ctx.collapsed_excess
         if not finite(excess):
@@ -301,31 +229,6 @@ class PipelineBugRule(Rule):
         shown = f"{share['val']:.1%} of validation rows, {share['train']:.1%} of training rows"
         if w.use(COLLAPSED, excess, shown=shown, gate=trust, gate_reason=why) * trust > 0:
             tags.add(w, "collapsed")
-
-    def _batch_order(self, w: Weighing, run: RunRecord, tags: Tags) -> None:
-        check = run.meta.get("batch_order") or {}
-        if not check.get("checked") or not finite(check.get("low")):
-            return
-        w.facts.update(batch_accuracy_stored=float(check["accuracy_stored"]),
-                       batch_accuracy_shuffled=float(check["accuracy_shuffled"]),
-                       batch_mechanism=str(check.get("mechanism") or "none"),
-                       batch_size=int(check.get("batch_size") or 0),
-                       batch_layers=", ".join(check.get("layers") or []) or "n/a")
-        shown = (f"{check['effect']:+.3f} ({check['accuracy_stored']:.3f} stored, "
-                 f"{check['accuracy_shuffled']:.3f} random; 95 % interval {check['low']:+.3f} "
-                 f"to {check['high']:+.3f})")
-        if w.use(BATCH_ORDER, float(check["low"]), shown=shown):
-            tags.add(w, "batch_order")
-        averaged = check.get("averaged") or {}
-        if finite(averaged.get("low")):
-            w.facts.update(random_single=float(averaged["accuracy_single"]),
-                           random_averaged=float(averaged["accuracy_averaged"]),
-                           random_passes=int(averaged["passes"]))
-            shown = (f"{averaged['effect']:+.3f} ({averaged['accuracy_single']:.3f} one, "
-                     f"{averaged['accuracy_averaged']:.3f} the mean of {averaged['passes']}; 95 % "
-                     f"interval {averaged['low']:+.3f} to {averaged['high']:+.3f})")
-            if w.use(RANDOM_INFERENCE, float(averaged["low"]), shown=shown):
-                tags.add(w, "random_inference")
 
     def _nonfinite(self, w: Weighing, ctx: Context, tags: Tags) -> None:
         bad = ctx.nonfinite_inputs
