@@ -40,6 +40,9 @@ MAJORITY = Ramp(E + "majority_class", MAJORITY_FACT, *MAJORITY_RANGE, 3.5,
 _BINARY_ONLY = ("BinaryAccuracy", "Precision", "Recall", "AUC", "PrecisionAtRecall",
                 "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
                 "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives", "BinaryIoU")
+# Keras metrics that take the arg-max over the output's classes
+_ARGMAX_CLASSES = ("SparseCategoricalAccuracy", "CategoricalAccuracy",
+                   "SparseTopKCategoricalAccuracy", "TopKCategoricalAccuracy")
 # Monitors that already are arg-max accuracy: comparing them with it says nothing.
 _ARGMAX = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
 
@@ -59,6 +62,14 @@ def frozen_metric_config(run: RunRecord, monitor: str) -> str | None:
             return f"{cls}(threshold=None) on a single output marks every sample positive"
         if cls == "Accuracy":
             return "keras.metrics.Accuracy compares values exactly, not the arg-max class"
+        if single and cls in _ARGMAX_CLASSES:
+            return (f"{cls} on a single (sigmoid) output takes the arg-max of one score, which is "
+                    "always 0: it reports the share of class 0 whatever the model learns")
+        if cls in ("CategoricalAccuracy", "TopKCategoricalAccuracy") and \
+                run.meta.get("label_format") == "sparse":
+            return (f"{cls} expects one-hot labels; on integer class labels the arg-max of each "
+                    "one-number label is always 0, so it reports how often the model predicts "
+                    "class 0")
         if multiclass and cls in _BINARY_ONLY and config.get("class_id") is None:
             return (f"{cls} on a {run.meta.get('n_classes') or 'multi'}-class softmax output "
                     "thresholds every class score separately, not the predicted class")

@@ -1,0 +1,50 @@
+"""Arg-max accuracies that cannot see what the model learns, read from the recorded Keras
+configuration: ``sparse_categorical_accuracy`` on one sigmoid output (the arg-max of one score
+is always class 0) and ``categorical_accuracy`` on integer labels (the arg-max of a one-number
+label is always 0). The same metrics configured right carry no such evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scripts.tiny import digits, fit, mlp
+
+from gapdoctor import GapDoctor
+
+QUIET = {"report": False, "verbose": 0, "background": False}
+
+
+def _frozen(doctor) -> str:
+    return doctor.diagnosis.finding("metric_mismatch").details.get("frozen_reason", "")
+
+
+@pytest.mark.parametrize("metric, right", [("categorical_accuracy", False),
+                                           ("sparse_categorical_accuracy", True)])
+def test_categorical_accuracy_on_integer_labels(tmp_path, metric, right):
+    x_tr, x_va, y_tr, y_va = digits()
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, monitor=f"val_{metric}", **QUIET)
+    fit(mlp(metrics=(metric,)), (x_tr, x_va, y_tr, y_va), doctor, epochs=4)
+    if right:
+        assert not _frozen(doctor) and doctor.diagnosis.verdict != "metric_mismatch"
+    else:
+        assert _frozen(doctor).startswith("CategoricalAccuracy expects one-hot labels")
+        assert doctor.diagnosis.verdict == "metric_mismatch"
+
+
+@pytest.mark.parametrize("metric, right", [("sparse_categorical_accuracy", False),
+                                           ("binary_accuracy", True)])
+def test_an_arg_max_accuracy_on_one_sigmoid_output(tmp_path, metric, right):
+    x_tr, x_va, y_tr, y_va = digits()
+    y_tr, y_va = (y_tr == 3).astype("float32"), (y_va == 3).astype("float32")
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, monitor=f"val_{metric}", **QUIET)
+    model = mlp(n_out=1, activation="sigmoid", loss="binary_crossentropy", metrics=(metric,))
+    history = fit(model, (x_tr, x_va, y_tr, y_va), doctor, epochs=4)
+    if right:
+        assert not _frozen(doctor) and doctor.diagnosis.verdict != "metric_mismatch"
+    else:
+        # the metric is the share of class 0 from the first epoch to the last
+        assert np.ptp(history.history[f"val_{metric}"]) == 0
+        assert _frozen(doctor).startswith("SparseCategoricalAccuracy on a single (sigmoid) output")
+        assert doctor.diagnosis.verdict == "metric_mismatch"
