@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.corpus.case import Case
-from benchmarks.corpus.cases import Plan, compatible
-from benchmarks.corpus.cases import build_case as corpus_build_case
-from benchmarks.fresh2.cases import draw_plan
+from benchmarks.corpus.cases import Plan
+from benchmarks.fresh2.case_set import CaseSet
 from benchmarks.fresh7 import faults2  # noqa: F401 - registers part 2 of the implementations
-from benchmarks.fresh7.faults import IMPLEMENTATIONS, Impl
+from benchmarks.fresh7.faults import IMPLEMENTATIONS
 from benchmarks.fresh7.sources import FRESH7_SOURCES, NOT_LINEAR, NOT_MLP
 
 REGISTRY = IMPLEMENTATIONS
@@ -34,38 +32,9 @@ MAX_PER_IMPLEMENTATION = 3   # counts are set per implementation in the registry
 # cause >= 4), so round 2 adds 4 metric_saturation cases (2 per implementation).
 ROUND2: dict[str, int] = {"metric_saturation": 4}
 
-
-def _compatible(impl: Impl) -> list[tuple[str, tuple[str, ...]]]:
-    names = list(impl.sources or [s for s in FRESH7_SOURCES if s not in impl.exclude])
-    pairs = compatible(impl, names, NOT_LINEAR)
-    pairs = [(s, tuple(f for f in fams if not (f == "mlp" and s in NOT_MLP))) for s, fams in pairs]
-    return [(s, fams) for s, fams in pairs if fams]
-
-
-def design() -> list[Plan]:
-    """Every fresh7 case, in a fixed order (round 1 in the registry's order, then round 2)."""
-    return draw_plan(REGISTRY, FRESH7_SOURCES, SEED, ROUND2, _compatible)
-
-
-def build_case(plan: Plan) -> Case:
-    """Data (preprocessed, fault injected) and recipe of ``plan``: the corpus's builder with
-    fresh7's implementations."""
-    return corpus_build_case(plan, REGISTRY)
-
-
-def train_case(plan: Plan, out: str, **doctor_kwargs: Any) -> tuple[Any, Any, Any, float]:
-    """The corpus's ``train_case`` with fresh7's case builder and models."""
-    from benchmarks.corpus.run import train_case as corpus_train_case
-    from benchmarks.fresh7.models import build_model
-
-    return corpus_train_case(plan, out, build=build_case, model_fn=build_model, **doctor_kwargs)
-
-
-def run_case(plan: Plan, out: str) -> dict[str, Any]:
-    """The corpus's ``run_case`` row, field for field, trained by :func:`train_case`."""
-    from benchmarks.corpus.run import run_case as corpus_run_case
-
-    return corpus_run_case(plan, out, train=train_case)
+SET = CaseSet(REGISTRY, FRESH7_SOURCES, SEED, ROUND2, NOT_LINEAR, NOT_MLP,
+              models="benchmarks.fresh7.models")
+design, build_case, train_case, run_case = SET.design, SET.build_case, SET.train_case, SET.run_case
 
 
 def task(args: tuple[Plan, str]) -> dict[str, Any]:
