@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 import zipfile
 from pathlib import Path
@@ -151,21 +152,30 @@ def read_record(path: str | os.PathLike[str]) -> RunRecord:
     """
     path = Path(path)
     manifest_path = path / MANIFEST if path.is_dir() else path
-    for _ in range(_READ_ATTEMPTS - 1):
+    deadline, missing = time.monotonic() + _READ_SECONDS, None
+    while True:
         try:
             return _read_once(manifest_path)
-        except _ArraysGone:
-            continue  # a writer replaced the manifest meanwhile: read the new one
-    return _read_once(manifest_path)  # (an _ArraysGone is a RecordError to the caller)
+        except _ArraysGone as exc:
+            # a writer removes an arrays file only after its manifest names a newer one, so
+            # the same file missing twice is a broken record, not a race (an _ArraysGone is
+            # a RecordError to the caller)
+            if exc.missing == missing or time.monotonic() > deadline:
+                raise
+            missing = exc.missing  # a writer replaced the manifest meanwhile: read the new one
 
 
-# a writer replaces the manifest once per epoch (tens of milliseconds at the least): a read
-# that loses the race this often in a row is not racing a writer
-_READ_ATTEMPTS = 20
+# however fast a writer replaces the manifest, a reader that keeps losing the race for this
+# long gives up (a callback rewrites once per epoch, a test loop every few milliseconds)
+_READ_SECONDS = 10.0
 
 
 class _ArraysGone(RecordError):
     """The arrays file named by the manifest just read is missing."""
+
+    def __init__(self, missing: Path) -> None:
+        super().__init__(f"{missing}: arrays file named by the manifest is missing")
+        self.missing = missing
 
 
 def _read_once(manifest_path: Path) -> RunRecord:
@@ -215,6 +225,6 @@ def _load_arrays(arrays_path: Path) -> dict[str, np.ndarray]:
         with np.load(arrays_path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
     except FileNotFoundError:
-        raise _ArraysGone(f"{arrays_path}: arrays file named by the manifest is missing") from None
+        raise _ArraysGone(arrays_path) from None
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise RecordError(f"{arrays_path}: unreadable arrays file ({exc})") from None
