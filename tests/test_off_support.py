@@ -101,5 +101,31 @@ def test_alike_splits_name_no_rows_and_only_note_the_count():
     assert "off_support_rows" not in shift.details
     assert not any("no training row resembles" in c for c in shift.confirm)
     assert "no training row near them" not in shift.summary
-    noted = [e for e in shift.evidence if "nearest neighbours" in e.name]
+    noted = [e for e in shift.evidence if "no training row near them" in e.name]
     assert noted and noted[0].weight == 0.0 and noted[0].value <= 2
+
+
+@pytest.mark.parametrize("x_train, x_val", [
+    (np.array([f"text {i}" for i in range(100)]), np.array([f"other {i}" for i in range(80)])),
+    (np.zeros((100, 5)), np.zeros((80, 4))),  # another width
+    (np.zeros((10, 5)), np.zeros((8, 5))),  # too few rows
+])
+def test_samples_that_cannot_be_compared_name_nothing_and_break_no_rule(x_train, x_val):
+    """Text recorded as strings, samples of other widths, a handful of rows: the shift rule
+    weighs what it can (the labels) and reports no error."""
+    import pandas as pd
+
+    from gapdoctor import diagnose
+    from gapdoctor.record.schema import RunRecord
+
+    run = RunRecord.empty(source="test")
+    run.arrays.update(x_train=x_train, probe_labels=np.arange(len(x_train)) % 2, x_val=x_val,
+                      y_val_features=np.arange(len(x_val)) % 2)
+    run.curves = pd.DataFrame({"loss": np.linspace(1, .2, 6), "val_loss": np.linspace(1, .5, 6),
+                               "accuracy": np.linspace(.5, .9, 6),
+                               "val_accuracy": np.linspace(.5, .8, 6)})
+    diagnosis = diagnose(run)
+    assert not [e for e in diagnosis.errors if e["cause"] == "distribution_shift"]
+    shift = diagnosis.finding("distribution_shift")
+    assert "off_support_rows" not in shift.details
+    assert off_support(x_train, x_val) is None

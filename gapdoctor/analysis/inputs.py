@@ -100,16 +100,38 @@ def token_inputs(run: RunRecord) -> bool:
             and are_ids(a["x_train"], a["x_val"]))
 
 
+def numeric_samples(run: RunRecord) -> tuple[np.ndarray, np.ndarray] | None:
+    """Both recorded input samples as floats, or None when either is missing, not numeric
+    (text recorded as strings) or of another row shape than the other: nothing to compare.
+
+    Example:
+        >>> from gapdoctor.record.schema import RunRecord
+        >>> run = RunRecord.empty(source="doc")
+        >>> run.arrays.update(x_train=np.array(["a b", "c"]), x_val=np.array(["d"]))
+        >>> numeric_samples(run) is None
+        True
+    """
+    x_train, x_val = run.arrays.get("x_train"), run.arrays.get("x_val")
+    if not (isinstance(x_train, np.ndarray) and isinstance(x_val, np.ndarray)) or \
+            x_train.shape[1:] != x_val.shape[1:]:
+        return None
+    try:
+        return np.asarray(x_train, dtype=float), np.asarray(x_val, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
 def features_of(run: RunRecord, tokens: bool) -> FeatureFacts | None:
-    """Feature facts of the recorded samples (None without both splits and probe labels):
-    as bags of tokens when ``tokens``, with a spectral view when raw signals or images."""
-    a = run.arrays
-    if not (run.has("x_train") and run.has("x_val") and run.has("probe_labels")):
+    """Feature facts of the recorded samples (None without both comparable splits and probe
+    labels): as bags of tokens when ``tokens``, with a spectral view when raw signals or
+    images."""
+    a, samples = run.arrays, numeric_samples(run)
+    if samples is None or not run.has("probe_labels"):
         return None
     labels = a["probe_labels"]
-    if len(labels) != len(a["x_train"]):
+    if len(labels) != len(samples[0]):
         return None
-    x_train, x_val = a["x_train"], a["x_val"]
+    x_train, x_val = samples
     views, raw_name = {}, "raw"
     if tokens:
         x_train, x_val = token_views(x_train, x_val)
@@ -127,13 +149,11 @@ def off_support_of(run: RunRecord, tokens: bool) -> OffSupport | None:
     """The recorded validation rows without a training row near them (see
     :mod:`gapdoctor.analysis.off_support`), as bags of tokens when ``tokens`` (a token's
     position in a sequence is no coordinate); None without both samples."""
-    a = run.arrays
-    x_train, x_val = a.get("x_train"), a.get("x_val")
-    if not (isinstance(x_train, np.ndarray) and isinstance(x_val, np.ndarray)):
+    samples = numeric_samples(run)
+    if samples is None:
         return None
-    if tokens:
-        x_train, x_val = token_views(x_train, x_val)
-    return off_support(x_train, x_val, a.get("val_index"))
+    x_train, x_val = token_views(*samples) if tokens else samples
+    return off_support(x_train, x_val, run.arrays.get("val_index"))
 
 
 def reorder_of(run: RunRecord, tokens: bool) -> Reorder | None:

@@ -15,9 +15,9 @@ row counts as outside the training data when either
   healthy benchmark runs had 3 such rows; at the maximum itself 16 of 128 did, the count
   past a sample's maximum being as variable as that maximum).
 
-``expected`` adds both chances up over the validation rows (the second at its bound). The rows are ranked by the
-distance to their nearest training row, in units of the typical (median) distance between a
-training row and its nearest training neighbour.
+``expected`` adds both chances up over the validation rows (the second at its bound). The
+rows are ranked by the distance to their nearest training row, in units of the typical
+(median) distance between a training row and its nearest training neighbour.
 
 Example:
     >>> rng = np.random.default_rng(0)
@@ -45,7 +45,8 @@ _CHUNK = 1024  # validation rows per block of distances (bounds memory on large 
 
 @dataclass
 class OffSupport:
-    """Validation rows without a training row among their ``k`` nearest neighbours."""
+    """Validation rows outside the training data: no training row among their ``k`` nearest
+    neighbours, or a nearest training row beyond ``BEYOND`` times the training rows' own gaps."""
 
     n_val: int  # validation rows examined (the recorded sample)
     n_off: int  # of them, outside the training data
@@ -83,8 +84,11 @@ def off_support(x_train: np.ndarray, x_val: np.ndarray, val_index: np.ndarray | 
                 k: int = K) -> OffSupport | None:
     """The validation rows outside the training data (module docstring), or None when the
     samples are too small to read (fewer than ``2 k`` rows in either split) or not numeric."""
-    a = np.asarray(x_train, dtype=float).reshape(len(x_train), -1)
-    b = np.asarray(x_val, dtype=float).reshape(len(x_val), -1)
+    try:
+        a = np.asarray(x_train, dtype=float).reshape(len(x_train), -1)
+        b = np.asarray(x_val, dtype=float).reshape(len(x_val), -1)
+    except (TypeError, ValueError):  # text, or rows of uneven length
+        return None
     if a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2 * k or a.shape[1] == 0:
         return None
     a, b = np.nan_to_num(a, posinf=0, neginf=0), np.nan_to_num(b, posinf=0, neginf=0)

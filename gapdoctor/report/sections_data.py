@@ -144,8 +144,9 @@ def _off_support(page: Page) -> str:
     rows = details.get("off_support_rows")
     if not details.get("off_support") or not isinstance(rows, list) or not rows:
         return ""
-    return (f"Validation rows that no training row resembles (none of their {K} nearest "
-            f"neighbours is a training row): {esc(details['off_support'])}; all of them are in "
+    return (f"Validation rows that no training row resembles (no training row among their {K} "
+            f"nearest neighbours, or twice as far as training rows lie from each other): "
+            f"{esc(details['off_support'])}; all of them are in "
             "the diagnosis JSON (<i>off_support_rows</i>). Print a few beside training rows as "
             "the model receives them: another scale, inverted, reordered or re-encoded values "
             "point at the validation pipeline; plausible rows that training never covered, at a "

@@ -98,7 +98,8 @@ class DistributionShiftRule(Rule):
         found = ctx.off_support
         if found is None:
             return
-        w.note(f"validation rows with no training row among their {found.k} nearest neighbours",
+        w.note(f"validation rows with no training row near them (none among their {found.k} "
+               "nearest neighbours, or twice as far as training rows lie from each other)",
                found.n_off, found.described())
         # a few rows beyond chance is no finding to act on: name rows only past 3x chance
         if found.n_off >= max(3.0, 3 * found.expected):
