@@ -26,6 +26,7 @@ from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.off_support import OffSupport
 from gapdoctor.analysis.premise import Premise, premise_facts
+from gapdoctor.analysis.reference_fit import ReferenceFit, reference_fit
 from gapdoctor.analysis.renaming import Renaming, class_renaming
 from gapdoctor.analysis.reorder import Reorder
 from gapdoctor.analysis.split_neighbours import SplitNeighbours, split_neighbours_of
@@ -158,6 +159,11 @@ class Context:
     @cached_property
     def features(self) -> FeatureFacts | None:
         return inputs.features_of(self.run, self.token_inputs)
+
+    @cached_property
+    def reference_fit(self) -> ReferenceFit | None:
+        """The network's training accuracy against a simple model's held-out one."""
+        return reference_fit(self.run, self.features)
 
     @cached_property
     def token_inputs(self) -> bool:

@@ -69,6 +69,14 @@ ALL_DEAD = Ramp(E + "all_dead", "dead ReLU units in the worst layer, nearly all"
 NO_SIGNAL = Ramp(E + "no_signal", "ROC AUC of reference models on the training labels (linear and "
                  "nearest-neighbour, CV), the better", 0.6, 0.55, -3.0,
                  "labels that no simple model predicts from the inputs: the labels, not the optimiser")
+BEHIND_REFERENCE = Ramp(E + "behind_reference", "the network's training accuracy above the majority rate, "
+                        "as a share of a simple model's cross-validated accuracy above it",
+                        0.3, 0.1, 4.0,
+                        "a network scored on the rows it trained on should at least match a logistic "
+                        "regression scored on rows it never saw; at a tenth of its way (all but one of 13 such runs "
+                        "in three test sets were optimiser faults) the training, not the data, holds it back "
+                        "(healthy runs stopped while still improving reached 0.43, label noise, memorisation, shifts "
+                        "and validation faults 0.45 and up)")
 NAN_INPUTS = Ramp(E + "nan_inputs", "NaN or inf in the inputs", 1, 1, -4.0,
                   "the data, not the optimiser, explains these symptoms")
 
@@ -118,7 +126,9 @@ class OptimizationRule(Rule):
             w.use(SMALL_DROP, c.loss_drop)
         self._layers(w, run)
         self._learned_nothing(w, run, ctx)
-        if w.variant in ("diverged", "not_learning", "val_jump", "loss_scale", "saturated"):
+        if not p.diverged:
+            self._behind_reference(w, ctx)
+        if w.variant in ("diverged", "not_learning", "val_jump", "loss_scale", "saturated", "underfit"):
             w.facts["fix_tags"] = [w.variant]
         f = ctx.features
         if f is not None and p.never_learned > 0:
@@ -143,6 +153,20 @@ class OptimizationRule(Rule):
         if finite(c.loss_up_fraction) and c.loss_up_fraction < 0.1 and not p.blown_first_epoch:
             w.use(SMOOTH, c.loss_drop)
         return w
+
+    @staticmethod
+    def _behind_reference(w: Weighing, ctx: Context) -> None:
+        """The network's fit of its own training rows against a simple model's held-out fit."""
+        fit = ctx.reference_fit
+        if fit is None:
+            return
+        shown = (f"{fit.network:.3f} ({fit.measured}) against {fit.reference:.3f} for the "
+                 f"reference, majority rate {fit.majority:.3f}: {fit.share:.0%} of its way")
+        if w.use(BEHIND_REFERENCE, fit.share, shown=shown) >= 0.5 and w.variant == "default":
+            w.variant = "underfit"
+            w.facts.update(train_fit=fit.network, reference_fit=fit.reference,
+                           majority_rate=fit.majority, fit_share=fit.share,
+                           train_fit_measured=fit.measured)
 
     @staticmethod
     def _learned_nothing(w: Weighing, run: RunRecord, ctx: Context) -> None:
