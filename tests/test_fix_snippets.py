@@ -53,7 +53,7 @@ N_TRAIN, N_VAL, N_CLASSES = 60, 30, 3
 FACTS = {"n_epochs": 1, "n_flagged": 2, "lagging_ids": "1", "lagging": "1", "best_threshold": 0.3, "best_epoch": 4,
          "monitor": "val_accuracy", "suspect_indices": "0, 5", "nonfinite_rows": "3",
          "fix_tags": ["misaligned", "preprocessing", "leakage", "eval_mode", "nonfinite",
-                      "logits", "diverged", "not_learning", "val_jump", "loss_scale", "saturated", "underfit", "reordered", "whole_set", "probe",
+                      "logits", "diverged", "not_learning", "val_jump", "loss_scale", "saturated", "underfit", "unmixed", "reordered", "whole_set", "probe",
                       "batch_order", "collapsed", "inference", "renamed"], "batch_layers": "batch_normalization"}
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from gapdoctor.analysis import accuracy, inputs, label_agreement, lags
 from gapdoctor.analysis.alignment import RowOffset, row_offset
+from gapdoctor.analysis.batch_mix import BatchMix, unshuffled_batches
 from gapdoctor.analysis.classes import ClassFacts, class_facts, label_counts
 from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
 from gapdoctor.analysis.duplicates import LeakShares, leak_shares
@@ -159,6 +160,11 @@ class Context:
     @cached_property
     def features(self) -> FeatureFacts | None:
         return inputs.features_of(self.run, self.token_inputs)
+
+    @cached_property
+    def unshuffled_batches(self) -> BatchMix | None:
+        """How fit(shuffle=False) filled the batches from the stored label order."""
+        return unshuffled_batches(self.run)
 
     @cached_property
     def reference_fit(self) -> ReferenceFit | None:

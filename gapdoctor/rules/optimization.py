@@ -77,6 +77,10 @@ BEHIND_REFERENCE = Ramp(E + "behind_reference", "the network's training accuracy
                         "faults, 6 broken losses or NaN inputs and 1 undertrained run of 535 benchmark runs) "
                         "the training, not the data, holds it back; healthy runs reached 0.43 at the least, "
                         "other causes 0.45 (a from_logits mismatch 0.31)")
+UNMIXED = Ramp(E + "unmixed", "batches of one class under fit(shuffle=False), share beyond random order",
+               0.1, 0.5, 3.0,
+               "rows stored class by class and fed unshuffled make every step pull towards one class; "
+               "in random order a batch of 32 is one class far under 1% of the time")
 NAN_INPUTS = Ramp(E + "nan_inputs", "NaN or inf in the inputs", 1, 1, -4.0,
                   "the data, not the optimiser, explains these symptoms")
 
@@ -128,7 +132,13 @@ class OptimizationRule(Rule):
         self._learned_nothing(w, run, ctx)
         if not p.diverged:
             self._behind_reference(w, ctx)
-        if w.variant in ("diverged", "not_learning", "val_jump", "loss_scale", "saturated", "underfit"):
+        mix = ctx.unshuffled_batches
+        if mix is not None and w.use(UNMIXED, mix.single_class - mix.expected, shown=(
+                f"{mix.single_class:.0%} of {mix.n_batches} batches of {mix.batch_size} "
+                f"(random order: {mix.expected:.1%})")) >= 0.5 and w.variant in ("default", "underfit"):
+            w.variant = "unmixed"
+            w.facts.update(single_class_batches=mix.single_class, batch_size=mix.batch_size)
+        if w.variant in ("diverged", "not_learning", "val_jump", "loss_scale", "saturated", "underfit", "unmixed"):
             w.facts["fix_tags"] = [w.variant]
         f = ctx.features
         if f is not None and p.never_learned > 0:
