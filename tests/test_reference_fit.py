@@ -6,6 +6,8 @@ with a sane decay reaches the reference and carries no such evidence."""
 from __future__ import annotations
 
 import keras
+import numpy as np
+import pandas as pd
 import pytest
 from scripts.tiny import digits, fit, mlp
 
@@ -45,3 +47,21 @@ def test_a_network_behind_a_linear_model_on_its_own_rows(tmp_path, weight_decay,
 def test_the_share_of_the_reference_s_way():
     fit = ReferenceFit(network=0.9, reference=0.8, majority=0.5, n=500, measured="x")
     assert fit.share == pytest.approx(4 / 3)
+
+
+@pytest.mark.parametrize("probe_labels", [np.array([np.nan, 0.5, 1.5] * 20),
+                                          np.array([-1] * 60)])
+def test_no_class_ids_give_no_comparison(probe_labels):
+    from gapdoctor.analysis.features import FeatureFacts
+    from gapdoctor.analysis.reference_fit import reference_fit
+    from gapdoctor.record.schema import RunRecord
+
+    nan = float("nan")
+    features = FeatureFacts(60, 60, 4, False, nan, nan, nan, nan, nan,
+                            ref_cv_accuracy=0.9, ref_val_accuracy=0.9,
+                            ref_val_accuracy_realigned=0.9, chance=0.5)
+    run = RunRecord.empty()
+    run.curves = pd.DataFrame({"loss": [1.0] * 6, "accuracy": [0.5] * 6})
+    run.arrays["probe_labels"] = probe_labels
+    assert reference_fit(run, features) is None
+    assert reference_fit(run, None) is None

@@ -38,3 +38,32 @@ def test_random_order_gives_mixed_batches():
     mix = batch_mix(labels, 32)
     assert mix.single_class == 0 and mix.expected < 1e-8
     assert batch_mix(np.sort(labels), 32).single_class > 0.9
+
+
+def _record(fit_args, labels, ids=None):
+    from gapdoctor.record.schema import RunRecord
+    run = RunRecord.empty()
+    run.meta["fit"] = fit_args
+    run.arrays["dyn_labels"] = np.asarray(labels)
+    run.arrays["dyn_ids"] = np.arange(len(labels)) if ids is None else np.asarray(ids)
+    return run
+
+
+@pytest.mark.parametrize("fit_args, labels, ids", [
+    ({"shuffle": True, "batch_size": 32}, np.repeat([0, 1], 200), None),   # fit shuffled
+    ({}, np.repeat([0, 1], 200), None),                                     # fit not read
+    ({"shuffle": False, "batch_size": 1}, np.repeat([0, 1], 200), None),   # no batches to mix
+    ({"shuffle": False}, np.r_[np.zeros(200), np.nan, np.ones(199)], None),  # not class ids
+    ({"shuffle": False}, np.repeat([0.5, 1.5], 200), None),
+    ({"shuffle": False}, np.repeat([0, 1], 200), np.arange(399)),          # lengths differ
+    ({"shuffle": False}, np.repeat([0, 1], 200), np.arange(400)[::-1]),    # another order
+])
+def test_malformed_records_give_no_batch_mix(fit_args, labels, ids):
+    from gapdoctor.analysis.batch_mix import unshuffled_batches
+    assert unshuffled_batches(_record(fit_args, labels, ids)) is None
+
+
+def test_an_unreadable_batch_size_falls_back_to_fit_s_default():
+    from gapdoctor.analysis.batch_mix import unshuffled_batches
+    mix = unshuffled_batches(_record({"shuffle": False, "batch_size": "64"}, np.repeat([0, 1], 200)))
+    assert mix.batch_size == 32 and mix.single_class > 0.8

@@ -13,12 +13,10 @@ so do the extra metric names (``topk:K``, ``recall@T``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from benchmarks.corpus.case import Case
-from benchmarks.corpus.faults.registry import ALL_LAYOUTS, Impl, features, lerp
+from benchmarks.corpus.faults.registry import ALL_LAYOUTS, Impl, features, lerp, registrar
 
 IMPLEMENTATIONS: dict[str, Impl] = {}
 BOTH = "optimization;pipeline_bug"
@@ -28,12 +26,7 @@ NO_GRU = ("linear", "mlp", "cnn2d", "cnn1d", "embed")
 DENSE_CONV = ("mlp", "cnn2d", "cnn1d")
 
 
-def implementation(impl_id: str, count: int, **kwargs: object) -> Callable:
-    """Register the decorated function as implementation ``impl_id`` (fresh2 registry)."""
-    def register(fn: Callable) -> Callable:
-        IMPLEMENTATIONS[impl_id] = Impl(impl_id, fn, count, **kwargs)  # type: ignore[arg-type]
-        return fn
-    return register
+implementation = registrar(IMPLEMENTATIONS)  # registers into this set's own registry
 
 
 def _extra(case: Case) -> dict:

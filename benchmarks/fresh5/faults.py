@@ -13,24 +13,17 @@ This file: label_noise, overfitting, metric_mismatch, distribution_shift, pipeli
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from benchmarks.corpus.case import Case
-from benchmarks.corpus.faults.registry import Impl, features, lerp
+from benchmarks.corpus.faults.registry import Impl, features, lerp, registrar
 
 IMPLEMENTATIONS: dict[str, Impl] = {}
 MEMORISERS = ("mlp", "cnn2d", "cnn1d", "embed")
 NO_GRU = ("linear", "mlp", "cnn2d", "cnn1d", "embed")
 
 
-def implementation(impl_id: str, count: int, **kwargs: object) -> Callable:
-    """Register the decorated function as implementation ``impl_id`` (fresh5 registry)."""
-    def register(fn: Callable) -> Callable:
-        IMPLEMENTATIONS[impl_id] = Impl(impl_id, fn, count, **kwargs)  # type: ignore[arg-type]
-        return fn
-    return register
+implementation = registrar(IMPLEMENTATIONS)  # registers into this set's own registry
 
 
 def extra(case: Case) -> dict:

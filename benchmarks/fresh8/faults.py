@@ -13,12 +13,10 @@ This file: label_noise, overfitting, metric_mismatch, distribution_shift, pipeli
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from benchmarks.corpus.case import Case
-from benchmarks.corpus.faults.registry import Impl, lerp
+from benchmarks.corpus.faults.registry import Impl, lerp, registrar
 from benchmarks.fresh5.faults import bare, shrink_train  # the same recipe helpers
 from benchmarks.fresh6.faults import one_vs_rest  # the same data helper
 from benchmarks.fresh7.faults import continuous_columns  # the same data helper
@@ -30,12 +28,7 @@ NO_GRU = ("linear", "mlp", "cnn2d", "cnn1d", "embed")
 NEGATION, ACTIONS, OBJECTS, FILLER = 2, (3, 27), (27, 39), 39
 
 
-def implementation(impl_id: str, count: int, **kwargs: object) -> Callable:
-    """Register the decorated function as implementation ``impl_id`` (fresh8 registry)."""
-    def register(fn: Callable) -> Callable:
-        IMPLEMENTATIONS[impl_id] = Impl(impl_id, fn, count, **kwargs)  # type: ignore[arg-type]
-        return fn
-    return register
+implementation = registrar(IMPLEMENTATIONS)  # registers into this set's own registry
 
 
 def memorise(case: Case) -> None:

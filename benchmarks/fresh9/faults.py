@@ -13,12 +13,10 @@ This file: label_noise, overfitting, metric_mismatch, distribution_shift, pipeli
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from benchmarks.corpus.case import Case
-from benchmarks.corpus.faults.registry import Impl, lerp
+from benchmarks.corpus.faults.registry import Impl, lerp, registrar
 from benchmarks.fresh5.faults import bare, extra, shrink_train  # the same recipe helpers
 from benchmarks.fresh8.faults import memorise  # the same recipe helper
 from benchmarks.fresh9.sources import DEBUG, FIELDS
@@ -28,12 +26,7 @@ MEMORISERS = ("mlp", "cnn2d", "cnn1d", "embed")
 NO_GRU = ("linear", "mlp", "cnn2d", "cnn1d", "embed")
 
 
-def implementation(impl_id: str, count: int, **kwargs: object) -> Callable:
-    """Register the decorated function as implementation ``impl_id`` (fresh9 registry)."""
-    def register(fn: Callable) -> Callable:
-        IMPLEMENTATIONS[impl_id] = Impl(impl_id, fn, count, **kwargs)  # type: ignore[arg-type]
-        return fn
-    return register
+implementation = registrar(IMPLEMENTATIONS)  # registers into this set's own registry
 
 
 # == label_noise: wrong training labels, validation labels clean =============================

@@ -34,7 +34,10 @@ class BatchMix:
 def batch_mix(labels: np.ndarray, batch_size: int) -> BatchMix | None:
     """Batches of ``batch_size`` consecutive ``labels`` (the last, partial one included);
     None for fewer than 2 batches or fewer than 2 classes."""
-    labels = np.asarray(labels).astype(np.int64)
+    labels = np.asarray(labels, dtype=float).ravel()
+    if not np.isfinite(labels).all() or (labels != np.round(labels)).any() or (labels < 0).any():
+        return None  # not class ids: nothing to say about batches
+    labels = labels.astype(np.int64)
     n = len(labels)
     if batch_size < 2 or n < 2 * batch_size or len(np.unique(labels)) < 2:
         return None
@@ -42,7 +45,7 @@ def batch_mix(labels: np.ndarray, batch_size: int) -> BatchMix | None:
     ends = np.minimum(starts + batch_size, n)
     changes = np.r_[0, np.cumsum(labels[1:] != labels[:-1])]  # label changes up to each row
     single = changes[ends - 1] == changes[starts]
-    shares = np.bincount(labels - labels.min()) / n
+    shares = np.unique(labels, return_counts=True)[1] / n
     expected = float(np.sum(shares ** batch_size))  # all rows of one batch drawn from one class
     return BatchMix(single_class=float(single.mean()), expected=expected,
                     batch_size=int(batch_size), n_batches=len(starts))
@@ -54,8 +57,10 @@ def unshuffled_batches(run: RunRecord) -> BatchMix | None:
     fit = run.meta.get("fit") or {}
     if fit.get("shuffle") is not False or not run.has("dyn_labels") or not run.has("dyn_ids"):
         return None
-    ids = np.asarray(run.arrays["dyn_ids"])
-    if not np.array_equal(ids, np.arange(len(ids))):  # a subsample, or another order
-        return None
+    ids, labels = np.asarray(run.arrays["dyn_ids"]), np.asarray(run.arrays["dyn_labels"])
+    if len(labels) != len(ids) or not np.array_equal(ids, np.arange(len(ids))):
+        return None  # a subsample, another order, or a broken record
     size = fit.get("batch_size")
-    return batch_mix(run.arrays["dyn_labels"], int(size) if isinstance(size, int) else 32)
+    # fit's own default when the batch size was not given (or not readable)
+    size = int(size) if isinstance(size, int) and not isinstance(size, bool) else 32
+    return batch_mix(labels, size)

@@ -63,10 +63,11 @@ def reference_fit(run: RunRecord, features: FeatureFacts | None) -> ReferenceFit
     fit_args = run.meta.get("fit") or {}
     if fit_args.get("class_weight") or fit_args.get("sample_weight"):
         return None
-    labels = np.asarray(run.arrays["probe_labels"]).astype(int)
-    labels = labels[labels >= 0]
-    if not len(labels):
-        return None
+    labels = np.asarray(run.arrays["probe_labels"], dtype=float).ravel()
+    labels = labels[np.isfinite(labels) & (labels >= 0)]
+    if not len(labels) or (labels != np.round(labels)).any():
+        return None  # no class ids (a regression target, a broken record)
+    labels = labels.astype(np.int64)
     majority = float(np.bincount(labels).max() / len(labels))
     ref, n = float(features.ref_cv_accuracy), int(features.n_train)
     se = math.sqrt(max(ref * (1 - ref), 1e-6) / max(n, 1))

@@ -45,12 +45,19 @@ class Impl:
 IMPLEMENTATIONS: dict[str, Impl] = {}
 
 
-def implementation(impl_id: str, count: int, **kwargs: object) -> Callable:
-    """Register the decorated function as implementation ``impl_id``."""
-    def register(fn: Callable) -> Callable:
-        IMPLEMENTATIONS[impl_id] = Impl(impl_id, fn, count, **kwargs)  # type: ignore[arg-type]
-        return fn
-    return register
+def registrar(registry: dict[str, Impl]) -> Callable:
+    """A decorator factory ``implementation(impl_id, count, **kwargs)`` that registers the
+    decorated function into ``registry`` (each fresh set keeps a registry of its own)."""
+    def implementation(impl_id: str, count: int, **kwargs: object) -> Callable:
+        """Register the decorated function as implementation ``impl_id``."""
+        def register(fn: Callable) -> Callable:
+            registry[impl_id] = Impl(impl_id, fn, count, **kwargs)  # type: ignore[arg-type]
+            return fn
+        return register
+    return implementation
+
+
+implementation = registrar(IMPLEMENTATIONS)
 
 
 def lerp(severity: float, mild: float, strong: float) -> float:
