@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scripts.tiny import digits, fit, mlp
+from scripts.tiny import digits, fit, mlp, onehot
 
 from gapdoctor import GapDoctor
 
@@ -47,4 +47,24 @@ def test_an_arg_max_accuracy_on_one_sigmoid_output(tmp_path, metric, right):
         # the metric is the share of class 0 from the first epoch to the last
         assert np.ptp(history.history[f"val_{metric}"]) == 0
         assert _frozen(doctor).startswith("SparseCategoricalAccuracy on a single (sigmoid) output")
+        assert doctor.diagnosis.verdict == "metric_mismatch"
+
+
+@pytest.mark.parametrize("labels", ["column", "onehot"])
+def test_a_regression_metric_on_class_probabilities(tmp_path, labels):
+    """``metrics=["mae"]`` kept from a regression notebook: with class ids as a column
+    (``df[["label"]]``) Keras broadcasts each id against all ten probabilities; on one-hot
+    labels the same metric reads the probability of the right class (no evidence)."""
+    x_tr, x_va, y_tr, y_va = digits()
+    if labels == "column":
+        y_tr, y_va, loss = y_tr.reshape(-1, 1), y_va.reshape(-1, 1), None
+    else:
+        y_tr, y_va, loss = onehot(y_tr), onehot(y_va), "categorical_crossentropy"
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, monitor="val_mae", **QUIET)
+    fit(mlp(metrics=("mae",), loss=loss), (x_tr, x_va, y_tr, y_va), doctor, epochs=4)
+    if labels == "onehot":
+        assert not _frozen(doctor)
+    else:
+        assert _frozen(doctor).startswith("mae on integer class labels compares each class id")
         assert doctor.diagnosis.verdict == "metric_mismatch"

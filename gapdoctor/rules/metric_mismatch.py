@@ -45,6 +45,40 @@ _ARGMAX_CLASSES = ("SparseCategoricalAccuracy", "CategoricalAccuracy",
                    "SparseTopKCategoricalAccuracy", "TopKCategoricalAccuracy")
 # Monitors that already are arg-max accuracy: comparing them with it says nothing.
 _ARGMAX = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
+# Regression and similarity metrics (Keras names and aliases, without underscores): they
+# compare label and output number by number, not the predicted class
+_REGRESSION = frozenset(("mae", "meanabsoluteerror", "mse", "meansquarederror", "rmse",
+                         "rootmeansquarederror", "mape", "meanabsolutepercentageerror", "msle",
+                         "meansquaredlogarithmicerror", "cosinesimilarity", "logcosh",
+                         "logcosherror", "r2score"))
+
+
+def _regression_metric(metric: dict) -> str | None:
+    """The regression metric a recorded metric entry is (by its class, name or function)."""
+    fn = (metric.get("config") or {}).get("fn")
+    fn_name = fn.get("config") if isinstance(fn, dict) else fn
+    for value in (metric.get("name"), metric.get("class_name"), fn_name):
+        key = str(value or "").lower().replace("_", "")
+        if key in _REGRESSION:
+            return str(value)
+    return None
+
+
+def _regression_on_classes(metric: dict, run: RunRecord) -> str | None:
+    """Why a regression metric cannot read a classifier's output (None when it can: a
+    squared error on one-hot labels or on one sigmoid output is the Brier score)."""
+    found = _regression_metric(metric)
+    if found is None:
+        return None
+    if run.meta.get("task") == "multiclass" and run.meta.get("label_format") == "sparse":
+        # Keras broadcasts a column of class ids (n, 1) against the (n, K) probabilities
+        return (f"{found} on integer class labels compares each class id with every class "
+                "probability, not the predicted class with the label: it moves with how "
+                "spread the probabilities are, not with how many rows are right")
+    if run.meta.get("task") == "binary" and found.lower().replace("_", "") == "cosinesimilarity":
+        return (f"{found} of one-number vectors is 1 on every positive row and 0 on every "
+                "negative one, whatever the model predicts: it reports the share of positives")
+    return None
 
 
 def frozen_metric_config(run: RunRecord, monitor: str) -> str | None:
@@ -70,6 +104,9 @@ def frozen_metric_config(run: RunRecord, monitor: str) -> str | None:
             return (f"{cls} expects one-hot labels; on integer class labels the arg-max of each "
                     "one-number label is always 0, so it reports how often the model predicts "
                     "class 0")
+        regression = _regression_on_classes(metric, run)
+        if regression:
+            return regression
         if multiclass and cls in _BINARY_ONLY and config.get("class_id") is None:
             return (f"{cls} on a {run.meta.get('n_classes') or 'multi'}-class softmax output "
                     "thresholds every class score separately, not the predicted class")
