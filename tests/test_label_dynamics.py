@@ -18,6 +18,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from gapdoctor import diagnose, load_run  # noqa: E402
+from gapdoctor.analysis.context import Context  # noqa: E402
 from gapdoctor.analysis.label_dynamics import SUSPECT_COLUMNS, label_dynamics  # noqa: E402
 from gapdoctor.callback import GapDoctor  # noqa: E402
 from gapdoctor.callback.probes.dynamics import plan_epochs  # noqa: E402
@@ -138,3 +139,15 @@ def test_schedule_and_the_three_stories():
     assert facts.unlearned_classes == [2]
     assert facts.top_pairs(1)[0][:2] in ((1, 0), (2, 0), (2, 1))
     assert facts.joint[1, 0] == 6
+
+
+def test_wrong_training_labels_leave_training_neighbourhoods_less_pure(noisy_run):
+    """Validation's labels agree with their neighbours in the model's representation more
+    than training's do (20 % scattered flips: about 15 s.e.; 12 % class-pair flips: about 5),
+    which counts for label noise."""
+    kind, doctor, _ = noisy_run
+    run = load_run(doctor.run_dir)
+    lead, z, trust, _ = Context(run, 0.5).purity_lead
+    assert lead > 0 and z > 3 and trust > 0.9, (kind, lead, z, trust)
+    finding = next(f for f in diagnose(run).findings if f.cause == "label_noise")
+    assert any(e.key == "label_noise.purity_lead" and e.weight > 0 for e in finding.evidence)

@@ -307,6 +307,12 @@ class Context:
         """Labels agreeing with neighbours within each split more than across them."""
         return label_agreement.split_disagreement(self.split_neighbours, self.features)
 
+    @cached_property
+    def purity_lead(self) -> tuple[float, float, float, str]:
+        """Validation's labels agreeing with their neighbours more than training's, each
+        within its own split (see :func:`label_agreement.purity_lead`)."""
+        return label_agreement.purity_lead(self.split_neighbours, self.features)
+
     def run_summary(self) -> dict[str, Any]:
         """Headline numbers: epochs, monitored metric, its best value and epoch."""
         run, monitor = self.run, self.monitor

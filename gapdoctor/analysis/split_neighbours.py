@@ -61,6 +61,19 @@ class SplitNeighbours:
     k: int
     n_classes: int
     domain_auc: float  # the two splits told apart by their neighbours in the representation
+    within_se: float = float("nan")  # standard error of within_val - within_train
+
+    @property
+    def purity_lead(self) -> float:
+        """How much more validation rows' neighbours agree with their labels than training
+        rows' do, each within its own split: memorising training labels makes training
+        neighbourhoods purer (negative); wrong training labels make them less pure."""
+        return self.within_val - self.within_train
+
+    @property
+    def purity_lead_z(self) -> float:
+        se = self.within_se
+        return self.purity_lead / se if se == se and se > 0 else float("nan")
 
     @property
     def expected_cross(self) -> float:
@@ -131,7 +144,16 @@ def split_neighbours(train_emb: np.ndarray, train_labels: np.ndarray, val_emb: n
     n_classes = int(np.union1d(t_lab, v_lab).size)
     wt, wv, ct, cv = (float(np.mean([p[i].mean() for p in parts])) for i in range(4))
     return SplitNeighbours(wt, wv, (ct + cv) / 2, _bootstrap_se(parts[0], k, n_classes, rng),
-                           n, k, n_classes, domain_auc)
+                           n, k, n_classes, domain_auc, _within_se(parts[0], k))
+
+
+def _within_se(part: tuple[np.ndarray, ...], k: int) -> float:
+    """Standard error of the two within-split agreements' difference, rows taken as
+    independent, never below one neighbour step's (the cross-split reading's floor)."""
+    wt, wv = part[0], part[1]
+    n = len(wt)
+    spread = math.sqrt(float(np.var(wt, ddof=1) + np.var(wv, ddof=1)) / n) if n > 1 else 0.0
+    return max(spread, 1.0 / k / math.sqrt(2 * n))
 
 
 def _bootstrap_se(part: tuple[np.ndarray, ...], k: int, n_classes: int, rng: np.random.Generator,

@@ -221,6 +221,12 @@ def use_label_consistency(w: Weighing, spec: Ramp, ctx: Any) -> float:
     return _use_read(w, spec, ctx.label_consistency)
 
 
+def use_purity_lead(w: Weighing, spec: Ramp, ctx: Any) -> float:
+    """Count ``spec`` on validation's within-split neighbour agreement over training's
+    (:attr:`Context.purity_lead`), gated like the cross-split read."""
+    return _use_read(w, spec, ctx.purity_lead)
+
+
 def _use_read(w: Weighing, spec: Ramp, read: tuple[float, float, float, str]) -> float:
     """Count ``spec`` on a ``(value, value in standard errors, trust, why)`` read."""
     value, z, trust, why = read

@@ -10,6 +10,9 @@ from gapdoctor.analysis.label_agreement import (
     DISAGREE_FACT,
     DISAGREE_RANGE,
     DISAGREE_WHY,
+    PURITY_FACT,
+    PURITY_RANGE,
+    PURITY_WHY,
     SPLITS_FACT,
     SPLITS_RANGE,
     SPLITS_WHY,
@@ -25,6 +28,7 @@ from gapdoctor.rules.base import (
     ramp,
     use_disagreement,
     use_label_consistency,
+    use_purity_lead,
     use_split_disagreement,
 )
 from gapdoctor.rules.evidence import Ramp
@@ -71,6 +75,9 @@ CONSISTENCY = Ramp(E + "self_consistency", CONSISTENCY_FACT, *CONSISTENCY_RANGE,
                    "2 standard errors is where the difference stops being noise (the 496 runs with right "
                    "labels of the corpus and the five fresh sets reach 2.9 at most); as strong as the "
                    "other counts of wrong labels")
+PURITY = Ramp(E + "purity_lead", PURITY_FACT, *PURITY_RANGE, 3.0,
+              "wrong training labels make training neighbourhoods less pure than validation's, "
+              "while memorising right ones makes them purer; " + PURITY_WHY)
 VAL_DROP = Ramp(E + "val_drop", "validation accuracy lost since its peak (3-epoch means), in standard "
                 "errors", 2.0, 5.0, 1.5, "memorising wrong labels redraws the boundary around them and "
                 "costs held-out accuracy, memorising clean ones rarely does; a drop of 2 standard errors "
@@ -149,6 +156,7 @@ class LabelNoiseRule(Rule):
                   shown=f"{r.gain:.3f} ({r.accuracy:.3f} as labelled, {r.renamed:.3f} renamed)")
         use_split_disagreement(w, SPLITS, ctx)
         use_label_consistency(w, CONSISTENCY, ctx)
+        use_purity_lead(w, PURITY, ctx)
         if ctx.n_classes >= 2 and (m is not None or d is not None):
             rate = d.noise_rate if d is not None else m.flagged_fraction
             w.use(SHUFFLED, rate / (1 - 1 / ctx.n_classes))
