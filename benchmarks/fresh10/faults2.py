@@ -44,18 +44,18 @@ def _fundamental(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @implementation("distribution_shift/electronic_load_feeder", count=2, sources=("grid_quality",),
-                knob="background 5th harmonic 2-6 %")
+                knob="background 5th harmonic 4-7 %")
 def electronic_load_feeder(case: Case, severity: float, rng: np.random.Generator) -> None:
     """Validation recorded on a feeder dominated by electronic loads (rectifier front ends):
     every waveform is flat-topped by a background 5th and 3rd harmonic in phase with the
     fundamental (still below the 8 % distortion that defines the harmonics class) and the
-    nominal level is 2-4 % lower; the disturbances, and so the labels, are intact."""
-    h5 = lerp(severity, 0.02, 0.06)
+    nominal level is 3-5 % lower; the disturbances, and so the labels, are intact."""
+    h5 = lerp(severity, 0.04, 0.07)
     x = case.x_val[..., 0].astype("float64")
     amp, phase = _fundamental(x)
     t = np.arange(LENGTH) / FS
     w = 2 * np.pi * 50 * t[None, :] + phase[:, None]
-    x = x * rng.uniform(0.96, 0.98, (len(x), 1))
+    x = x * rng.uniform(0.95, 0.97, (len(x), 1))
     x += amp[:, None] * (h5 * np.sin(5 * w + np.pi) + 0.5 * h5 * np.sin(3 * w + np.pi))
     case.x_val = np.round(x).astype("float32")[..., None]
     case.description = f"validation on an electronic-load feeder (5th harmonic {h5:.1%})"
