@@ -56,7 +56,7 @@ def electronic_load_feeder(case: Case, severity: float, rng: np.random.Generator
     t = np.arange(LENGTH) / FS
     w = 2 * np.pi * 50 * t[None, :] + phase[:, None]
     x = x * rng.uniform(0.95, 0.97, (len(x), 1))
-    x += amp[:, None] * (h5 * np.sin(5 * w + np.pi) + 0.5 * h5 * np.sin(3 * w + np.pi))
+    x += amp[:, None] * (h5 * np.sin(5 * w + np.pi) + 0.4 * h5 * np.sin(3 * w + np.pi))
     case.x_val = np.round(x).astype("float32")[..., None]
     case.description = f"validation on an electronic-load feeder (5th harmonic {h5:.1%})"
 
