@@ -85,7 +85,10 @@ def diagnose_corpus(manifest: pd.DataFrame, jobs: int) -> pd.DataFrame:
     rows = manifest[manifest["status"] == "ok"].to_dict("records")
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(_diagnose_one, rows, chunksize=4))
-    return manifest.merge(pd.DataFrame(results), on="case_id", how="inner")
+    # a fresh set's manifest keeps each training's own "error" (empty on ok rows): dropped, so
+    # that "error" is the diagnosis's and load errors are counted, not hidden as "error_y"
+    return manifest.drop(columns=["error"], errors="ignore").merge(
+        pd.DataFrame(results), on="case_id", how="inner")
 
 
 def split(table: pd.DataFrame) -> pd.Series:

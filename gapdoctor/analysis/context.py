@@ -319,9 +319,11 @@ class Context:
         out: dict[str, Any] = {"epochs": run.n_epochs, "monitor": monitor,
                                "monitor_mode": self.curves.mode}
         c = self.curves
+        values = series(run.curves, monitor) if monitor else pd.Series(dtype=float)
+        if len(values):
+            out["last_value"] = float(values.iloc[-1])
         if c.best_epoch is not None:
-            out.update(best_value=c.best_value, best_epoch=c.best_epoch,
-                       last_value=float(series(run.curves, monitor).iloc[-1]))
+            out.update(best_value=c.best_value, best_epoch=c.best_epoch)
         if run.has("curve:loss"):
             losses = series(run.curves, "loss")
             out.update(first_loss=float(losses.iloc[0]), last_loss=float(losses.iloc[-1]))

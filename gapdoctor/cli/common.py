@@ -225,6 +225,9 @@ def format_summary(path: str, run: RunRecord, diagnosis: Diagnosis) -> str:
                if isinstance(total, int) and s["best_epoch"] < total else "")
         lines.append(f"   {monitor}: best {s['best_value']:.4g} at epoch {s['best_epoch']}{bar}, "
                      f"last {s.get('last_value', float('nan')):.4g}")
+    elif monitor and s.get("last_value") is not None:
+        lines.append(f"   {monitor}: last {s['last_value']:.4g} (no best epoch: neither its Keras "
+                     "class, its name nor its curve says whether higher is better)")
     elif not monitor:
         lines.append("   no validation metric recorded")
     reported = diagnosis.reported

@@ -42,7 +42,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "list": (lambda v: isinstance(v, list), "a list"),
     "list[str]": (lambda v: isinstance(v, list) and all(isinstance(s, str) for s in v),
                   "a list of strings"),
-    "mode": (lambda v: v in ("max", "min"), "'max' or 'min'"),
+    "mode": (lambda v: v in ("max", "min", "unknown"), "'max', 'min' or 'unknown'"),
     "scalar": (lambda v: v is None or isinstance(v, (str, int, float, bool)),
                "a string, a number or null"),
 }

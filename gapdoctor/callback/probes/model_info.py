@@ -137,6 +137,11 @@ def metric_entries(model: Any, compile_config: dict[str, Any]) -> list[dict[str,
             items.extend(entry)
         elif isinstance(entry, dict) and "class_name" in entry:
             config = entry.get("config") or {}
+            if not isinstance(config, dict):
+                # a plain function (``metrics=[my_f1]``): its name only, resolved to the
+                # compiled metric at the first epoch's end (class_name None)
+                entries.append({"name": str(config), "class_name": None, "config": {}})
+                continue
             entries.append({"name": config.get("name"), "class_name": entry.get("class_name"),
                             "config": config})
         elif entry is not None:
