@@ -157,3 +157,28 @@ def test_suspects_need_dynamics_of_every_row_by_position(tmp_path):
     assert original_suspects(record, n + 1) is None          # another training set
     record.meta["dynamics"] = {**record.meta["dynamics"], "ids": "sample_ids"}
     assert original_suspects(record, n) is None              # ids are the user's, not rows
+
+
+def class_distance(y_true, y_pred):
+    """A custom metric Keras cannot deserialise (not registered): the clone must not need it."""
+    guess = keras.ops.cast(keras.ops.argmax(y_pred, axis=-1), "float32")
+    return keras.ops.mean(keras.ops.abs(guess - keras.ops.cast(keras.ops.reshape(y_true, (-1,)),
+                                                                "float32")))
+
+
+def test_a_custom_metric_function_does_not_stop_the_retrainings(tmp_path):
+    """Keras compiles the clone of a compiled model from its compile config, which fails on an
+    unregistered metric function (fresh10's confirmation run met it); the arms clone the
+    model uncompiled and compile it themselves."""
+    x_tr, x_va, y_tr, y_va = digits(n_train=300)
+    model = _model()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[class_distance])
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    model.fit(x_tr, y_tr, epochs=3, callbacks=[doctor], verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = doctor.confirm(causes=["optimization"], seeds=1, epochs=2, verbose=0)
+    assert d.confirmations and all(c["outcome"] != "failed" for c in d.confirmations), \
+        [c["text"] for c in d.confirmations]
+    assert model.compiled  # the user's model is left as it was

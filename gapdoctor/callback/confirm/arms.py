@@ -102,11 +102,24 @@ def fresh(model: keras.Model, model_fn: Callable[[], keras.Model] | None,
         return model_fn()
     try:
         clone_fn = (lambda layer: _with_l2(layer, recipe.l2)) if recipe.l2 else None
-        return keras.models.clone_model(model, clone_function=clone_fn)
+        return _clone_uncompiled(model, clone_fn)
     except Exception as exc:  # noqa: BLE001 - say what to do instead
         raise GapDoctorError(
             f"cannot clone {type(model).__name__} ({type(exc).__name__}: {exc}); pass "
             "model_fn=, a function returning a new model of the same architecture") from exc
+
+
+def _clone_uncompiled(model: keras.Model, clone_fn: Callable | None) -> keras.Model:
+    """``keras.models.clone_model`` without compiling the copy. Keras compiles the clone of a
+    compiled model from its compile config, which fails on any custom metric or loss not
+    registered for serialisation (``metrics=[my_f1]``); :func:`build` compiles the copy itself,
+    with the user's live loss object."""
+    compiled = getattr(model, "compiled", False)
+    try:
+        model.compiled = False
+        return keras.models.clone_model(model, clone_function=clone_fn)
+    finally:
+        model.compiled = compiled
 
 
 def build(model: keras.Model, model_fn: Callable[[], keras.Model] | None,
