@@ -68,3 +68,21 @@ def test_a_regression_metric_on_class_probabilities(tmp_path, labels):
     else:
         assert _frozen(doctor).startswith("mae on integer class labels compares each class id")
         assert doctor.diagnosis.verdict == "metric_mismatch"
+
+
+@pytest.mark.parametrize("name, task, labels, frozen", [
+    ("cosine_similarity", "binary", "binary", True),    # 1 on positives, 0 on negatives
+    ("mse", "binary", "binary", False),                 # the Brier score
+    ("mean_squared_error", "multiclass", "onehot", False),
+    ("mae", "multiclass", "sparse", True),
+    (None, "multiclass", "sparse", False),              # a malformed entry is no finding
+])
+def test_regression_metrics_read_from_the_configuration(name, task, labels, frozen):
+    from gapdoctor.record.schema import RunRecord
+    from gapdoctor.rules.metric_mismatch import frozen_metric_config
+
+    run = RunRecord.empty(source="test")
+    run.meta.update(task=task, label_format=labels, n_classes=2 if task == "binary" else 3,
+                    metrics=[{"name": name, "class_name": "MeanMetricWrapper",
+                              "config": {"fn": {"config": name}}}])
+    assert bool(frozen_metric_config(run, f"val_{name}")) is frozen

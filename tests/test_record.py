@@ -158,6 +158,19 @@ def test_wrong_schema_is_a_record_error(tmp_path):
         load_run(tmp_path)
 
 
+@pytest.mark.parametrize("mode, readable", [("max", True), ("unknown", True), ("sideways", False)])
+def test_monitor_mode_unknown_reads_and_anything_else_is_a_record_error(tmp_path, mode, readable):
+    """'unknown' is what a monitor of undecidable direction is written as (a custom metric)."""
+    manifest = manifest_of(tmp_path)
+    manifest["meta"]["monitor_mode"] = mode
+    write_manifest(tmp_path, manifest)
+    if readable:
+        assert load_run(tmp_path).meta["monitor_mode"] == mode
+    else:
+        with pytest.raises(RecordError, match="monitor_mode must be 'max', 'min' or 'unknown'"):
+            load_run(tmp_path)
+
+
 def test_malformed_table_is_a_record_error(tmp_path):
     manifest = manifest_of(tmp_path)
     manifest["tables"]["layers"] = [[1, 2]]

@@ -53,29 +53,31 @@ _REGRESSION = frozenset(("mae", "meanabsoluteerror", "mse", "meansquarederror", 
                          "logcosherror", "r2score"))
 
 
-def _regression_metric(metric: dict) -> str | None:
-    """The regression metric a recorded metric entry is (by its class, name or function)."""
+def _regression_metric(metric: dict) -> tuple[str, str] | None:
+    """``(name as recorded, key in _REGRESSION)`` of the regression metric a recorded metric
+    entry is (by its name, class or function), None for any other metric."""
     fn = (metric.get("config") or {}).get("fn")
     fn_name = fn.get("config") if isinstance(fn, dict) else fn
     for value in (metric.get("name"), metric.get("class_name"), fn_name):
         key = str(value or "").lower().replace("_", "")
         if key in _REGRESSION:
-            return str(value)
+            return str(value), key
     return None
 
 
 def _regression_on_classes(metric: dict, run: RunRecord) -> str | None:
     """Why a regression metric cannot read a classifier's output (None when it can: a
     squared error on one-hot labels or on one sigmoid output is the Brier score)."""
-    found = _regression_metric(metric)
-    if found is None:
+    regression = _regression_metric(metric)
+    if regression is None:
         return None
+    found, key = regression
     if run.meta.get("task") == "multiclass" and run.meta.get("label_format") == "sparse":
         # Keras broadcasts a column of class ids (n, 1) against the (n, K) probabilities
         return (f"{found} on integer class labels compares each class id with every class "
                 "probability, not the predicted class with the label: it moves with how "
                 "spread the probabilities are, not with how many rows are right")
-    if run.meta.get("task") == "binary" and found.lower().replace("_", "") == "cosinesimilarity":
+    if run.meta.get("task") == "binary" and key == "cosinesimilarity":
         return (f"{found} of one-number vectors is 1 on every positive row and 0 on every "
                 "negative one, whatever the model predicts: it reports the share of positives")
     return None
