@@ -92,6 +92,20 @@ def test_analyze_prints_ranked_summary_and_writes_outputs(logs: dict[str, Path],
     assert (tmp_path / "report-training.pdf").stat().st_size > 1000
 
 
+def test_python_dash_m_runs_the_same_command(overfit: Path, tmp_path: Path) -> None:
+    """``python -m gapdoctor`` for a venv whose scripts are not on PATH: same output, same
+    exit codes as the ``gapdoctor`` script."""
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gapdoctor", *args], capture_output=True,
+                              text=True, cwd=tmp_path, timeout=120)
+
+    proc = run("analyze", str(overfit), "--fail-on", "0.5")
+    assert proc.returncode == 1 and "verdict: overfitting" in proc.stdout, proc.stderr
+    assert proc.stdout == gd("analyze", str(overfit), "--fail-on", "0.5").stdout
+    assert "usage: gapdoctor" in run("--help").stdout
+    assert_one_line_error(run("analyze", str(tmp_path / "missing.json")), "missing.json")
+
+
 def test_fail_on_gates(overfit: Path, capsys: pytest.CaptureFixture[str]) -> None:
     failing = gd("analyze", str(overfit), "--fail-on", "0.5")
     assert failing.returncode == 1, failing.stderr
