@@ -77,6 +77,15 @@ def test_inverted_validation_images_are_named_in_the_finding_and_the_report(tmp_
     assert "have no training row near them" in shift.summary
     told = tell_apart("distribution_shift", "pipeline_bug", facts=shift.details)
     assert told.startswith(f"Validation rows that no training row resembles: {len(rows)} of ")
+    # the inverting decoder is a bug on the validation path: inputs that differ keep it in view
+    # (some weight, its story and its side-by-side check), a shift still leads
+    bug = doctor.diagnosis.finding("pipeline_bug")
+    differ = [e for e in bug.evidence if e.rule and e.rule["key"] == "pipeline_bug.inputs_differ"]
+    assert differ and 0 < differ[0].weight <= 1.0 and differ[0].supports
+    assert doctor.diagnosis.verdict == "distribution_shift"
+    assert bug.summary.startswith("The inputs of the two splits differ (domain AUC ")
+    assert any(f.title.startswith("Put a few validation rows beside") and f.code
+               for f in bug.fixes)
     reader = pypdf.PdfReader(str(doctor.run_dir / "report.pdf"))
     text = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in reader.pages))
     assert "Validation rows that no training row resembles" in text
@@ -103,6 +112,9 @@ def test_alike_splits_name_no_rows_and_only_note_the_count():
     assert "no training row near them" not in shift.summary
     noted = [e for e in shift.evidence if "no training row near them" in e.name]
     assert noted and noted[0].weight == 0.0 and noted[0].value <= 2
+    differ = [e for e in diagnose(run).finding("pipeline_bug").evidence
+              if e.rule and e.rule["key"] == "pipeline_bug.inputs_differ"]
+    assert not differ  # alike inputs: not counted (a zero weight is not listed)
 
 
 @pytest.mark.parametrize("x_train, x_val", [

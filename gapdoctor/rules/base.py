@@ -153,7 +153,9 @@ class Rule:
             # but below the reporting threshold, tell it as a possibility
             threshold = getattr(ctx, "threshold", REPORT_THRESHOLD)
             variant = "unlikely" if score < min(CONTENTION, threshold) else weighing.variant
-            texts = [summary.get(variant), summary.get("default")]
+            # out of contention with some evidence for it: "unlikely_<story>" says what it saw
+            texts = [summary.get(f"unlikely_{weighing.variant}") if variant == "unlikely" else None,
+                     summary.get(variant), summary.get("default")]
             summary = next((t for t in (fill(x, facts) for x in texts if x) if t), "")
             # a fact those texts need is missing (a short run): the cause's story instead,
             # which reads as a claim, so it is told at its score like a possibility
