@@ -220,7 +220,7 @@ class PipelineBugRule(Rule):
             return
         w.facts.setdefault("domain_auc", f.domain_auc)
         if w.use(INPUTS_DIFFER, f.domain_auc, gate=1 - explained,
-                 gate_reason=f"a per-split scale/offset explains {explained:.0%} of it"):
+                 gate_reason=f"a per-split scale/offset explains {explained:.0%} of it") * (1 - explained) > 0:
             tags.add(w, "inputs_differ")
 
     def _reordered(self, w: Weighing, ctx: Context, tags: Tags) -> None:
