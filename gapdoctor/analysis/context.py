@@ -23,6 +23,7 @@ from gapdoctor.analysis.curves import CurveFacts, curve_facts, series
 from gapdoctor.analysis.duplicates import LeakShares, leak_shares
 from gapdoctor.analysis.features import FeatureFacts, ovr_auc
 from gapdoctor.analysis.gap import established_gap
+from gapdoctor.analysis.integrity import Integrity
 from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.off_support import OffSupport
@@ -183,6 +184,11 @@ class Context:
     @cached_property
     def column_reorder(self) -> Reorder | None:
         return inputs.reorder_of(self.run, self.token_inputs)
+
+    @cached_property
+    def integrity(self) -> Integrity | None:
+        """Validation columns that break the training data's schema (None: not checkable)."""
+        return inputs.integrity_of(self.run, self.token_inputs)
 
     @cached_property
     def classes(self) -> ClassFacts | None:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gapdoctor.analysis.features import FeatureFacts, feature_facts
+from gapdoctor.analysis.integrity import Integrity, integrity
 from gapdoctor.analysis.off_support import OffSupport, off_support
 from gapdoctor.analysis.ramps import finite_number, ramp
 from gapdoctor.analysis.reorder import Reorder, column_reorder
@@ -168,3 +169,16 @@ def reorder_of(run: RunRecord, tokens: bool) -> Reorder | None:
             or min(len(x_tr), len(x_va)) < 20):
         return None
     return column_reorder(x_tr, x_va, a.get("probe_labels"), a.get("y_val_features"))
+
+
+def integrity_of(run: RunRecord, tokens: bool) -> Integrity | None:
+    """Validation columns that break the training data's schema (see
+    :mod:`gapdoctor.analysis.integrity`), when the recorded features are the raw columns (not a
+    random projection; not token ids, whose new values a new vocabulary makes as well)."""
+    data = run.meta.get("data") or {}
+    samples = numeric_samples(run)
+    if samples is None or tokens or data.get("feature_projection"):
+        return None
+    x_train, x_val = (x.reshape(len(x), -1) for x in samples)
+    found = integrity(x_train, x_val)
+    return found if found.checked else None

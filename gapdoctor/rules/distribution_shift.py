@@ -7,6 +7,7 @@ import numpy as np
 from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AFFINE_SIZE, AUC_DIFFERENT, AUC_SAME, AUC_VANISHED
+from gapdoctor.analysis.integrity import INTEGRITY_FACT, INTEGRITY_RANGE
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
@@ -41,6 +42,10 @@ COLLAPSED = Ramp(E + "collapsed", "validation rows whose inputs take at most two
                  "beyond the training share", 0.02, 0.1, -3.0,
                  "erased rows (a failed decode, a cast) tell the splits apart without any new data: "
                  "a broken step, not a shift")
+INTEGRITY = Ramp(E + "integrity", INTEGRITY_FACT, *INTEGRITY_RANGE, -1.5,
+                 "a parse, cast, byte order or unit on the validation path breaks columns; a changed "
+                 "world moves their values (a coarse instrument or a dead sensor can break them too: "
+                 "less than erased rows count)")
 REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.1, 0.3, -2.0,
                 "undoing a per-split scale restores validation: a preprocessing mismatch")
 
@@ -82,6 +87,8 @@ class DistributionShiftRule(Rule):
             excess, trust, why = ctx.collapsed_excess
             if finite(excess):
                 w.use(COLLAPSED, excess, gate=trust, gate_reason=why)
+            if ctx.integrity is not None:
+                w.use(INTEGRITY, ctx.integrity.share, shown=ctx.integrity.describe())
             self._off_support(w, ctx)
             found = ctx.column_reorder
             if found is not None and found.moved >= 2:

@@ -27,6 +27,12 @@ from gapdoctor.rules.pipeline_inference import (  # noqa: F401  (declared here t
     weigh_batch_order,
     weigh_eval_mode,
 )
+from gapdoctor.rules.pipeline_inputs import (  # noqa: F401  (declared here too: one rule, one page)
+    COLLAPSED,
+    INTEGRITY,
+    weigh_collapsed,
+    weigh_integrity,
+)
 
 E = "pipeline_bug."
 NONFINITE = Ramp(E + "nonfinite", "rows with NaN or inf inputs", 1, 1, 7.0,
@@ -68,11 +74,6 @@ LEAKAGE = Ramp(E + "leakage", "validation samples also in training (exact duplic
                "rate at which training rows repeat each other", 0.02, 0.1, 5.0,
                "counted, not inferred: 10% of validation in training beyond the data's own repeats is "
                "a split bug; discrete features repeat whole rows without any leak")
-COLLAPSED = Ramp(E + "collapsed", "validation rows whose inputs take at most two distinct values, "
-                 "share beyond the training share", 0.02, 0.1, 5.0,
-                 "counted, not inferred: such a row carries almost nothing (a blank image from a failed "
-                 "decode, a float image cast to uint8, a zero-filled join); a real shift moves inputs, "
-                 "it does not erase them; 10% of validation so is a broken step, not the data")
 LOGITS = Ramp(E + "logits", "output activation vs the loss's from_logits", 1, 1, 3.5,
               "the loss is computed on the wrong quantity")
 
@@ -97,7 +98,8 @@ class PipelineBugRule(Rule):
         self._inputs_differ(w, ctx, tags, affine)
         self._reordered(w, ctx, tags)
         self._leakage(w, run, ctx, tags)
-        self._collapsed(w, ctx, tags)
+        weigh_collapsed(w, ctx, tags)
+        weigh_integrity(w, ctx, tags)
         weigh_eval_mode(w, run, ctx, tags)
         weigh_batch_order(w, run, tags)
         self._logits(w, run, tags)
@@ -243,15 +245,6 @@ class PipelineBugRule(Rule):
                                        if finite(leak.natural) else "") + f", among {leak.basis}"
         if w.use(LEAKAGE, leak.excess, shown=shown):
             tags.add(w, "leakage")
-
-    def _collapsed(self, w: Weighing, ctx: Context, tags: Tags) -> None:
-        share, (excess, trust, why) = ctx.collapsed_inputs, ctx.collapsed_excess
-        if not finite(excess):
-            return
-        w.facts.update(collapsed_val=share["val"], collapsed_train=share["train"])
-        shown = f"{share['val']:.1%} of validation rows, {share['train']:.1%} of training rows"
-        if w.use(COLLAPSED, excess, shown=shown, gate=trust, gate_reason=why) * trust > 0:
-            tags.add(w, "collapsed")
 
     def _nonfinite(self, w: Weighing, ctx: Context, tags: Tags) -> None:
         bad = ctx.nonfinite_inputs

@@ -1,0 +1,44 @@
+"""pipeline_bug's input-side breaks: validation rows or columns that a loader step broke
+rather than a changed world moved (rows erased to one or two values, columns that break the
+training data's schema). Counted, not inferred; :mod:`gapdoctor.rules.pipeline_bug` weighs
+these, and :mod:`gapdoctor.rules.distribution_shift` counts them against a shift."""
+
+from __future__ import annotations
+
+from gapdoctor.analysis.context import Context
+from gapdoctor.analysis.integrity import INTEGRITY_FACT, INTEGRITY_RANGE
+from gapdoctor.rules.base import Tags, Weighing, finite
+from gapdoctor.rules.evidence import Ramp
+
+E = "pipeline_bug."
+COLLAPSED = Ramp(E + "collapsed", "validation rows whose inputs take at most two distinct values, "
+                 "share beyond the training share", 0.02, 0.1, 5.0,
+                 "counted, not inferred: such a row carries almost nothing (a blank image from a failed "
+                 "decode, a float image cast to uint8, a zero-filled join); a real shift moves inputs, "
+                 "it does not erase them; 10% of validation so is a broken step, not the data")
+INTEGRITY = Ramp(E + "integrity", INTEGRITY_FACT, *INTEGRITY_RANGE, 2.5,
+                 "counted, not inferred, like erased rows, but a coarse instrument or a dead sensor "
+                 "also piles values on one: half their weight. A parse, cast, byte order or unit "
+                 "on the validation path breaks columns; a changed world moves their values")
+
+
+def weigh_collapsed(w: Weighing, ctx: Context, tags: Tags) -> None:
+    share, (excess, trust, why) = ctx.collapsed_inputs, ctx.collapsed_excess
+    if not finite(excess):
+        return
+    w.facts.update(collapsed_val=share["val"], collapsed_train=share["train"])
+    shown = f"{share['val']:.1%} of validation rows, {share['train']:.1%} of training rows"
+    if w.use(COLLAPSED, excess, shown=shown, gate=trust, gate_reason=why) * trust > 0:
+        tags.add(w, "collapsed")
+
+
+def weigh_integrity(w: Weighing, ctx: Context, tags: Tags) -> None:
+    """Validation columns that break what training shows (analysis/integrity.py)."""
+    found = ctx.integrity
+    if found is None:
+        return
+    described = found.describe()
+    if w.use(INTEGRITY, found.share, shown=described):
+        tags.add(w, "integrity")
+        w.facts.update(integrity_columns=found.kinds(), integrity_broken=found.n_broken,
+                       integrity_checked=found.checked)

@@ -1,0 +1,71 @@
+"""Validation columns that break the training data's schema (a failed parse, a byte order)
+count for a pipeline bug and against a shift; noise on the inputs, a fair small sample or
+a sparse column do not."""
+
+from __future__ import annotations
+
+import numpy as np
+from scripts.tiny import digits, fit, mlp
+from sklearn.datasets import load_wine
+
+from gapdoctor import GapDoctor, load_run
+from gapdoctor.analysis.integrity import integrity
+
+
+def _evidence(diagnosis, cause: str, key: str) -> list:
+    return [e for e in diagnosis.finding(cause).evidence if (e.rule or {}).get("key") == key]
+
+
+def test_a_fair_split_of_a_real_table_breaks_nothing():
+    x, _ = load_wine(return_X_y=True)
+    order = np.random.default_rng(0).permutation(len(x))
+    found = integrity(x[order[:120]], x[order[120:]])
+    assert found.checked == x.shape[1] and found.n_broken == 0
+
+
+def test_noise_on_mostly_blank_pixels_is_not_out_of_range():
+    x_tr, x_va, _, _ = digits()
+    noisy = x_va + np.random.default_rng(0).normal(0, 0.1, x_va.shape)
+    assert integrity(x_tr, noisy).n_broken == 0
+
+
+def test_a_small_fair_sample_of_a_lopsided_flag_is_not_stuck():
+    rng = np.random.default_rng(1)
+    flag_train = (rng.random((500, 1)) < 0.9).astype(float)  # 90 % ones
+    flag_val = np.ones((25, 1))                               # 0.9^25 = 7 %: chance
+    assert integrity(flag_train, flag_val).n_broken == 0
+    assert integrity(flag_train, np.ones((120, 1))).broken == {"stuck": [0]}  # 0.9^120: not
+
+
+def test_a_failed_parse_on_the_validation_path_counts_for_a_pipeline_bug(tmp_path):
+    x_tr, x_va, y_tr, y_va = digits()
+    busy = np.flatnonzero((x_tr == 0).mean(axis=0) < 0.5)[:12]   # pixels mostly inked in training
+    assert len(busy) == 12
+    x_va = x_va.copy()
+    x_va[:, busy] = -1.0   # the loader's parse failed on these columns: NaN, then fillna(-1)
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    fit(mlp(), (x_tr, x_va, y_tr, y_va), doctor, epochs=6)
+    d = doctor.diagnosis
+    counted = _evidence(d, "pipeline_bug", "pipeline_bug.integrity")
+    assert counted and counted[0].supports
+    assert "stuck" in str(counted[0].value) and f"{len(busy)} of 64 columns" in str(counted[0].value)
+    assert "integrity" in d.finding("pipeline_bug").details["fix_tags"]
+    assert f"{len(busy)} of 64 validation input columns break" in d.finding("pipeline_bug").summary
+    against = _evidence(d, "distribution_shift", "distribution_shift.integrity")
+    assert against and not against[0].supports
+    # the same record without those columns broken: nothing counted
+    run = load_run(doctor.run_dir)
+    run.arrays["x_val"][:, busy] = x_tr[:len(run.arrays["x_val"]), busy]
+    from gapdoctor.engine import diagnose
+    assert not _evidence(diagnose(run), "pipeline_bug", "pipeline_bug.integrity")
+
+
+def test_a_shift_by_noise_counts_nothing_from_the_schema(tmp_path):
+    x_tr, x_va, y_tr, y_va = digits()
+    x_va = x_va + np.random.default_rng(0).normal(0, 0.15, x_va.shape).astype("float32")
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    fit(mlp(), (x_tr, x_va, y_tr, y_va), doctor, epochs=4)
+    assert not _evidence(doctor.diagnosis, "pipeline_bug", "pipeline_bug.integrity")
+    assert not _evidence(doctor.diagnosis, "distribution_shift", "distribution_shift.integrity")
