@@ -153,21 +153,27 @@ _PAIRS: dict[frozenset[str], str] = {
 
 # Pairs whose deciding check gapdoctor already ran when it could: the measured fact, and the
 # advice told with its value, instead of asking the user to run it again.
-_MEASURED: dict[frozenset[str], tuple[str, str]] = {
-    frozenset({"distribution_shift", "overfitting"}): (
+_MEASURED: dict[frozenset[str], list[tuple[str, str]]] = {
+    frozenset({"distribution_shift", "overfitting"}): [(
         "domain_auc",
         "A classifier telling training from validation inputs (gapdoctor's, on the recorded "
         "samples) reads ROC AUC {value:.2f} here; 0.5 means the splits look alike. From about "
         "0.8 validation is from elsewhere; near 0.5 the gap is memorisation. In between, compare "
         "the gap on the validation rows that look most like training rows with the rest: a shift "
-        "concentrates it in the unlike rows."),
-    frozenset({"distribution_shift", "pipeline_bug"}): (
+        "concentrates it in the unlike rows.")],
+    frozenset({"distribution_shift", "pipeline_bug"}): [(
+        "integrity_columns",
+        "Validation columns that break what training shows: {value}. A changed world moves "
+        "values; a column stuck on one value, a pile on a value training lacks or values far "
+        "beyond training's range are what a parse, a cast, a unit or a byte order leaves (a dead "
+        "sensor aside). Load a few training files through the validation loader: if those "
+        "columns come out broken too, it is the pipeline."), (
         "off_support",
         "Validation rows that no training row resembles: {value}. Print a few beside training "
         "rows as the model receives them: values on another scale, inverted, reordered or "
         "re-encoded point at a step of the validation path (a pipeline bug); plausible rows that "
         "training never covered point at a shift. Re-applying the training preprocessing to the "
-        "raw validation data and re-scoring settles it."),
+        "raw validation data and re-scoring settles it.")],
 }
 
 
@@ -181,10 +187,10 @@ def tell_apart(first: str, second: str, confirm: dict[str, list[str]] | None = N
         >>> tell_apart("overfitting", "distribution_shift", facts={"domain_auc": 0.71})[:60]
         'A classifier telling training from validation inputs (gapdoc'
     """
-    measured = _MEASURED.get(frozenset({first, second}))
-    value = (facts or {}).get(measured[0]) if measured else None
-    if isinstance(value, (int, float)) and value == value or isinstance(value, str) and value:
-        return measured[1].format(value=value)
+    for key, told in _MEASURED.get(frozenset({first, second}), []):   # the most telling first
+        value = (facts or {}).get(key)
+        if isinstance(value, (int, float)) and value == value or isinstance(value, str) and value:
+            return told.format(value=value)
     text = _PAIRS.get(frozenset({first, second}))
     if text:
         return text

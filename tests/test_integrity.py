@@ -10,6 +10,7 @@ from sklearn.datasets import load_wine
 
 from gapdoctor import GapDoctor, load_run
 from gapdoctor.analysis.integrity import integrity
+from gapdoctor.lookalikes import tell_apart
 
 
 def _evidence(diagnosis, cause: str, key: str) -> list:
@@ -54,6 +55,10 @@ def test_a_failed_parse_on_the_validation_path_counts_for_a_pipeline_bug(tmp_pat
     assert f"{len(busy)} of 64 validation input columns break" in d.finding("pipeline_bug").summary
     against = _evidence(d, "distribution_shift", "distribution_shift.integrity")
     assert against and not against[0].supports
+    # the check that tells the two apart is told with the columns found
+    facts = {**d.finding("distribution_shift").details, **d.finding("pipeline_bug").details}
+    assert tell_apart("distribution_shift", "pipeline_bug", facts=facts).startswith(
+        "Validation columns that break what training shows: stuck (columns ")
     # the same record without those columns broken: nothing counted
     run = load_run(doctor.run_dir)
     run.arrays["x_val"][:, busy] = x_tr[:len(run.arrays["x_val"]), busy]
