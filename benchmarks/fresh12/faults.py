@@ -43,7 +43,7 @@ def lot_majority_label(case: Case, severity: float, rng: np.random.Generator) ->
     y = case.y_train.copy()
     lots = range(0, len(y), size)
     per_lot = rng.random(len(lots)) < share
-    for start, bulk in zip(lots, per_lot):
+    for start, bulk in zip(lots, per_lot, strict=True):
         if bulk:
             counts = np.bincount(case.y_train[start:start + size], minlength=case.n_classes)
             y[start:start + size] = int(np.argmax(counts))   # ties: the lowest class id
