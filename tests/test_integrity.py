@@ -74,3 +74,20 @@ def test_a_shift_by_noise_counts_nothing_from_the_schema(tmp_path):
     fit(mlp(), (x_tr, x_va, y_tr, y_va), doctor, epochs=4)
     assert not _evidence(doctor.diagnosis, "pipeline_bug", "pipeline_bug.integrity")
     assert not _evidence(doctor.diagnosis, "distribution_shift", "distribution_shift.integrity")
+
+
+def test_only_tables_are_checked_not_pixels_or_time_steps():
+    """Content that moves in an image (a smaller wafer disc) leaves border pixels constant with
+    nothing broken: only one value per feature is a schema column."""
+    from gapdoctor.analysis.inputs import integrity_of
+    from gapdoctor.record.schema import RunRecord
+
+    x_tr, x_va, _, _ = digits()
+    x_va = x_va.copy()
+    x_va[:, np.flatnonzero((x_tr == 0).mean(axis=0) < 0.5)[:12]] = -1.0
+    for shape, checked in (([64], True), ([8, 8, 1], False), ([64, 1], False)):
+        run = RunRecord.empty(source="test")
+        run.meta["data"] = {"input_shape": shape}
+        run.arrays.update(x_train=x_tr, x_val=x_va)
+        found = integrity_of(run, tokens=False)
+        assert (found is not None and found.n_broken >= 12) if checked else found is None, shape

@@ -18,7 +18,8 @@ Values training never shows are not a break by themselves: noise or blur on inpu
 distinct values (8-bit pixels, counts) makes them too, and a small training sample misses
 rare values of a column.
 
-Token ids and randomly projected inputs are not columns with a schema: not checked.
+Only tables are checked (:func:`gapdoctor.analysis.inputs.integrity_of`): pixels, time steps,
+token ids and randomly projected inputs are not columns with a schema.
 
 Example:
     >>> rng = np.random.default_rng(0)
