@@ -8,6 +8,13 @@ Example:
     >>> c = Confirmation("label_noise", "drop_suspects", "confirmed", specific=True)
     >>> apply_confirmations(d, [c]).verdict
     'label_noise'
+
+    Outcomes both of two look-alikes predict raise both, and keep their order:
+
+    >>> d = Diagnosis(findings=[Finding("pipeline_bug", 0.6, ""), Finding("distribution_shift", 0.5, "")])
+    >>> c = Confirmation("distribution_shift", "resplit_training", "confirmed")
+    >>> [(f.cause, f.score) for f in apply_confirmations(d, [c]).findings]
+    [('pipeline_bug', 0.8527), ('distribution_shift', 0.8018)]
 """
 
 from __future__ import annotations
@@ -38,6 +45,15 @@ REFUTED = -2.0
 EXPLAINS: dict[str, set[tuple[str, str]]] = {
     "label_noise": {("overfitting", "regularise_and_stop_early")},
 }
+# Confirmed outcomes another cause predicts just as well count for it too, so they move
+# neither ahead of the other: a bug on the validation input path (a decode, a crop, a cast)
+# leaves inputs a classifier tells apart, and mixing validation rows into training closes its
+# gap as it closes a shift's (gaps.resplit says so). fresh12: a crop window off by the other
+# instrument's index led as a pipeline bug and fell behind a shift on these two outcomes.
+SHARED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("distribution_shift", "domain_classifier"): ("pipeline_bug",),
+    ("distribution_shift", "resplit_training"): ("pipeline_bug",),
+}
 
 
 def _logit(score: float) -> float:
@@ -60,6 +76,21 @@ def shift_for(confirmation: Confirmation) -> float:
     return 0.0
 
 
+def _shared(confirmations: list[Confirmation]) -> dict[str, list[Confirmation]]:
+    """Per cause, the confirmed outcomes of another cause's tests that it predicts as well
+    (:data:`SHARED`); each such outcome's text says so."""
+    out: dict[str, list[Confirmation]] = {}
+    for c in confirmations:
+        if c.outcome != "confirmed" or c.details.get("explained_by"):
+            continue
+        for cause in SHARED.get((c.cause, c.experiment), ()):
+            out.setdefault(cause, []).append(c)
+            note = f" A {cause.replace('_', ' ')} on the validation input path passes this test too: it counts for both."
+            if note not in c.text:
+                c.text += note
+    return out
+
+
 def apply_confirmations(diagnosis: Diagnosis, confirmations: list[Confirmation]) -> Diagnosis:
     """Attach every outcome to its finding, move the score by its log-odds and re-rank.
 
@@ -77,16 +108,23 @@ def apply_confirmations(diagnosis: Diagnosis, confirmations: list[Confirmation])
             c.text += (f" Counted for nothing: {by.replace('_', ' ')}, confirmed by its own "
                        "test, predicts this effect as well.")
         by_cause.setdefault(c.cause, []).append(c)
+    shared = _shared(confirmations)
     for finding in diagnosis.findings:
         tested = by_cause.get(finding.cause)
-        if not tested:
+        borrowed = shared.get(finding.cause, [])
+        if not tested and not borrowed:
             continue
         finding.details.setdefault("score_before_confirmation", round(finding.score, 4))
         before = float(finding.details["score_before_confirmation"])
+        tested = tested or []
         causal_refuted = any(c.outcome == "refuted" and not (c.partial or c.premise) for c in tested)
         shift = sum(0.0 if c.premise and causal_refuted else shift_for(c) for c in tested)
+        shift += sum(shift_for(c) for c in borrowed)
+        if borrowed:
+            finding.details["shared_confirmations"] = [f"{c.cause}/{c.experiment}" for c in borrowed]
         finding.score = round(_score(_logit(before) + shift), 4) if shift else before
-        finding.confirmation = [c.to_dict() for c in tested]
+        if tested:
+            finding.confirmation = [c.to_dict() for c in tested]
     diagnosis.findings.sort(key=lambda f: f.score, reverse=True)
     diagnosis.confirmations = [c.to_dict() for c in confirmations]
     return diagnosis
