@@ -254,3 +254,27 @@ def test_distribution_shift_gets_its_check_and_a_retraining():
                             Finding("overfitting", 0.6, ""), Finding("label_noise", 0.5, "")])
     assert plan_experiments(d) == (["distribution_shift"], ["distribution_shift", "overfitting"])
     assert causes_to_test(d) == ["distribution_shift", "overfitting"]
+
+
+def test_outcomes_a_look_alike_predicts_as_well_keep_their_order():
+    """The inputs differ and mixing the splits closes the gap: a bug on the validation input
+    path predicts both as well as a shift, so a pipeline bug that led keeps the lead, both rise
+    against the rest, and the outcome says it counted twice. A refuted re-split is not shared
+    (misaligned labels do not close a gap by mixing), nor then is the premise."""
+    def after(resplit: str) -> Diagnosis:
+        d = Diagnosis(findings=[Finding("pipeline_bug", 0.6, ""), Finding("distribution_shift", 0.5, ""),
+                                Finding("overfitting", 0.55, "")])
+        return apply_confirmations(d, [
+            Confirmation("distribution_shift", "domain_classifier", "confirmed", partial=True, premise=True),
+            Confirmation("distribution_shift", "resplit_training", resplit)])
+
+    d = after("confirmed")
+    assert [f.cause for f in d.findings] == ["pipeline_bug", "distribution_shift", "overfitting"]
+    assert d.finding("pipeline_bug").score > 0.9 and d.finding("overfitting").score == 0.55
+    assert d.finding("pipeline_bug").details["shared_confirmations"] == [
+        "distribution_shift/domain_classifier", "distribution_shift/resplit_training"]
+    assert all("counts for both" in c["text"] for c in d.confirmations)
+    # mixing did not close the gap: the differing inputs explain it for neither cause
+    d = after("refuted")
+    assert "shared_confirmations" not in d.finding("pipeline_bug").details
+    assert d.finding("pipeline_bug").score == 0.6 and d.finding("distribution_shift").score < 0.5

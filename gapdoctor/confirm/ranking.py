@@ -80,8 +80,12 @@ def _shared(confirmations: list[Confirmation]) -> dict[str, list[Confirmation]]:
     """Per cause, the confirmed outcomes of another cause's tests that it predicts as well
     (:data:`SHARED`); each such outcome's text says so."""
     out: dict[str, list[Confirmation]] = {}
+    # a premise whose own cause's causal test was refuted explains no gap, for either cause
+    refuted = {c.cause for c in confirmations
+               if c.outcome == "refuted" and not (c.partial or c.premise)}
     for c in confirmations:
-        if c.outcome != "confirmed" or c.details.get("explained_by"):
+        if c.outcome != "confirmed" or c.details.get("explained_by") or \
+                c.premise and c.cause in refuted:
             continue
         for cause in SHARED.get((c.cause, c.experiment), ()):
             out.setdefault(cause, []).append(c)
