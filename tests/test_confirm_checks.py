@@ -278,3 +278,19 @@ def test_outcomes_a_look_alike_predicts_as_well_keep_their_order():
     d = after("refuted")
     assert "shared_confirmations" not in d.finding("pipeline_bug").details
     assert d.finding("pipeline_bug").score == 0.6 and d.finding("distribution_shift").score < 0.5
+
+
+def test_a_class_remap_on_inputs_that_differ_counts_for_a_shift_too():
+    """A shift can move whole classes onto others: re-aligned class labels gaining on inputs a
+    classifier confirmed differ count for both; a row shift, or inputs alike, for the bug only."""
+    def after(alignment: str, differ: str) -> Diagnosis:
+        d = Diagnosis(findings=[Finding("distribution_shift", 0.77, ""), Finding("pipeline_bug", 0.23, "")])
+        return apply_confirmations(d, [
+            Confirmation("distribution_shift", "domain_classifier", differ, partial=True, premise=True),
+            Confirmation("pipeline_bug", "label_alignment", "confirmed", specific=True,
+                         details={"alignment": alignment}),
+            Confirmation("distribution_shift", "resplit_training", "confirmed")])
+
+    assert after("class remap", "confirmed").verdict == "distribution_shift"
+    assert after("rows +1", "confirmed").verdict == "pipeline_bug"
+    assert "shared_confirmations" not in after("class remap", "refuted").finding("distribution_shift").details

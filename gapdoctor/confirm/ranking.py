@@ -76,6 +76,20 @@ def shift_for(confirmation: Confirmation) -> float:
     return 0.0
 
 
+def _shared_with(c: Confirmation, confirmations: list[Confirmation]) -> tuple[str, ...]:
+    """The causes that predict ``c``'s confirmed outcome as well as its own cause. Besides
+    :data:`SHARED`: validation labels that gain by another class order, on inputs a classifier
+    confirmed differ, are what a shift does too (it can move whole classes onto others, as the
+    rule's renaming evidence allows for); a shift of rows no shift produces."""
+    found = SHARED.get((c.cause, c.experiment), ())
+    differ = any(x.cause == "distribution_shift" and x.experiment == "domain_classifier"
+                 and x.outcome == "confirmed" for x in confirmations)
+    if (c.cause, c.experiment) == ("pipeline_bug", "label_alignment") and differ and \
+            not str(c.details.get("alignment", "")).startswith("rows"):
+        found += ("distribution_shift",)
+    return found
+
+
 def _shared(confirmations: list[Confirmation]) -> dict[str, list[Confirmation]]:
     """Per cause, the confirmed outcomes of another cause's tests that it predicts as well
     (:data:`SHARED`); each such outcome's text says so."""
@@ -87,9 +101,11 @@ def _shared(confirmations: list[Confirmation]) -> dict[str, list[Confirmation]]:
         if c.outcome != "confirmed" or c.details.get("explained_by") or \
                 c.premise and c.cause in refuted:
             continue
-        for cause in SHARED.get((c.cause, c.experiment), ()):
+        for cause in _shared_with(c, confirmations):
             out.setdefault(cause, []).append(c)
-            note = f" A {cause.replace('_', ' ')} on the validation input path passes this test too: it counts for both."
+            note = (f" A {cause.replace('_', ' ')} on the validation input path passes this test too: it counts for both."
+                    if cause == "pipeline_bug" else
+                    f" A {cause.replace('_', ' ')} moves whole classes too when the inputs differ: it counts for both.")
             if note not in c.text:
                 c.text += note
     return out
