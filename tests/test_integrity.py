@@ -91,3 +91,29 @@ def test_only_tables_are_checked_not_pixels_or_time_steps():
         run.arrays.update(x_train=x_tr, x_val=x_va)
         found = integrity_of(run, tokens=False)
         assert (found is not None and found.n_broken >= 12) if checked else found is None, shape
+
+
+def test_malformed_samples_give_no_finding_and_no_error():
+    """NaN/inf values, text, mismatched widths, too few rows or no recorded shape: the check
+    counts what it can and never raises."""
+    from gapdoctor.analysis.inputs import integrity_of
+    from gapdoctor.record.schema import RunRecord
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 5))
+    nan_val = x.copy()
+    nan_val[:, 0], nan_val[:, 1] = np.nan, np.inf   # columns with no finite value: not checked
+    found = integrity(x, nan_val)
+    assert found.checked == 3 and found.n_broken == 0
+
+    def run(shape, x_train, x_val):
+        r = RunRecord.empty(source="test")
+        r.meta["data"] = {"input_shape": shape} if shape is not None else {}
+        r.arrays.update(x_train=x_train, x_val=x_val)
+        return integrity_of(r, tokens=False)
+
+    assert run([5], x, x[:10]) is None                        # 10 validation rows: nothing checkable
+    assert run([5], x, rng.normal(size=(50, 6))) is None      # other width
+    assert run([5], np.array(["a b"] * 30), np.array(["c"] * 30)) is None   # text
+    assert run(None, x, x) is None                            # shape not recorded
+    assert run([5], x, x).share == 0.0

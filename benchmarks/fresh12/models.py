@@ -31,6 +31,7 @@ import tensorflow as tf
 from benchmarks.corpus import models as corpus_models
 from benchmarks.corpus.spec import Spec
 from benchmarks.fresh2 import models as fresh2_models
+from benchmarks.fresh11.models import _kernels
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
               "rmsprop": keras.optimizers.RMSprop}
@@ -123,11 +124,6 @@ def _optimizer(spec: Spec, extra: dict) -> keras.optimizers.Optimizer:
         return corpus_models._optimizer(spec)
     name, kwargs = extra["optimizer"]
     return OPTIMIZERS[name](spec.lr, **kwargs)
-
-
-def _kernels(model: keras.Model) -> list[Any]:
-    kinds = (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D)
-    return [layer for layer in model.layers if isinstance(layer, kinds)]
 
 
 def _with_reversal(model: keras.Model, spec: Spec, strength: float) -> keras.Model:

@@ -98,9 +98,9 @@ def _break(a: np.ndarray, b: np.ndarray, n_columns: int) -> str | None:
     found, counts = np.unique(b, return_counts=True)
     top = int(counts.argmax())
     share = max(float(np.mean(a == found[top])), floor)
-    if len(found) == 1 and np.unique(a).size > 1 and _unlikely(len(b), len(b), share, n_columns):
-        return "stuck"
     _, train_counts = np.unique(a, return_counts=True)
+    if len(found) == 1 and len(train_counts) > 1 and _unlikely(len(b), len(b), share, n_columns):
+        return "stuck"
     if train_counts.max() >= SPARSE * len(a):
         return None
     if counts[top] / len(b) > MASS_SHARE and share < MASS_RARE and \

@@ -76,15 +76,18 @@ def shift_for(confirmation: Confirmation) -> float:
     return 0.0
 
 
-def _shared_with(c: Confirmation, confirmations: list[Confirmation]) -> tuple[str, ...]:
+def _refutes_cause(c: Confirmation) -> bool:
+    """A causal test of its cause came out refuted (not a premise, not one way among several)."""
+    return c.outcome == "refuted" and not (c.partial or c.premise)
+
+
+def _shared_with(c: Confirmation, inputs_differ: bool) -> tuple[str, ...]:
     """The causes that predict ``c``'s confirmed outcome as well as its own cause. Besides
     :data:`SHARED`: validation labels that gain by another class order, on inputs a classifier
     confirmed differ, are what a shift does too (it can move whole classes onto others, as the
     rule's renaming evidence allows for); a shift of rows no shift produces."""
     found = SHARED.get((c.cause, c.experiment), ())
-    differ = any(x.cause == "distribution_shift" and x.experiment == "domain_classifier"
-                 and x.outcome == "confirmed" for x in confirmations)
-    if (c.cause, c.experiment) == ("pipeline_bug", "label_alignment") and differ and \
+    if (c.cause, c.experiment) == ("pipeline_bug", "label_alignment") and inputs_differ and \
             not str(c.details.get("alignment", "")).startswith("rows"):
         found += ("distribution_shift",)
     return found
@@ -95,13 +98,14 @@ def _shared(confirmations: list[Confirmation]) -> dict[str, list[Confirmation]]:
     (:data:`SHARED`); each such outcome's text says so."""
     out: dict[str, list[Confirmation]] = {}
     # a premise whose own cause's causal test was refuted explains no gap, for either cause
-    refuted = {c.cause for c in confirmations
-               if c.outcome == "refuted" and not (c.partial or c.premise)}
+    refuted = {c.cause for c in confirmations if _refutes_cause(c)}
+    differ = any(c.cause == "distribution_shift" and c.experiment == "domain_classifier"
+                 and c.outcome == "confirmed" for c in confirmations)
     for c in confirmations:
         if c.outcome != "confirmed" or c.details.get("explained_by") or \
                 c.premise and c.cause in refuted:
             continue
-        for cause in _shared_with(c, confirmations):
+        for cause in _shared_with(c, differ):
             out.setdefault(cause, []).append(c)
             note = (f" A {cause.replace('_', ' ')} on the validation input path passes this test too: it counts for both."
                     if cause == "pipeline_bug" else
@@ -137,7 +141,7 @@ def apply_confirmations(diagnosis: Diagnosis, confirmations: list[Confirmation])
         finding.details.setdefault("score_before_confirmation", round(finding.score, 4))
         before = float(finding.details["score_before_confirmation"])
         tested = tested or []
-        causal_refuted = any(c.outcome == "refuted" and not (c.partial or c.premise) for c in tested)
+        causal_refuted = any(_refutes_cause(c) for c in tested)
         shift = sum(0.0 if c.premise and causal_refuted else shift_for(c) for c in tested)
         shift += sum(shift_for(c) for c in borrowed)
         if borrowed:
