@@ -45,11 +45,11 @@ def _last_epochs_mean(table: pd.DataFrame, split: str, column: str, k: int = 3) 
 
 def _threshold_facts(run: RunRecord, facts: ClassFacts) -> None:
     """Binary tasks: F1 of the positive class at 0.5 and at the best threshold."""
-    from sklearn.metrics import f1_score, precision_recall_curve  # lazy: keeps import fast
-
     a = run.arrays
     if run.meta.get("task") != "binary" or not run.has("val_proba_last") or not run.has("val_labels"):
         return
+    from sklearn.metrics import f1_score, precision_recall_curve  # lazy: binary tasks only
+
     y = np.asarray(a["val_labels"]).astype(int)
     p = np.asarray(a["val_proba_last"], float)
     p = p[:, -1] if p.ndim == 2 else p

@@ -39,7 +39,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import binom
 
 MIN_ROWS = 20          # per split: fewer finite values do not show a column's schema
 MASS_SHARE = 0.10      # validation rows on one value ...
@@ -89,6 +88,8 @@ class Integrity:
 def _unlikely(count: int, n: int, share: float, n_columns: int) -> bool:
     """``count`` of ``n`` validation rows or more, at a training share of ``share`` (at least
     one training row's worth): unlikely by chance in any of ``n_columns`` columns."""
+    from scipy.stats import binom  # lazy: the analysis modules load without scipy.stats
+
     return bool(binom.sf(count - 1, n, share) < CHANCE / n_columns)
 
 
