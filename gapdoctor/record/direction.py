@@ -40,11 +40,15 @@ _MAX_TOKENS = {"acc", "accuracy", "auc", "prc", "precision", "recall", "f1", "fb
                "iou", "io_u", "miou", "dice", "jaccard", "psnr", "ssim", "cosine_similarity",
                "r2", "r2_score", "pearson", "spearman", "correlation", "kappa", "mcc",
                "true_positives", "true_negatives", "sensitivity", "specificity", "map", "bleu",
-               "rouge", "top_k_categorical_accuracy", "score"}
+               "rouge", "top_k_categorical_accuracy", "score",
+               # ranking and retrieval (TF-Ranking, torchmetrics): higher is better
+               "mrr", "reciprocal_rank", "ndcg", "hits", "hit_rate", "auroc", "auprc", "top1",
+               "top5", "explained_variance", "r_squared"}
 _MIN_TOKENS = {"loss", "error", "err", "mse", "mae", "mape", "msle", "rmse", "logcosh",
                "hinge", "kld", "kl_divergence", "kullback_leibler_divergence", "poisson",
                "crossentropy", "perplexity", "ppl", "false_positives", "false_negatives",
-               "nll", "cer", "wer", "distance"}
+               "nll", "cer", "wer", "distance", "brier", "ece", "huber", "smape", "rmsle",
+               "cross_entropy", "mean_rank"}
 
 
 def _base(name: str) -> str:

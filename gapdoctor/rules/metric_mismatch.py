@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from gapdoctor.analysis.against_loss import against_loss, proportion_se
 from gapdoctor.analysis.classes import watched_class_share
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.curves import flat_stretch, series
-from gapdoctor.record.schema import RunRecord
+from gapdoctor.record.schema import RunRecord, metric_mode
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
 
@@ -20,6 +21,10 @@ NEVER_CHANGES = Ramp(E + "never_changes", "monitored metric range over the run",
                      "a metric that never changes")
 CONFIG = Ramp(E + "config", "metric configuration that cannot reward learning", 1, 1, 4.0,
               "read from the recorded configuration, not inferred: the metric cannot track the model")
+WRONG_WAY = Ramp(E + "wrong_way", "rank correlation of the monitored metric (larger = better) with the "
+                 "validation loss over epochs", 0.3, 0.6, 3.0,
+                 "a metric that gets worse as the validation loss improves rewards something the loss "
+                 "does not; weighed as a flat stretch is, whose stronger form it is")
 OWN_GAIN = Ramp(E + "own_gain", "arg-max accuracy gain minus monitored metric gain (validation)", 0.05, 0.2, 1.5,
                 "the model improves on a standard metric while the monitored one does not")
 THRESHOLD = Ramp(E + "threshold", "F1 at the best threshold minus F1 at 0.5 (last epoch)", 0.05, 0.2, 2.5,
@@ -157,6 +162,7 @@ class MetricMismatchRule(Rule):
             monitor.removeprefix("val_") == "binary_accuracy" and run.meta.get("task") == "binary")
         if len(own) >= 3 and finite(c.metric_gain) and not argmax_monitor:
             w.use(OWN_GAIN, float(own.max() - own.iloc[0]) - abs(c.metric_gain))
+        self._wrong_way(w, run, monitor, ctx.n_val)
         classes = ctx.classes
         if classes is not None and finite(classes.f1_best_threshold):
             w.variant = w.variant if frozen else "threshold"
@@ -168,3 +174,32 @@ class MetricMismatchRule(Rule):
         # higher on runs of every other cause (overfitting 0.84, label noise 0.78 of full
         # strength on average) than on metric mismatches (0.16); see docs/measurements.md
         return w
+
+    @staticmethod
+    def _wrong_way(w: Weighing, run: RunRecord, monitor: str, n_val: int | None) -> None:
+        """A metric of known direction that ends worse than it began while the validation loss
+        falls. Its direction must come from its Keras class or name: one read off the run
+        (``infer_mode``) agrees with the loss by construction."""
+        direction = metric_mode(monitor, run.meta.get("metrics"))
+        moved = against_loss(series(run.curves, monitor), series(run.curves, "val_loss"), direction)
+        if moved is None:
+            return
+        # the loss must have improved for the metric to lag it, and the metric must end below
+        # where it began: a metric that rose and fell back is a peak, not a wrong direction
+        gate = ramp(moved.loss_gain, 0.1, 0.3) * float(moved.worse > 0)
+        se = proportion_se(moved.first, n_val, series(run.curves, monitor))
+        noise = ""
+        if finite(se) and se > 0:
+            # a fall of one standard error is a sample or two of a small validation set
+            gate *= ramp(moved.worse / se, 1.0, 2.0)
+            noise = f", by {moved.worse / se:.1f} standard errors (full from 2)"
+        strength = w.use(WRONG_WAY, moved.rho, gate=gate,
+                         shown=f"{moved.rho:.2f} ({moved.first:.3f} at the first epoch, {moved.last:.3f} "
+                               "over the last three)",
+                         gate_reason=f"validation loss fell {moved.loss_gain:.0%} (full from 30%); the "
+                                     f"metric ended {'worse' if moved.worse > 0 else 'no worse'} than it began{noise}")
+        if strength * gate > 0:
+            w.facts.update(wrong_way_first=moved.first, wrong_way_last=moved.last,
+                           wrong_way_rho=moved.rho, val_loss_gain=moved.loss_gain)
+            if w.variant == "default":
+                w.variant = "wrong_way"
