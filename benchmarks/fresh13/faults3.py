@@ -26,17 +26,18 @@ def _subgroup_recipe(case: Case, epochs: int) -> None:
 @implementation("subgroup_underfitting/module_crack_hits", count=3, sources=("calo16",),
                 families=("mlp", "cnn2d"), knob="share 30 %-15 %; epochs 12-6")
 def module_crack_hits(case: Case, severity: float, rng: np.random.Generator) -> None:
-    """A share of the particles (both splits alike) hit the calorimeter next to the crack
-    between two modules: the cells of the crack column read nothing, a third of their energy
-    leaks into the neighbouring column, so the shower looks cut in two. A plain model
-    trained briefly fits the clean hits and under-fits the crack hits."""
+    """A share of the particles (both splits alike) hit the calorimeter in the crack between
+    two modules: the two cell columns of the gap under the impact point read nothing, 30 %
+    of their energy leaks into the columns on either side, so the shower's core is gone and
+    what is left looks cut in two. A plain model trained briefly fits the clean hits and
+    under-fits the crack hits."""
     share = lerp(severity, 0.30, 0.15)
     for part in ("train", "val"):
         x = getattr(case, f"x_{part}").copy()
         y = getattr(case, f"y_{part}")
         for i in np.flatnonzero(rng.random(len(x)) < share):
             centre = rng.uniform(6.5, 9.5, 2)
-            crack = float(round(centre[1]) + rng.integers(-1, 2))
+            crack = float(round(centre[1]) - rng.integers(0, 2))
             x[i, :, :, 0] = calo_event(int(y[i]), rng, crack=crack, centre=tuple(centre))
         setattr(case, f"x_{part}", x.astype("float32"))
     _subgroup_recipe(case, int(round(lerp(severity, 12, 6))))
@@ -47,16 +48,17 @@ def module_crack_hits(case: Case, severity: float, rng: np.random.Generator) -> 
                 families=("mlp", "cnn1d"), knob="share 30 %-15 %; epochs 12-6")
 def apnoea_patients(case: Case, severity: float, rng: np.random.Generator) -> None:
     """A share of the recordings (both splits alike) come from patients with sleep apnoea:
-    their sleep is broken by arousals, so most excerpts carry an alpha/beta burst and a
-    movement artefact on top of the stage's own waves. A plain model trained briefly fits
-    the undisturbed sleepers and under-fits the apnoea patients."""
+    their sleep is fragmented (slow waves, spindles and K-complexes x0.6) and broken by
+    arousals, so 90 % of their excerpts carry a strong alpha/beta burst and a movement
+    artefact on top of the stage's own waves. A plain model trained briefly fits the
+    undisturbed sleepers and under-fits the apnoea patients."""
     share = lerp(severity, 0.30, 0.15)
     for part in ("train", "val"):
         x = getattr(case, f"x_{part}").copy()
         y = getattr(case, f"y_{part}")
         rows = np.flatnonzero(rng.random(len(x)) < share)
         if len(rows):
-            x[rows] = eeg_windows(y[rows], rng, arousal=0.85)
+            x[rows] = eeg_windows(y[rows], rng, arousal=0.9, slow_wave=0.6, spindle=0.6)
         setattr(case, f"x_{part}", x.astype("float32"))
     _subgroup_recipe(case, int(round(lerp(severity, 12, 6))))
     case.description = f"{share:.0%} apnoea patients in both splits; brief training"

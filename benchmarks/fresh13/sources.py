@@ -89,8 +89,9 @@ def calo_event(c: int, rng: np.random.Generator, gain: np.ndarray | None = None,
     irregular hadronic shower of 2-5 sub-clusters, sometimes punching through with little
     energy), muon (a minimum-ionising trace of 0.2-0.5 GeV in one or two cells) or jet
     (2-4 particles within a few cells); energies 2-60 GeV, plus electronic noise and
-    soft pile-up deposits. ``gain``: a per-cell response map; ``crack``: phi column of a dead
-    gap between modules (its energy lost, the shower split); ``centre``: the impact cell."""
+    soft pile-up deposits. ``gain``: a per-cell response map; ``crack``: first of two phi
+    columns of a dead gap between modules (their energy lost but 30 %, which leaks into the
+    columns on either side: the shower's core is gone); ``centre``: the impact cell."""
     rr, cc = np.mgrid[0:16, 0:16].astype(float)
     r0, c0 = centre if centre is not None else rng.uniform(6.5, 9.5, 2)
     e = float(np.exp(rng.uniform(np.log(2), np.log(60))))
@@ -126,10 +127,11 @@ def calo_event(c: int, rng: np.random.Generator, gain: np.ndarray | None = None,
             img += sub * (_em(rr, cc, a, b, rng) if kind == 0 else
                           _blob(rr, cc, a, b, rng.uniform(1.0, 2.0)))
     if crack >= 0:
-        col = int(crack)
-        lost = img[:, col].copy()
-        img[:, col] = 0.0
-        img[:, max(col - 1, 0)] += 0.3 * lost
+        cols = [int(crack), int(crack) + 1]
+        lost = img[:, cols].sum(1)
+        img[:, cols] = 0.0
+        img[:, max(cols[0] - 1, 0)] += 0.15 * lost
+        img[:, min(cols[1] + 1, 15)] += 0.15 * lost
     for _ in range(rng.poisson(2)):     # pile-up: soft deposits anywhere
         img[rng.integers(0, 16), rng.integers(0, 16)] += rng.exponential(0.08)
     if gain is not None:
@@ -190,8 +192,9 @@ def eeg_window(c: int, rng: np.random.Generator, slow_wave: float = 1.0,
     K-complexes), N3 (delta 0.5-2 Hz slow waves of 50-150 uV) or REM (low-voltage mixed theta,
     saw-tooth waves, rapid eye movements), over a 1/f background, scaled per subject.
     ``slow_wave`` / ``spindle``: amplitude factors of the delta waves and of the spindles
-    and K-complexes (an older sleeper: both smaller); ``arousal``: the chance of an arousal
-    (an alpha/beta burst with a movement artefact) in the excerpt (apnoea patients)."""
+    and K-complexes (an older sleeper or a fragmented sleep: both smaller); ``arousal``: the
+    chance of an arousal (an alpha/beta burst of 25-60 uV over 1.5-3.5 s with a movement
+    artefact of 80-250 uV) in the excerpt (apnoea patients)."""
     x = _pink(rng, rng.uniform(8, 16))
     if c == 0:
         if rng.random() < 0.6:
@@ -228,8 +231,8 @@ def eeg_window(c: int, rng: np.random.Generator, slow_wave: float = 1.0,
             x += _burst(rng, rng.uniform(1.5, 3), rng.uniform(30, 80), 0.4)
         x += _osc(rng, 15, 28, rng.uniform(1, 4))
     if arousal and rng.random() < arousal:
-        x += _burst(rng, rng.uniform(9, 20), rng.uniform(15, 35), rng.uniform(1.0, 2.5))
-        x += _burst(rng, 0.5, rng.uniform(60, 150), rng.uniform(0.6, 1.2))
+        x += _burst(rng, rng.uniform(9, 20), rng.uniform(25, 60), rng.uniform(1.5, 3.5))
+        x += _burst(rng, 0.5, rng.uniform(80, 250), rng.uniform(0.6, 1.5))
     return rng.uniform(0.6, 1.4) * x
 
 
