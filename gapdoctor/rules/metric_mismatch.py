@@ -8,6 +8,7 @@ from gapdoctor.analysis.against_loss import against_loss, proportion_se
 from gapdoctor.analysis.classes import watched_class_share
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.curves import flat_stretch, series
+from gapdoctor.analysis.logged_metric import logged_against_own
 from gapdoctor.record.schema import RunRecord, metric_mode
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
@@ -25,6 +26,12 @@ WRONG_WAY = Ramp(E + "wrong_way", "rank correlation of the monitored metric (lar
                  "validation loss over epochs", 0.3, 0.6, 3.0,
                  "a metric that gets worse as the validation loss improves rewards something the loss "
                  "does not; weighed as a flat stretch is, whose stronger form it is")
+LOGGED_DIFFERS = Ramp(E + "logged_differs", "monitored validation accuracy as fit logged it against the callback's "
+                      "accuracy on the same rows and weights (mean absolute difference, in standard errors)",
+                      3.0, 6.0, 4.0,
+                      "measured, not inferred: a metric named accuracy that is not the share of rows the model "
+                      "gets right computes something else; weighed as the frozen-config evidence is (3 standard "
+                      "errors is beyond the noise of the callback's sample of the validation rows)")
 OWN_GAIN = Ramp(E + "own_gain", "arg-max accuracy gain minus monitored metric gain (validation)", 0.05, 0.2, 1.5,
                 "the model improves on a standard metric while the monitored one does not")
 THRESHOLD = Ramp(E + "threshold", "F1 at the best threshold minus F1 at 0.5 (last epoch)", 0.05, 0.2, 2.5,
@@ -163,6 +170,7 @@ class MetricMismatchRule(Rule):
         if len(own) >= 3 and finite(c.metric_gain) and not argmax_monitor:
             w.use(OWN_GAIN, float(own.max() - own.iloc[0]) - abs(c.metric_gain))
         self._wrong_way(w, run, monitor, ctx.n_val)
+        self._logged_differs(w, run, monitor, ctx.logged_cross_entropy)
         classes = ctx.classes
         if classes is not None and finite(classes.f1_best_threshold):
             w.variant = w.variant if frozen else "threshold"
@@ -203,3 +211,25 @@ class MetricMismatchRule(Rule):
                            wrong_way_rho=moved.rho, val_loss_gain=moved.loss_gain)
             if w.variant == "default":
                 w.variant = "wrong_way"
+
+    @staticmethod
+    def _logged_differs(w: Weighing, run: RunRecord, monitor: str, loss_column: str | None) -> None:
+        """fit's logged validation accuracy against the callback's, when the losses agree: fit
+        scored the same model on the same rows, and only the metric differs."""
+        found = logged_against_own(run, monitor, loss_column)
+        if found is None:
+            return
+        if np.isfinite(found.loss_ratio):
+            # losses that differ as well mean fit evaluated another model or other data (a
+            # pipeline_bug story); regularisation terms in fit's loss can add a few percent
+            gate = ramp(abs(np.log(found.loss_ratio)), 0.3, 0.1)
+            why = f"fit's validation loss is {found.loss_ratio:.3f} x the callback's (full within 10 %)"
+        else:
+            gate, why = 0.5, "fit's loss is not the callback's cross-entropy: the losses cannot be compared"
+        strength = w.use(LOGGED_DIFFERS, found.diff / found.se, gate=gate, gate_reason=why,
+                         shown=f"{found.diff / found.se:.1f} ({found.logged_last:.3f} logged, "
+                               f"{found.own_last:.3f} measured at the last epoch)")
+        if strength * gate > 0:
+            w.facts.update(logged_last=found.logged_last, own_last=found.own_last)
+            if w.variant in ("default", "wrong_way"):
+                w.variant = "logged_differs"
