@@ -31,7 +31,13 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.diagnosis.fitting import CANDIDATES, STORED_METHOD, choose
-from benchmarks.diagnosis.scoring import figures, print_figures
+from benchmarks.diagnosis.scoring import (
+    figures,
+    print_figures,
+    shipped_calibration,
+    with_shipped_verdicts,
+)
+from gapdoctor.rules.calibration import CALIBRATION_FILE
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "out"
 
@@ -115,18 +121,13 @@ def main(argv: list[str] | None = None) -> int:
         manifest = manifest[~split(manifest)]
     table = diagnose_corpus(manifest, args.jobs)
     table["heldout"] = split(table)
+    shipped = shipped_calibration()
     if args.table:
-        table.to_csv(args.table, index=False)
+        with_shipped_verdicts(table, shipped).to_csv(args.table, index=False)
     dev, test = table[~table["heldout"]], table[table["heldout"]]
     print(f"{len(table)} diagnosed runs: {len(dev)} development, {len(test)} held out "
           f"({table['printed_mismatches'].sum()} printed/applied mismatches, "
           f"{int(table['error'].notna().sum()) if 'error' in table else 0} load errors)")
-    from gapdoctor.rules.calibration import CALIBRATION_FILE
-
-    stored = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.exists() else {}
-    shipped = stored.get("causes") or None
-    if shipped is not None and stored.get("method") == "softmax":
-        shipped = {"_joint": True, **shipped}
     result: dict[str, Any] = {"raw": {"dev": figures(dev, shipped), "test": figures(test, shipped)}}
     if args.dev_only:
         result["raw"].pop("test")

@@ -6,6 +6,7 @@ accepts, ';'-separated), and per cause ``logit_<cause>``/``cap_<cause>``/``score
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,30 @@ def scores(table: pd.DataFrame, params: dict[str, dict[str, float]] | None = Non
             z = p["a"] * table.get(f"logit_{cause}", pd.Series(np.nan, index=table.index)) + p["b"]
         s = MAX_SCORE / (1 + np.exp(-np.clip(z, -30, 30)))
         out[cause] = np.minimum(s, table.get(f"cap_{cause}", 1.0)).fillna(0.0)
+    return out
+
+
+def shipped_calibration() -> dict[str, Any] | None:
+    """The calibration in force, in the form :func:`scores` takes."""
+    from gapdoctor.rules.calibration import CALIBRATION_FILE
+
+    stored = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.exists() else {}
+    shipped = stored.get("causes") or None
+    if shipped is not None and stored.get("method") == "softmax":
+        shipped = {"_joint": True, **shipped}
+    return shipped
+
+
+def with_shipped_verdicts(table: pd.DataFrame, params: dict[str, Any] | None) -> pd.DataFrame:
+    """``table`` plus ``verdict_shipped`` and ``score_shipped``: the verdict and top score
+    users get, with the calibration ``params`` applied to the logits. A table's ``verdict``
+    and ``score_<cause>`` columns are the declared weights' (the runs are diagnosed with the
+    calibration off); reading them as what users see was a mistake made once (2026-11-29)."""
+    s = scores(table, params)
+    top = s.max(axis=1)
+    out = table.copy()
+    out["verdict_shipped"] = np.where(top >= REPORT_THRESHOLD, s.idxmax(axis=1), "healthy")
+    out["score_shipped"] = top
     return out
 
 

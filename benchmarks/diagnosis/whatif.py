@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print("each change is key=weight, e.g. overfitting.gap=3.0")
         return 2
-    from benchmarks.fresh.score import shipped_calibration
+    from benchmarks.diagnosis.scoring import shipped_calibration
 
     params = IDENTITY if args.no_calibration else (shipped_calibration() or IDENTITY)
     try:

@@ -17,7 +17,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -25,21 +24,15 @@ if __package__ in (None, ""):
 import pandas as pd
 
 from benchmarks.diagnosis.heldout import diagnose_corpus
-from benchmarks.diagnosis.scoring import figures, print_figures
+from benchmarks.diagnosis.scoring import (
+    figures,
+    print_figures,
+    shipped_calibration,
+    with_shipped_verdicts,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = Path(__file__).parent / "out"
-
-
-def shipped_calibration() -> dict[str, Any] | None:
-    """The calibration in force, in the form scoring.figures takes (as heldout.py reads it)."""
-    from gapdoctor.rules.calibration import CALIBRATION_FILE
-
-    stored = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.exists() else {}
-    shipped = stored.get("causes") or None
-    if shipped is not None and stored.get("method") == "softmax":
-        shipped = {"_joint": True, **shipped}
-    return shipped
 
 
 def _resolve(run_dir: str, out: Path) -> str:
@@ -73,7 +66,7 @@ def main(argv: list[str] | None = None, name: str = "fresh", default_out: Path =
         manifest = manifest.head(args.limit)
     table = diagnose_corpus(manifest, args.jobs)
     if args.table:
-        table.to_csv(args.table, index=False)
+        with_shipped_verdicts(table, shipped_calibration()).to_csv(args.table, index=False)
     errors = int(table["error"].notna().sum()) if "error" in table else 0
     print(f"{len(table)} diagnosed {name} runs ({errors} load errors); 'test' and 'held-out' "
           f"below are the {name} set (benchmarks/diagnosis/scoring.py's labels)")
