@@ -175,6 +175,15 @@ _MEASURED: dict[frozenset[str], list[tuple[str, str]]] = {
         "training never covered point at a shift. Re-applying the training preprocessing to the "
         "raw validation data and re-scoring settles it.")],
 }
+# the logged-accuracy check (metric_mismatch.logged_differs) settles a metric question first
+_LOGGED = [(
+    "own_last",
+    "gapdoctor measured validation accuracy {value:.3f} on the same rows with the same weights, "
+    "and the logged metric does not match it: a metric that disagrees with the model's own "
+    "predictions computes something else, whatever the set's size or the classes' recalls. "
+    "Read the metric's definition before acting on anything else.")]
+for _other in ("small_validation_set", "subgroup_underfitting", "overfitting"):
+    _MEASURED[frozenset({"metric_mismatch", _other})] = _LOGGED
 
 
 def tell_apart(first: str, second: str, confirm: dict[str, list[str]] | None = None,

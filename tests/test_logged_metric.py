@@ -50,3 +50,11 @@ def test_a_logged_accuracy_that_is_not_the_measured_one(tmp_path, metric):
     moved = next(f for f in diagnose(run).findings if f.cause == "metric_mismatch")
     assert not _logged_differs(moved)
     assert np.isfinite(moved.score)
+
+
+def test_the_close_call_is_told_with_the_measured_accuracy():
+    from gapdoctor.lookalikes import tell_apart
+
+    told = tell_apart("small_validation_set", "metric_mismatch", facts={"own_last": 0.64})
+    assert told.startswith("gapdoctor measured validation accuracy 0.640")
+    assert "Count the validation positives" in tell_apart("small_validation_set", "metric_mismatch")
