@@ -75,3 +75,21 @@ def test_context_uses_the_recorded_input_shape() -> None:
     assert Context(run).features.ref_view == "spectra"
     run.meta["data"] = {"input_shape": [LENGTH, 1], "feature_projection": "random"}
     assert Context(run).features.ref_view == "raw"  # projected features have no axis
+
+
+def test_a_hum_in_validation_is_told_apart_on_the_spectra() -> None:
+    """Validation recordings pick up a weak hum (20 periods at random phase, a quarter of the
+    waves' amplitude): no sample position carries it, the spectrum does; the domain AUC is read
+    there and says so. Two samples of one generator stay on the raw reading."""
+    rng = np.random.default_rng(0)
+    x_tr, y_tr = _waves(400, rng)
+    x_va, y_va = _waves(300, rng)
+    t = np.linspace(0, 2 * np.pi, LENGTH, endpoint=False)
+    x_va = x_va + 0.25 * np.sin(20 * t + rng.uniform(0, 2 * np.pi, (300, 1)))
+    raw = feature_facts(x_tr, y_tr, x_va, y_va)
+    shifted = _facts(x_tr, y_tr, x_va, y_va)
+    assert raw.domain_auc < 0.65 and raw.domain_view == "raw"
+    assert shifted.domain_auc > raw.domain_auc + 0.2 and shifted.domain_view == "spectra"
+    assert shifted.domain_read("0.9") == "0.9 (inputs read as spectra)"
+    same = _facts(x_tr, y_tr, *_waves(300, rng))
+    assert same.domain_view == "raw" and same.domain_auc < 0.6

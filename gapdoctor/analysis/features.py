@@ -60,6 +60,7 @@ class FeatureFacts:
     ref_val_auc: float = float("nan")
     ref_auc_se: float = float("nan")
     ref_view: str = "raw"  # the inputs the reference model read ("raw" or a named view)
+    domain_view: str = "raw"  # the inputs the domain classifier told apart best
     # the reverse reference: fitted on validation folds, scored on the held-out validation
     # folds and on the training labels, at the training class shares (see _reverse_reference)
     rev_cv_accuracy: float = float("nan")
@@ -68,6 +69,11 @@ class FeatureFacts:
     # ROC AUC of the reverse reference on its held-out validation folds: whether the
     # validation labels follow the validation inputs at all (misaligned ones do not)
     rev_cv_auc: float = float("nan")
+
+    def domain_read(self, value: str) -> str:
+        """``value`` as shown to the user, saying which view the domain AUC was read on when it
+        was not the raw inputs, e.g. ``"0.91 (inputs read as spectra)"``."""
+        return value if self.domain_view == "raw" else f"{value} (inputs read as {self.domain_view})"
 
     def reference_read(self, value: str) -> str:
         """``value`` as shown to the user, saying what the reference model read when it was
@@ -321,8 +327,10 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     ``views`` names other representations of the same rows (train, validation), e.g. their
     spectra (:mod:`gapdoctor.analysis.spectra`); the reference model reads the one that
     predicts the training labels best, the raw inputs unless another beats them by
-    ``VIEW_MARGIN``. Shift tests always read the raw inputs; ``raw_name`` says what those
-    are when they are themselves a view (e.g. bags of tokens)."""
+    ``VIEW_MARGIN``. The domain classifier reads the raw inputs and every view, and keeps the
+    one that tells the splits apart best (``domain_view``); the other shift tests read the raw
+    inputs. ``raw_name`` says what those are when they are themselves a view (e.g. bags of
+    tokens)."""
     from sklearn.exceptions import ConvergenceWarning  # scikit-learn loads on first use only
 
     rng = np.random.default_rng(seed)
@@ -356,6 +364,16 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
         shifted = _ks_shifted(x_tr, x_va)
         auc = _domain_auc(x_tr, x_va, seed)
         auc_std, align = _affine_auc(x_tr, x_va, seed)
+        domain_view = raw_name
+        for name, (v_tr, v_va) in views.items():
+            # a change of spectral content (power in a band, a codec, a new sensor) that no
+            # position carries: the splits told apart on the view read as told apart. Only from
+            # AUC_SAME on: below it, taking the larger of two null AUCs (0.5 +- 0.03 each) would
+            # only bias "the splits look alike" upwards. The per-split standardisation stays
+            # the raw inputs' (a scale or offset of the stored values is what it asks about)
+            view_auc = _domain_auc(v_tr, v_va, seed)
+            if view_auc >= AUC_SAME and view_auc > auc:
+                auc, domain_view = view_auc, name
         ref, ref_view, rev = (nan,) * 6, raw_name, (nan,) * 4
         if y_va is not None and len(np.unique(y_tr)) >= 2 and y_tr.min() >= 0:
             ref, chosen = _reference(x_tr, y_tr, x_va, y_va, seed, align), (x_tr, x_va)
@@ -375,5 +393,5 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
                         float(shifted.mean()), scale, offset,
                         *ref[:3], chance=1.0 / max(2, n_classes), ref_cv_auc=ref[3],
                         ref_val_auc=ref[4], ref_auc_se=ref[5],
-                        ref_view=ref_view, rev_cv_accuracy=rev[0], rev_train_agreement=rev[1],
+                        ref_view=ref_view, domain_view=domain_view, rev_cv_accuracy=rev[0], rev_train_agreement=rev[1],
                         rev_se=rev[2], rev_cv_auc=rev[3])

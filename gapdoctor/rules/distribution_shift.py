@@ -76,7 +76,7 @@ class DistributionShiftRule(Rule):
         else:
             w.facts.update(domain_auc=f.domain_auc, shifted_fraction=f.shifted_fraction,
                            ref_cv=f.ref_cv_accuracy, ref_val=f.ref_val_accuracy)
-            w.use(DOMAIN, f.domain_auc)
+            w.use(DOMAIN, f.domain_auc, shown=f.domain_read(f"{f.domain_auc:.3f}"))
             w.use(SAME, f.domain_auc)
             self._representation_apart(w, ctx, f.domain_auc)
             w.use(KS, f.shifted_fraction)
