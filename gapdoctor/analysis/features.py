@@ -327,9 +327,9 @@ def feature_facts(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     ``views`` names other representations of the same rows (train, validation), e.g. their
     spectra (:mod:`gapdoctor.analysis.spectra`); the reference model reads the one that
     predicts the training labels best, the raw inputs unless another beats them by
-    ``VIEW_MARGIN``. The domain classifier reads the raw inputs and every view, and keeps the
-    one that tells the splits apart best (``domain_view``); the other shift tests read the raw
-    inputs. ``raw_name`` says what those are when they are themselves a view (e.g. bags of
+    ``VIEW_MARGIN``. The domain classifier reads the raw inputs and every view, and keeps a
+    view's reading when it reaches ``AUC_SAME`` and beats the raw one (``domain_view``); the
+    other shift tests read the raw inputs. ``raw_name`` says what those are when they are themselves a view (e.g. bags of
     tokens)."""
     from sklearn.exceptions import ConvergenceWarning  # scikit-learn loads on first use only
 

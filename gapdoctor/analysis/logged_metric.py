@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gapdoctor.analysis.against_loss import proportion_se
 from gapdoctor.analysis.curves import series
 from gapdoctor.record.schema import RunRecord
 
@@ -61,9 +62,11 @@ def logged_against_own(run: RunRecord, monitor: str | None,
     full = (run.meta.get("data") or {}).get("n_val") or used
     if used <= 0:
         return None
-    p = float(np.clip(joint.iloc[:, 1].mean(), 0.05, 0.95))
+    # the callback's rows are a sample of the validation set: its binomial error shrinks by
+    # the share it left unread (none when it read every row), and is never under one row
     unread = max(0.0, 1.0 - used / full) if full else 0.0
-    se = max(float(np.sqrt(p * (1 - p) / used * unread)), 1.0 / used)
+    own = joint.iloc[:, 1]
+    se = max(proportion_se(float(own.mean()), used, own) * float(np.sqrt(unread)), 1.0 / used)
     ratio = float("nan")
     if loss_column:
         losses = pd.concat([series(run.curves, "val_" + loss_column), val["loss"].astype(float)],

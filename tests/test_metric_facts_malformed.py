@@ -1,0 +1,76 @@
+"""Malformed values on the paths of the two metric facts (``analysis/against_loss.py``,
+``analysis/logged_metric.py``): no fact and no error, or a finite one."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gapdoctor import diagnose
+from gapdoctor.analysis.against_loss import against_loss, proportion_se
+from gapdoctor.analysis.logged_metric import logged_against_own
+from gapdoctor.record.schema import RunRecord
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("metric, loss, direction", [
+    ([0.5, 0.4, 0.3], [1.0, 0.8, 0.6], "max"),                      # too few epochs
+    ([0.5] * 6, [1.0, 0.9, 0.8, 0.7, 0.6, 0.5], "max"),             # a constant metric
+    ([0.5, 0.4, 0.3, 0.2, 0.1, 0.0], [1.0] * 6, "max"),             # a constant loss
+    ([0.5, 0.4, 0.3, 0.2, 0.1, 0.0], [1.0, 0.9, 0.8, 0.7, 0.6, 0.5], "unknown"),
+    ([NAN, INF, NAN, -INF, NAN, NAN], [1.0, 0.9, 0.8, 0.7, 0.6, 0.5], "max"),
+])
+def test_against_loss_gives_no_fact(metric, loss, direction):
+    assert against_loss(pd.Series(metric), pd.Series(loss), direction) is None
+
+
+def test_against_loss_skips_nonfinite_epochs():
+    metric = pd.Series([0.5, NAN, 0.45, INF, 0.42, 0.40, 0.38, 0.37])
+    loss = pd.Series([1.0, 0.9, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5])
+    found = against_loss(metric, loss, "max")
+    assert found is not None and found.rho > 0.9 and math.isfinite(found.loss_gain)
+
+
+@pytest.mark.parametrize("value, n, curve", [
+    (1.5, 100, [1.5]),              # not a share
+    (0.5, 100, [0.5, -0.2]),        # a curve outside [0, 1]
+    (0.5, None, [0.5, 0.123456789]),  # no size, and no step that gives one
+    (0.5, 10, []),
+])
+def test_proportion_se_is_nan_where_it_means_nothing(value, n, curve):
+    assert math.isnan(proportion_se(value, n, pd.Series(curve, dtype=float)))
+
+
+def _run(curves: dict, split: dict | None, monitor: str = "val_accuracy") -> RunRecord:
+    run = RunRecord.empty(run_name="r")
+    run.curves = pd.DataFrame(curves)
+    run.meta["monitor"] = monitor
+    if split is not None:
+        run.split_metrics = pd.DataFrame(split)
+    return run
+
+
+def test_logged_against_own_with_malformed_tables():
+    epochs = [0, 1, 2]
+    curves = {"val_accuracy": [0.1, NAN, 0.2], "val_loss": [1.0, 0.9, 0.8], "loss": [1.0, 0.8, 0.6]}
+    good = {"epoch": epochs, "split": ["val"] * 3, "loss": [1.0, 0.9, 0.8],
+            "accuracy": [0.7, 0.8, 0.85], "ece": [0.1] * 3, "n": [200] * 3}
+    assert logged_against_own(_run(curves, good, "val_f1"), "val_f1", "loss") is None
+    assert logged_against_own(_run(curves, None), "val_accuracy", "loss") is None
+    no_n = {**good, "n": [NAN] * 3}
+    assert logged_against_own(_run(curves, no_n), "val_accuracy", "loss") is None
+    no_acc = {**good, "accuracy": [NAN] * 3}
+    assert logged_against_own(_run(curves, no_acc), "val_accuracy", "loss") is None
+    found = logged_against_own(_run(curves, good), "val_accuracy", "loss")
+    assert found is not None and found.n_epochs == 2 and found.diff / found.se > 100
+    assert math.isclose(found.loss_ratio, 1.0)
+    zero_loss = {**good, "loss": [0.0] * 3}
+    assert math.isnan(logged_against_own(_run(curves, zero_loss), "val_accuracy", "loss").loss_ratio)
+    # and the whole diagnosis of such a record runs
+    run = _run(curves, no_n)
+    findings = diagnose(run).findings
+    assert findings and np.isfinite([f.score for f in findings]).all()
