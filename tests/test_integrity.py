@@ -117,3 +117,42 @@ def test_malformed_samples_give_no_finding_and_no_error():
     assert run([5], np.array(["a b"] * 30), np.array(["c"] * 30)) is None   # text
     assert run(None, x, x) is None                            # shape not recorded
     assert run([5], x, x).share == 0.0
+
+
+def _cancer_table():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_breast_cancer(return_X_y=True)
+    x = ((x - x.mean(0)) / x.std(0)).astype("float32")
+    return train_test_split(x, y, test_size=0.35, random_state=0, stratify=y)
+
+
+def test_one_field_carried_far_past_its_range_is_a_bug_not_a_shift(tmp_path):
+    """A date read with the wrong origin on part of the validation files moves one field of 30
+    far past anything training holds: one column is enough, whatever the other 29 do."""
+    x_tr, x_va, y_tr, y_va = _cancer_table()
+    x_va = x_va.copy()
+    files = np.random.default_rng(0).random(len(x_va)) < 0.4
+    span = float(np.ptp(x_tr[:, 3]))
+    x_va[files, 3] += 4 * span   # the origin: every such value lies beyond max + span
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    fit(mlp(2, input_shape=(30,)), (x_tr, x_va, y_tr, y_va), doctor, epochs=8)
+    d = doctor.diagnosis
+    hard = _evidence(d, "pipeline_bug", "pipeline_bug.hard_break")
+    assert hard and hard[0].supports and "out of range (column 3)" in str(hard[0].value)
+    against = _evidence(d, "distribution_shift", "distribution_shift.hard_break")
+    assert against and not against[0].supports
+    assert d.finding("pipeline_bug").score > d.finding("distribution_shift").score
+
+
+def test_a_field_moved_within_reach_of_training_is_no_hard_break():
+    """The same rows moved by half the column's range: a changed world, nothing broken."""
+    x_tr, x_va, _, _ = _cancer_table()
+    x_va = x_va.copy()
+    files = np.random.default_rng(0).random(len(x_va)) < 0.4
+    x_va[files, 3] += 0.5 * float(np.ptp(x_tr[:, 3]))
+    assert integrity(x_tr, x_va).n_hard == 0
+    x_va[files, 3] += 4 * float(np.ptp(x_tr[:, 3]))
+    assert integrity(x_tr, x_va).n_hard == 1

@@ -53,6 +53,13 @@ INTEGRITY_FACT = ("share of validation columns that break the training schema (c
                   "training varies, piled on a value training hardly holds, or beyond twice "
                   "training's range), beyond chance")
 INTEGRITY_RANGE = (0.05, 0.3)
+# A column stuck on one value, or far beyond anything training holds, is a break a changed
+# world hardly makes, however many other columns are intact (a date origin, a unit, a flag
+# parsed to one value): counted per column, not as a share. A point mass is not one of them:
+# a coarse instrument or an imputed outage piles values too.
+HARD = ("stuck", "out of range")
+HARD_FACT = ("validation columns stuck on one value where training varies, or beyond twice "
+             "training's range, beyond chance (count)")
 
 
 @dataclass
@@ -65,6 +72,11 @@ class Integrity:
     @property
     def n_broken(self) -> int:
         return len({c for cols in self.broken.values() for c in cols})
+
+    @property
+    def n_hard(self) -> int:
+        """Columns with a break of a :data:`HARD` kind."""
+        return len({c for kind in HARD for c in self.broken.get(kind, [])})
 
     @property
     def share(self) -> float:

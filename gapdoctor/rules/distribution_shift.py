@@ -7,7 +7,7 @@ import numpy as np
 from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AFFINE_SIZE, AUC_DIFFERENT, AUC_SAME, AUC_VANISHED
-from gapdoctor.analysis.integrity import INTEGRITY_FACT, INTEGRITY_RANGE
+from gapdoctor.analysis.integrity import HARD_FACT, INTEGRITY_FACT, INTEGRITY_RANGE
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
@@ -46,6 +46,10 @@ INTEGRITY = Ramp(E + "integrity", INTEGRITY_FACT, *INTEGRITY_RANGE, -1.5,
                  "a parse, cast, byte order or unit on the validation path breaks columns; a changed "
                  "world moves their values (a coarse instrument or a dead sensor can break them too: "
                  "less than erased rows count)")
+HARD_BREAK = Ramp(E + "hard_break", HARD_FACT, 0, 1, -2.0,
+                  "a changed world moves values, it does not pin a varying field to one value or "
+                  "carry it past twice its training range: a parse, unit or origin on the "
+                  "validation path does")
 REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.1, 0.3, -2.0,
                 "undoing a per-split scale restores validation: a preprocessing mismatch")
 
@@ -89,6 +93,8 @@ class DistributionShiftRule(Rule):
                 w.use(COLLAPSED, excess, gate=trust, gate_reason=why)
             if ctx.integrity is not None:
                 w.use(INTEGRITY, ctx.integrity.share, shown=ctx.integrity.describe())
+                if ctx.integrity.n_hard:
+                    w.use(HARD_BREAK, ctx.integrity.n_hard, shown=ctx.integrity.describe())
             self._off_support(w, ctx)
             found = ctx.column_reorder
             if found is not None and found.moved >= 2:

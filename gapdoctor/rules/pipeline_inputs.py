@@ -6,7 +6,7 @@ these, and :mod:`gapdoctor.rules.distribution_shift` counts them against a shift
 from __future__ import annotations
 
 from gapdoctor.analysis.context import Context
-from gapdoctor.analysis.integrity import INTEGRITY_FACT, INTEGRITY_RANGE
+from gapdoctor.analysis.integrity import HARD_FACT, INTEGRITY_FACT, INTEGRITY_RANGE
 from gapdoctor.rules.base import Tags, Weighing, finite
 from gapdoctor.rules.evidence import Ramp
 
@@ -20,6 +20,12 @@ INTEGRITY = Ramp(E + "integrity", INTEGRITY_FACT, *INTEGRITY_RANGE, 2.5,
                  "counted, not inferred, like erased rows, but a coarse instrument or a dead sensor "
                  "also piles values on one: half their weight. A parse, cast, byte order or unit "
                  "on the validation path breaks columns; a changed world moves their values")
+
+HARD_BREAK = Ramp(E + "hard_break", HARD_FACT, 0, 1, 3.0,
+                  "one field stuck, or moved past twice its training range, is a step of the "
+                  "validation path (a flag parsed to one value, a unit, a date origin, a byte "
+                  "order) whatever the other columns do; a changed world keeps values within "
+                  "reach of training's")
 
 
 def weigh_collapsed(w: Weighing, ctx: Context, tags: Tags) -> None:
@@ -42,3 +48,5 @@ def weigh_integrity(w: Weighing, ctx: Context, tags: Tags) -> None:
         tags.add(w, "integrity")
         w.facts.update(integrity_columns=found.kinds(), integrity_broken=found.n_broken,
                        integrity_checked=found.checked)
+    if found.n_hard and w.use(HARD_BREAK, found.n_hard, shown=found.describe()):
+        tags.add(w, "integrity")
