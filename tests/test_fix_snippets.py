@@ -54,7 +54,8 @@ FACTS = {"n_epochs": 1, "n_flagged": 2, "lagging_ids": "1", "lagging": "1", "bes
          "monitor": "val_accuracy", "suspect_indices": "0, 5", "nonfinite_rows": "3",
          "fix_tags": ["misaligned", "preprocessing", "leakage", "eval_mode", "nonfinite",
                       "logits", "diverged", "not_learning", "val_jump", "loss_scale", "saturated", "underfit", "unmixed", "reordered", "whole_set", "probe",
-                      "batch_order", "collapsed", "inference", "renamed", "inputs_differ", "integrity"], "batch_layers": "batch_normalization",
+                      "batch_order", "collapsed", "inference", "renamed", "inputs_differ", "integrity",
+                      "far_values"], "batch_layers": "batch_normalization", "far_values": 0.6,
          "integrity_columns": "stuck (columns 0, 3)"}
 
 

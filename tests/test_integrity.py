@@ -74,6 +74,7 @@ def test_a_shift_by_noise_counts_nothing_from_the_schema(tmp_path):
     fit(mlp(), (x_tr, x_va, y_tr, y_va), doctor, epochs=4)
     assert not _evidence(doctor.diagnosis, "pipeline_bug", "pipeline_bug.integrity")
     assert not _evidence(doctor.diagnosis, "distribution_shift", "distribution_shift.integrity")
+    assert not _evidence(doctor.diagnosis, "pipeline_bug", "pipeline_bug.far_values")
 
 
 def test_only_tables_are_checked_not_pixels_or_time_steps():
@@ -156,3 +157,24 @@ def test_a_field_moved_within_reach_of_training_is_no_hard_break():
     assert integrity(x_tr, x_va).n_hard == 0
     x_va[files, 3] += 4 * float(np.ptp(x_tr[:, 3]))
     assert integrity(x_tr, x_va).n_hard == 1
+
+
+def test_images_read_with_the_wrong_byte_order_are_a_bug_not_a_shift(tmp_path):
+    """16-bit pixels written little-endian and read big-endian: every inked pixel lands far
+    past anything training holds (the images have no schema columns, but one range)."""
+    from gapdoctor.analysis.integrity import far_values
+
+    x_tr, x_va, y_tr, y_va = digits(image=True)
+    stored = np.round(x_va * 255).astype("<u2")
+    x_va = (stored.view(">u2").astype("float32") / 255.0)
+    assert far_values(x_tr, x_va) > 0.4 and far_values(x_tr, x_tr[::2]) == 0.0
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    fit(mlp(input_shape=(8, 8, 1)), (x_tr, x_va, y_tr, y_va), doctor, epochs=6)
+    d = doctor.diagnosis
+    far = _evidence(d, "pipeline_bug", "pipeline_bug.far_values")
+    assert far and far[0].supports and "of validation input values" in str(far[0].value)
+    assert "far_values" in d.finding("pipeline_bug").details["fix_tags"]
+    against = _evidence(d, "distribution_shift", "distribution_shift.far_values")
+    assert against and not against[0].supports
+    assert d.finding("pipeline_bug").score > d.finding("distribution_shift").score

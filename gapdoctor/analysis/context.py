@@ -186,6 +186,12 @@ class Context:
         return inputs.reorder_of(self.run, self.token_inputs)
 
     @cached_property
+    def far_values(self) -> float | None:
+        """Share of validation values beyond twice training's range, for images, signals and
+        projected columns (None: a table, token ids or no samples)."""
+        return inputs.far_values_of(self.run, self.token_inputs)
+
+    @cached_property
     def integrity(self) -> Integrity | None:
         """Validation columns that break the training data's schema (None: not checkable)."""
         return inputs.integrity_of(self.run, self.token_inputs)

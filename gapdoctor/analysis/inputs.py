@@ -4,12 +4,13 @@ models) in the representation that fits the inputs."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from gapdoctor.analysis.features import FeatureFacts, feature_facts
-from gapdoctor.analysis.integrity import Integrity, integrity
+from gapdoctor.analysis.integrity import Integrity, far_values, integrity
 from gapdoctor.analysis.off_support import OffSupport, off_support
 from gapdoctor.analysis.ramps import finite_number, ramp
 from gapdoctor.analysis.reorder import Reorder, column_reorder
@@ -169,6 +170,21 @@ def reorder_of(run: RunRecord, tokens: bool) -> Reorder | None:
             or min(len(x_tr), len(x_va)) < 20):
         return None
     return column_reorder(x_tr, x_va, a.get("probe_labels"), a.get("y_val_features"))
+
+
+def far_values_of(run: RunRecord, tokens: bool) -> float | None:
+    """Share of validation values beyond twice training's whole range (see
+    :func:`gapdoctor.analysis.integrity.far_values`) for inputs that are no table of raw
+    columns (images, signals, projected columns; tables get :func:`integrity_of`); None for
+    tables, token ids (a new vocabulary brings new ids) or without both samples."""
+    data = run.meta.get("data") or {}
+    samples = numeric_samples(run)
+    shape = data.get("input_shape")
+    table = isinstance(shape, list) and len(shape) == 1 and not data.get("feature_projection")
+    if samples is None or tokens or table or not isinstance(shape, list):
+        return None
+    share = far_values(*samples)
+    return share if math.isfinite(share) else None
 
 
 def integrity_of(run: RunRecord, tokens: bool) -> Integrity | None:

@@ -60,6 +60,13 @@ INTEGRITY_RANGE = (0.05, 0.3)
 HARD = ("stuck", "out of range")
 HARD_FACT = ("validation columns stuck on one value where training varies, or beyond twice "
              "training's range, beyond chance (count)")
+# Inputs that are no table (pixels, time steps, projected columns) have no per-column schema,
+# but one range: a byte order, a decode into the wrong type or a scale applied twice carries
+# most validation values past twice it; a changed world (fluorescence, a stronger baseline)
+# lifts some values there, not most (fresh12's fluorescent stream: 6-8 % of the values).
+FAR_FACT = ("share of validation input values beyond twice the training inputs' whole range "
+            "(0.1-99.9 % quantiles)")
+FAR_RANGE = (0.2, 0.5)
 
 
 @dataclass
@@ -142,3 +149,24 @@ def integrity(x_train: np.ndarray, x_val: np.ndarray) -> Integrity:
         if kind is not None:
             out.broken.setdefault(kind, []).append(j)
     return out
+
+
+def far_values(x_train: np.ndarray, x_val: np.ndarray) -> float:
+    """Share of finite validation values beyond the training values' range (their 0.1 and 99.9
+    percentiles) widened by that range on each side; NaN with too few values or no range.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.random((200, 64))
+        >>> far_values(x, x[:50] * 1.5), round(far_values(x, x[:50] * 256), 2)
+        (0.0, 0.99)
+    """
+    a, b = np.asarray(x_train, float).ravel(), np.asarray(x_val, float).ravel()
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < MIN_ROWS or len(b) < MIN_ROWS:
+        return float("nan")
+    lo, hi = np.quantile(a, [0.001, 0.999])
+    span = float(hi - lo)
+    if span <= 0:
+        return float("nan")
+    return float(np.mean((b < lo - span) | (b > hi + span)))

@@ -7,7 +7,13 @@ import numpy as np
 from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AFFINE_SIZE, AUC_DIFFERENT, AUC_SAME, AUC_VANISHED
-from gapdoctor.analysis.integrity import HARD_FACT, INTEGRITY_FACT, INTEGRITY_RANGE
+from gapdoctor.analysis.integrity import (
+    FAR_FACT,
+    FAR_RANGE,
+    HARD_FACT,
+    INTEGRITY_FACT,
+    INTEGRITY_RANGE,
+)
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
@@ -50,6 +56,9 @@ HARD_BREAK = Ramp(E + "hard_break", HARD_FACT, 0, 1, -2.0,
                   "a changed world moves values, it does not pin a varying field to one value or "
                   "carry it past twice its training range: a parse, unit or origin on the "
                   "validation path does")
+FAR_VALUES = Ramp(E + "far_values", FAR_FACT, *FAR_RANGE, -2.0,
+                  "a changed world lifts some input values past twice training's range, not a fifth "
+                  "of them: a byte order, a decode or a scale on the validation path does")
 REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.1, 0.3, -2.0,
                 "undoing a per-split scale restores validation: a preprocessing mismatch")
 
@@ -95,6 +104,8 @@ class DistributionShiftRule(Rule):
                 w.use(INTEGRITY, ctx.integrity.share, shown=ctx.integrity.describe())
                 if ctx.integrity.n_hard:
                     w.use(HARD_BREAK, ctx.integrity.n_hard, shown=ctx.integrity.describe())
+            if ctx.far_values is not None:
+                w.use(FAR_VALUES, ctx.far_values, shown=f"{ctx.far_values:.1%} of validation input values")
             self._off_support(w, ctx)
             found = ctx.column_reorder
             if found is not None and found.moved >= 2:

@@ -31,6 +31,7 @@ from gapdoctor.rules.pipeline_inputs import (  # noqa: F401  (declared here too:
     COLLAPSED,
     INTEGRITY,
     weigh_collapsed,
+    weigh_far_values,
     weigh_integrity,
 )
 
@@ -100,6 +101,7 @@ class PipelineBugRule(Rule):
         self._leakage(w, run, ctx, tags)
         weigh_collapsed(w, ctx, tags)
         weigh_integrity(w, ctx, tags)
+        weigh_far_values(w, ctx, tags)
         weigh_eval_mode(w, run, ctx, tags)
         weigh_batch_order(w, run, tags)
         self._logits(w, run, tags)

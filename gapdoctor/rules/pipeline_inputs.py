@@ -6,7 +6,13 @@ these, and :mod:`gapdoctor.rules.distribution_shift` counts them against a shift
 from __future__ import annotations
 
 from gapdoctor.analysis.context import Context
-from gapdoctor.analysis.integrity import HARD_FACT, INTEGRITY_FACT, INTEGRITY_RANGE
+from gapdoctor.analysis.integrity import (
+    FAR_FACT,
+    FAR_RANGE,
+    HARD_FACT,
+    INTEGRITY_FACT,
+    INTEGRITY_RANGE,
+)
 from gapdoctor.rules.base import Tags, Weighing, finite
 from gapdoctor.rules.evidence import Ramp
 
@@ -26,6 +32,11 @@ HARD_BREAK = Ramp(E + "hard_break", HARD_FACT, 0, 1, 3.0,
                   "validation path (a flag parsed to one value, a unit, a date origin, a byte "
                   "order) whatever the other columns do; a changed world keeps values within "
                   "reach of training's")
+
+FAR_VALUES = Ramp(E + "far_values", FAR_FACT, *FAR_RANGE, 3.0,
+                  "a byte order, a decode into the wrong type or a scale applied twice carries most "
+                  "values past twice training's range; a changed world lifts some values there "
+                  "(fluorescence, a brighter baseline), not a fifth of them")
 
 
 def weigh_collapsed(w: Weighing, ctx: Context, tags: Tags) -> None:
@@ -50,3 +61,11 @@ def weigh_integrity(w: Weighing, ctx: Context, tags: Tags) -> None:
                        integrity_checked=found.checked)
     if found.n_hard and w.use(HARD_BREAK, found.n_hard, shown=found.describe()):
         tags.add(w, "integrity")
+
+
+def weigh_far_values(w: Weighing, ctx: Context, tags: Tags) -> None:
+    """Images, signals and projected columns carried past twice training's range."""
+    far = ctx.far_values
+    if far is not None and w.use(FAR_VALUES, far, shown=f"{far:.1%} of validation input values"):
+        tags.add(w, "far_values")
+        w.facts["far_values"] = far
