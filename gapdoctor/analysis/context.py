@@ -186,6 +186,11 @@ class Context:
         return inputs.reorder_of(self.run, self.token_inputs)
 
     @cached_property
+    def new_fill(self) -> float | None:
+        """Share of validation sequences filled with an id training is not (token inputs only)."""
+        return inputs.new_fill_of(self.run, self.token_inputs)
+
+    @cached_property
     def far_values(self) -> float | None:
         """Share of validation values beyond twice training's range, for images, signals and
         projected columns (None: a table, token ids or no samples)."""

@@ -15,7 +15,7 @@ from gapdoctor.analysis.off_support import OffSupport, off_support
 from gapdoctor.analysis.ramps import finite_number, ramp
 from gapdoctor.analysis.reorder import Reorder, column_reorder
 from gapdoctor.analysis.spectra import spectral_view
-from gapdoctor.analysis.tokens import are_ids, embeds_ids, token_views
+from gapdoctor.analysis.tokens import are_ids, embeds_ids, new_fill, token_views
 from gapdoctor.record.schema import RunRecord
 
 
@@ -170,6 +170,16 @@ def reorder_of(run: RunRecord, tokens: bool) -> Reorder | None:
             or min(len(x_tr), len(x_va)) < 20):
         return None
     return column_reorder(x_tr, x_va, a.get("probe_labels"), a.get("y_val_features"))
+
+
+def new_fill_of(run: RunRecord, tokens: bool) -> float | None:
+    """Share of validation sequences filled with an id training's are not (see
+    :func:`gapdoctor.analysis.tokens.new_fill`), for token inputs only; None otherwise."""
+    samples = numeric_samples(run) if tokens else None
+    if samples is None:
+        return None
+    share = new_fill(*samples)
+    return share if math.isfinite(share) else None
 
 
 def far_values_of(run: RunRecord, tokens: bool) -> float | None:

@@ -58,3 +58,48 @@ def token_views(x_train: np.ndarray, x_val: np.ndarray) -> tuple[np.ndarray, np.
     """Both splits as bags over one shared vocabulary (the largest id seen, at most MAX_VOCAB)."""
     vocab = int(min(MAX_VOCAB, max(x_train.max(), x_val.max()) + 1))
     return bag_of_tokens(x_train, vocab), bag_of_tokens(x_val, vocab)
+
+
+# A fill is a run of this many equal ids at a sequence's end or start: padding, or what a
+# loader put in its place. Text does not end in "the the the".
+FILL_RUN = 3
+# A fill id that fills under this share of training sequences (at the same end) is new.
+FILL_RARE = 0.01
+NEW_FILL_FACT = ("validation sequences that end or start in a run of one id that fills under 1 % "
+                 "of training sequences (share)")
+NEW_FILL_RANGE = (0.05, 0.2)
+
+
+def _fills(x: np.ndarray, end: bool) -> np.ndarray:
+    """Per row, the id of a run of :data:`FILL_RUN` equal ids at its end (or start); -1 if none."""
+    edge = x[:, ::-1][:, :FILL_RUN] if end else x[:, :FILL_RUN]
+    run = (edge == edge[:, :1]).all(axis=1)
+    return np.where(run, edge[:, 0], -1)
+
+
+def new_fill(x_train: np.ndarray, x_val: np.ndarray) -> float:
+    """Share of validation sequences filled at one end with an id that training sequences are
+    (almost) never filled with: a pad id changed, a truncation, a de-duplication or an
+    out-of-vocabulary map on the validation path. NaN with too few or too short sequences.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> tr = np.hstack([rng.integers(2, 50, (100, 8)), np.zeros((100, 4), int)])
+        >>> va = tr[:40].copy()
+        >>> new_fill(tr, va)
+        0.0
+        >>> va[:10, 8:] = 1          # a quarter padded with the unknown id
+        >>> new_fill(tr, va)
+        0.25
+    """
+    x_train, x_val = np.asarray(x_train), np.asarray(x_val)
+    if x_train.ndim != 2 or x_val.ndim != 2 or min(x_train.shape[1], x_val.shape[1]) < 2 * FILL_RUN \
+            or len(x_train) < 20 or len(x_val) < 20:
+        return float("nan")
+    new = np.zeros(len(x_val), bool)
+    for end in (True, False):
+        train_fill, val_fill = _fills(x_train, end), _fills(x_val, end)
+        for fill in np.unique(val_fill[val_fill >= 0]):
+            if np.mean(train_fill == fill) < FILL_RARE:
+                new |= val_fill == fill
+    return float(new.mean())

@@ -14,6 +14,7 @@ from gapdoctor.analysis.integrity import (
     INTEGRITY_FACT,
     INTEGRITY_RANGE,
 )
+from gapdoctor.analysis.tokens import NEW_FILL_FACT, NEW_FILL_RANGE
 from gapdoctor.record.schema import RunRecord
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
 from gapdoctor.rules.evidence import Ramp
@@ -59,6 +60,10 @@ HARD_BREAK = Ramp(E + "hard_break", HARD_FACT, 0, 1, -2.0,
 FAR_VALUES = Ramp(E + "far_values", FAR_FACT, *FAR_RANGE, -2.0,
                   "a changed world lifts some input values past twice training's range, not a fifth "
                   "of them: a byte order, a decode or a scale on the validation path does")
+NEW_FILL = Ramp(E + "new_fill", NEW_FILL_FACT, *NEW_FILL_RANGE, -1.0,
+                "new data changes which tokens a sequence holds, not the id it is padded with; "
+                "half the bug's weight: texts much shorter than training's, which is never "
+                "padded, fill with an id its sequences hardly end in")
 REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.1, 0.3, -2.0,
                 "undoing a per-split scale restores validation: a preprocessing mismatch")
 
@@ -104,6 +109,8 @@ class DistributionShiftRule(Rule):
                 w.use(INTEGRITY, ctx.integrity.share, shown=ctx.integrity.describe())
                 if ctx.integrity.n_hard:
                     w.use(HARD_BREAK, ctx.integrity.n_hard, shown=ctx.integrity.describe())
+            if ctx.new_fill is not None:
+                w.use(NEW_FILL, ctx.new_fill, shown=f"{ctx.new_fill:.1%} of validation sequences")
             if ctx.far_values is not None:
                 w.use(FAR_VALUES, ctx.far_values, shown=f"{ctx.far_values:.1%} of validation input values")
             self._off_support(w, ctx)

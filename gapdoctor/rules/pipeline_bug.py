@@ -33,6 +33,7 @@ from gapdoctor.rules.pipeline_inputs import (  # noqa: F401  (declared here too:
     weigh_collapsed,
     weigh_far_values,
     weigh_integrity,
+    weigh_new_fill,
 )
 
 E = "pipeline_bug."
@@ -102,6 +103,7 @@ class PipelineBugRule(Rule):
         weigh_collapsed(w, ctx, tags)
         weigh_integrity(w, ctx, tags)
         weigh_far_values(w, ctx, tags)
+        weigh_new_fill(w, ctx, tags)
         weigh_eval_mode(w, run, ctx, tags)
         weigh_batch_order(w, run, tags)
         self._logits(w, run, tags)

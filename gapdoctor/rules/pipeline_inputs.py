@@ -13,6 +13,7 @@ from gapdoctor.analysis.integrity import (
     INTEGRITY_FACT,
     INTEGRITY_RANGE,
 )
+from gapdoctor.analysis.tokens import NEW_FILL_FACT, NEW_FILL_RANGE
 from gapdoctor.rules.base import Tags, Weighing, finite
 from gapdoctor.rules.evidence import Ramp
 
@@ -37,6 +38,11 @@ FAR_VALUES = Ramp(E + "far_values", FAR_FACT, *FAR_RANGE, 3.0,
                   "a byte order, a decode into the wrong type or a scale applied twice carries most "
                   "values past twice training's range; a changed world lifts some values there "
                   "(fluorescence, a brighter baseline), not a fifth of them")
+
+NEW_FILL = Ramp(E + "new_fill", NEW_FILL_FACT, *NEW_FILL_RANGE, 3.0,
+                "padding is the loader's, not the world's: sequences filled with an id training's "
+                "never are had their pad id changed, were truncated or de-duplicated, or mapped to "
+                "the unknown id on the validation path; shorter texts alone pad with the usual id")
 
 
 def weigh_collapsed(w: Weighing, ctx: Context, tags: Tags) -> None:
@@ -69,3 +75,11 @@ def weigh_far_values(w: Weighing, ctx: Context, tags: Tags) -> None:
     if far is not None and w.use(FAR_VALUES, far, shown=f"{far:.1%} of validation input values"):
         tags.add(w, "far_values")
         w.facts["far_values"] = far
+
+
+def weigh_new_fill(w: Weighing, ctx: Context, tags: Tags) -> None:
+    """Token sequences padded (or filled) with an id training's are not."""
+    share = ctx.new_fill
+    if share is not None and w.use(NEW_FILL, share, shown=f"{share:.1%} of validation sequences"):
+        tags.add(w, "new_fill")
+        w.facts["new_fill"] = share
