@@ -116,26 +116,24 @@ def _sparse_metric(case: Case, name: str, epochs: int) -> None:
     s.epochs, s.early_stopping = epochs, False
 
 
-@implementation("metric_mismatch/metric_never_reset", count=3, families=NO_GRU,
+@implementation("metric_mismatch/max_for_argmax", count=3, families=NO_GRU,
                 knob="epochs 12-25")
-def metric_never_reset(case: Case, severity: float, rng: np.random.Generator) -> None:
-    """A hand-written stateful accuracy (a ``keras.metrics.Metric`` subclass) whose
-    ``reset_state`` was left empty: Keras calls it at every epoch start and before every
-    validation pass, and nothing is cleared, so the reported 'accuracy' and
-    'val_accuracy' are the hit rate over every batch since training began (training and
-    validation batches pooled). Loss and data are right."""
+def max_for_argmax(case: Case, severity: float, rng: np.random.Generator) -> None:
+    """A hand-written accuracy takes the predicted class as ``cast(reduce_max(y_pred),
+    'int32')`` where ``argmax`` was meant: the largest probability (below 1) casts to 0,
+    so every row counts as 'predicted class 0' and the figure is the share of class 0
+    among the labels, whatever the model learns. Loss and data are right."""
     epochs = int(round(lerp(severity, 12, 25)))
-    _sparse_metric(case, "unreset_accuracy", epochs)
-    case.description = f"accuracy state never reset (cumulative since epoch 1), {epochs} epochs"
+    _sparse_metric(case, "max_for_argmax_accuracy", epochs)
+    case.description = f"accuracy with reduce_max for argmax (always class 0), {epochs} epochs"
 
 
-@implementation("metric_mismatch/background_column_sliced", count=3, families=NO_GRU,
-                classes="multi", knob="epochs 12-25")
-def background_column_sliced(case: Case, severity: float, rng: np.random.Generator) -> None:
-    """The accuracy function was copied from the team's detector code, whose last output
-    column is the 'background' class: it takes ``argmax(y_pred[:, :-1])``, so the last real
-    class can never count as predicted (its rows are always wrong, and rows whose runner-up
-    is not the true class are counted wrong too). Loss and data are right."""
+@implementation("metric_mismatch/argmin_typo", count=3, families=NO_GRU,
+                knob="epochs 12-25")
+def argmin_typo(case: Case, severity: float, rng: np.random.Generator) -> None:
+    """A hand-written accuracy with ``argmin`` where ``argmax`` belongs (an autocomplete
+    slip): a hit is a row whose LEAST likely class is its true class, so the figure falls
+    towards 0 as the model gets better. Loss and data are right."""
     epochs = int(round(lerp(severity, 12, 25)))
-    _sparse_metric(case, "sliced_accuracy", epochs)
-    case.description = f"accuracy over all but the last output column, {epochs} epochs"
+    _sparse_metric(case, "argmin_accuracy", epochs)
+    case.description = f"accuracy with argmin for argmax, {epochs} epochs"

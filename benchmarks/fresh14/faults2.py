@@ -50,7 +50,7 @@ def ramadan_fasting(case: Case, severity: float, rng: np.random.Generator) -> No
     x = case.x_val.copy()
     rows = np.flatnonzero(rng.random(len(x)) < share)
     a1c = draw_a1c(case.y_val[rows], rng)
-    for i, a in zip(rows, a1c):
+    for i, a in zip(rows, a1c, strict=True):
         x[i, :, 0] = cgm_trace(float(a), rng, meals=RAMADAN, fast=(4.5, 18.9))
     case.x_val = x.astype("float32")
     case.description = f"{len(rows) / len(x):.0%} of validation recordings during Ramadan"

@@ -15,10 +15,9 @@ changed where some fresh14 implementations need what the corpus's ``Spec`` has n
 - ``group_norm``: every BatchNormalization layer replaced by a GroupNormalization of 4
   groups.
 
-Metric names go to fresh2's ``_metric``, except ``unreset_accuracy`` (an accuracy whose
-``reset_state`` does nothing, so it accumulates over every batch it has ever seen, training
-and validation alike) and ``sliced_accuracy`` (an accuracy whose argmax runs over
-``y_pred[:, :-1]``: the last class can never count as predicted).
+Metric names go to fresh2's ``_metric``, except ``max_for_argmax_accuracy`` (an accuracy
+whose predicted class is ``cast(reduce_max(y_pred), 'int32')``, i.e. always 0) and
+``argmin_accuracy`` (an accuracy with ``argmin`` for ``argmax``).
 """
 
 from __future__ import annotations
@@ -37,36 +36,18 @@ from benchmarks.fresh12.models import _probabilities
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
 
 
-class UnresetAccuracy(keras.metrics.Metric):
-    """A hand-written stateful accuracy whose author left ``reset_state`` empty: Keras calls
-    it at every epoch start and before every validation pass, and nothing happens, so the
-    reported figure is the hit rate over every batch since the start of training (training
-    batches and validation batches pooled)."""
-
-    def __init__(self, name: str = "accuracy", **kwargs: Any) -> None:
-        super().__init__(name=name, **kwargs)
-        self.hits = self.add_variable((), initializer="zeros", name="hits")
-        self.seen = self.add_variable((), initializer="zeros", name="seen")
-
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        scores, true = _probabilities(y_true, y_pred)
-        pred = keras.ops.cast(keras.ops.argmax(scores, axis=-1), "int32")
-        hit = keras.ops.cast(keras.ops.equal(pred, true), "float32")
-        self.hits.assign_add(keras.ops.sum(hit))
-        self.seen.assign_add(keras.ops.cast(keras.ops.shape(hit)[0], "float32"))
-
-    def result(self) -> Any:
-        return self.hits / keras.ops.maximum(self.seen, 1.0)
-
-    def reset_state(self) -> None:   # the bug: the state is never cleared
-        return None
-
-
-def _sliced_accuracy(y_true: Any, y_pred: Any) -> Any:
-    """Accuracy with the argmax over all columns but the last (copied from a detector's
-    code, whose last output column is the background class)."""
+def _max_for_argmax(y_true: Any, y_pred: Any) -> Any:
+    """Accuracy with ``reduce_max`` where ``argmax`` was meant: the top probability (below
+    1) cast to int is 0, so every row is 'predicted class 0'."""
     scores, true = _probabilities(y_true, y_pred)
-    pred = keras.ops.cast(keras.ops.argmax(scores[:, :-1], axis=-1), "int32")
+    pred = keras.ops.cast(keras.ops.max(scores, axis=-1), "int32")
+    return keras.ops.cast(keras.ops.equal(pred, true), "float32")
+
+
+def _argmin_accuracy(y_true: Any, y_pred: Any) -> Any:
+    """Accuracy with ``argmin`` where ``argmax`` was meant."""
+    scores, true = _probabilities(y_true, y_pred)
+    pred = keras.ops.cast(keras.ops.argmin(scores, axis=-1), "int32")
     return keras.ops.cast(keras.ops.equal(pred, true), "float32")
 
 
@@ -109,10 +90,10 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def _metric(name: str, spec: Spec, n_classes: int) -> Any:
-    if name == "unreset_accuracy":
-        return UnresetAccuracy(name="accuracy")
-    if name == "sliced_accuracy":
-        return keras.metrics.MeanMetricWrapper(_sliced_accuracy, name="accuracy")
+    if name == "max_for_argmax_accuracy":
+        return keras.metrics.MeanMetricWrapper(_max_for_argmax, name="accuracy")
+    if name == "argmin_accuracy":
+        return keras.metrics.MeanMetricWrapper(_argmin_accuracy, name="accuracy")
     return fresh2_models._metric(name, spec, n_classes)
 
 

@@ -277,7 +277,7 @@ API = {name: i + 2 for i, name in enumerate(APIS)}      # 0 padding, 1 unknown
 API_VOCAB = len(APIS) + 2
 TRACE_LEN = 32
 FAMILIES_ = ["benign", "ransomware", "spyware", "downloader", "backdoor"]
-COMMON = {n: w for n, w in zip(APIS[:18], [3, 3, 2, 4, 3, 3, 2, 2, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1])}
+COMMON = {n: w for n, w in zip(APIS[:18], [3, 3, 2, 4, 3, 3, 2, 2, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1], strict=True)}
 NETWORK = ("InternetOpenW", "InternetConnectW", "HttpSendRequestW", "WSAStartup", "socket",
            "connect", "send", "recv", "gethostbyname", "URLDownloadToFileW", "InternetReadFile")
 STALL = ("Sleep", "NtDelayExecution", "GetTickCount", "IsDebuggerPresent")
