@@ -31,43 +31,50 @@ def _subgroup_recipe(case: Case, epochs: int) -> None:
     brief(case, epochs)
 
 
-@implementation("subgroup_underfitting/tilted_zone_axis", count=3, sources=("lattice16",),
-                families=("mlp", "cnn2d"), knob="share of crystals 45 %-25 %; epochs 12-6")
-def tilted_zone_axis(case: Case, severity: float, rng: np.random.Generator) -> None:
-    """A share of the single-crystal patterns (both splits alike) were taken a few degrees
-    off the zone axis (the operator did not finish tilting): only the spots near one arc,
-    the Laue circle, are excited, the rest of the net is missing, and the lattice has to
-    be read from a partial arc. A plain model trained briefly fits the on-axis patterns
-    and under-fits the tilted ones."""
+THIN_FILM_MIX = [0.12, 0.12, 0.12, 0.34, 0.30]   # a thin-film lab's archive: films 64 %
+
+
+@implementation("subgroup_underfitting/nanocrystalline_films", count=3, sources=("lattice16",),
+                families=("mlp", "cnn2d"), knob="share of nanocrystalline films 45 %-25 %; epochs 12-6")
+def nanocrystalline_films(case: Case, severity: float, rng: np.random.Generator) -> None:
+    """A thin-film lab's archive (both splits re-drawn: 34 % polycrystalline films, 30 %
+    amorphous films, single crystals 12 % each). A share of the polycrystalline films (both
+    splits alike) were deposited cold and are nanocrystalline: grains of a few nanometres
+    broaden the rings into two diffuse bands as wide and faint as an amorphous film's
+    halos. Still polycrystals (always two bands, at a radius ratio of sqrt 2, sqrt 3 or 2,
+    where an amorphous film has one or two halos at random radii). A plain model trained briefly fits the
+    coarser films (sharp rings) and under-fits the nanocrystalline ones."""
     share = lerp(severity, 0.45, 0.25)
     for part in ("train", "val"):
-        x = getattr(case, f"x_{part}").copy()
-        y = getattr(case, f"y_{part}")
-        for i in np.flatnonzero((y <= 2) & (rng.random(len(y)) < share)):
-            x[i, :, :, 0] = diffraction(int(y[i]), rng, tilt=True)
-        setattr(case, f"x_{part}", x.astype("float32"))
+        n = len(getattr(case, f"y_{part}"))
+        y = rng.choice(5, n, p=THIN_FILM_MIX)
+        nano = (y == 3) & (rng.random(n) < share)
+        x = np.stack([diffraction(int(y[i]), rng, nano=bool(nano[i])) for i in range(n)])
+        setattr(case, f"x_{part}", x.astype("float32")[..., None])
+        setattr(case, f"y_{part}", y.astype("int64"))
     _subgroup_recipe(case, int(round(lerp(severity, 12, 6))))
-    case.description = f"{share:.0%} of crystals off the zone axis in both splits; brief training"
+    case.description = f"{share:.0%} of polycrystalline films nanocrystalline in both splits; brief training"
 
 
-@implementation("subgroup_underfitting/night_shift_workers", count=3, sources=("cgm_glucose",),
-                families=("mlp", "cnn1d"), knob="share 30 %-15 %; epochs 12-6")
-def night_shift_workers(case: Case, severity: float, rng: np.random.Generator) -> None:
-    """A share of the participants (both splits alike) work night shifts: their whole day
-    (sleep and its fast, the dawn rise, the meals) is displaced by 8-11 hours, so in a
-    recording that starts at 22:00 their fasting stretch falls in the middle and their
-    meals in the night. A plain model trained briefly learns where the usual fasting
-    stretch is and under-fits the shift workers."""
-    share = lerp(severity, 0.30, 0.15)
+@implementation("subgroup_underfitting/basal_insulin_users", count=3, sources=("cgm_glucose",),
+                families=("mlp", "cnn1d"), knob="share of the diabetic participants 60 %-35 %; epochs 12-6")
+def basal_insulin_users(case: Case, severity: float, rng: np.random.Generator) -> None:
+    """A share of the participants with diabetes (both splits alike) take long-acting
+    (basal) insulin titrated to a fasting target: their night sits at 85-100 mg/dL like a
+    non-diabetic's, without a dawn rise, while their meal excursions stay as high as their
+    HbA1c implies (higher: no mealtime insulin). Their category shows in the day, not in
+    the night. A plain model trained briefly learns the overnight level that tells the
+    other participants apart and under-fits the basal-insulin users."""
+    share = lerp(severity, 0.60, 0.35)
     for part in ("train", "val"):
         x = getattr(case, f"x_{part}").copy()
         y = getattr(case, f"y_{part}")
-        rows = np.flatnonzero(rng.random(len(y)) < share)
+        rows = np.flatnonzero((y >= 2) & (rng.random(len(y)) < share))
         for i, a in zip(rows, draw_a1c(y[rows], rng), strict=True):
-            x[i, :, 0] = cgm_trace(float(a), rng, clock_shift=float(rng.uniform(8, 11)))
+            x[i, :, 0] = cgm_trace(float(a), rng, basal=True)
         setattr(case, f"x_{part}", x.astype("float32"))
     _subgroup_recipe(case, int(round(lerp(severity, 12, 6))))
-    case.description = f"{share:.0%} night-shift workers in both splits; brief training"
+    case.description = f"{share:.0%} of the diabetic participants on basal insulin in both splits; brief training"
 
 
 # == metric_saturation: genuinely easy targets, trained far past the ceiling ==================

@@ -87,7 +87,7 @@ def _spot(r0: float, c0: float, width: float) -> np.ndarray:
 
 
 def diffraction(c: int, rng: np.random.Generator, thick: float = 0.0,
-                tilt: bool = False) -> np.ndarray:
+                nano: bool = False) -> np.ndarray:
     """One 16x16 selected-area diffraction pattern (log intensity scaled to about [0, 1]) of
     a specimen of class ``c``: a single crystal on a zone axis with a square, hexagonal
     (60 degrees) or rectangular (axis ratio 1.3-1.8) reciprocal lattice (spacing 2.6-4.2
@@ -96,8 +96,11 @@ def diffraction(c: int, rng: np.random.Generator, thick: float = 0.0,
     amorphous film (one or two broad diffuse halos); the direct beam near the centre
     (partly behind a beam stop), inelastic background, shot noise. ``thick``: specimen
     thickness factor (0 = thin): more diffuse background, Kikuchi lines, broader spots,
-    more even (dynamical) spot intensities; ``tilt``: the crystal a few degrees off the zone
-    axis, so only the spots near one arc (the Laue circle) are excited."""
+    more even (dynamical) spot intensities; ``nano``: a
+    nanocrystalline film (grains of a few nm), so its rings are broadened into two diffuse
+    bands as wide and faint as an amorphous film's halos; only their radius ratio (sqrt 2,
+    sqrt 3 or 2, where an amorphous film's halos fall at random radii) and that there are
+    always two tell it apart."""
     r0, c0 = 7.5 + rng.normal(0, 0.4, 2)
     img = 4.0 * _spot(r0, c0, 0.8)                       # direct beam
     width = rng.uniform(0.45, 0.7) * (1 + 0.6 * thick)
@@ -109,10 +112,6 @@ def diffraction(c: int, rng: np.random.Generator, thick: float = 0.0,
         a = d * np.array([np.cos(angle), np.sin(angle)])
         b = d * ratio * np.array([np.cos(angle + gamma), np.sin(angle + gamma)])
         falloff = rng.uniform(3.5, 6.0)
-        if tilt:
-            phi = rng.uniform(0, 2 * np.pi)
-            radius = rng.uniform(3.0, 6.0)
-            centre = radius * np.array([np.cos(phi), np.sin(phi)])
         factors: dict[tuple[int, int], float] = {}
         for h in range(-4, 5):
             for k in range(-4, 5):
@@ -124,9 +123,13 @@ def diffraction(c: int, rng: np.random.Generator, thick: float = 0.0,
                 key = (h, k) if (h, k) > (-h, -k) else (-h, -k)
                 f = factors.setdefault(key, rng.uniform(0.3, 1.5))
                 inten = f ** (1 - 0.7 * min(thick, 1.0)) * np.exp(-np.hypot(*g) ** 2 / (2 * falloff ** 2))
-                if tilt:
-                    inten *= np.exp(-((np.hypot(*(g - centre)) - radius) ** 2) / (2 * 0.9 ** 2))
                 img += 1.6 * inten * _spot(r0 + g[0], c0 + g[1], width)
+    elif c == 3 and nano:
+        rad = np.hypot(_RR - r0, _CC - c0)
+        first = rng.uniform(2.5, 3.6)
+        for m in (1.0, float(rng.choice([np.sqrt(2), np.sqrt(3), 2.0]))):
+            img += rng.uniform(0.25, 0.6) * np.exp(-((rad - first * m) ** 2)
+                                                   / (2 * rng.uniform(0.9, 1.8) ** 2))
     elif c == 3:
         rad = np.hypot(_RR - r0, _CC - c0)
         base = rng.uniform(2.4, 3.4)
@@ -178,7 +181,8 @@ def a1c_class(a1c: np.ndarray) -> np.ndarray:
 
 
 def cgm_trace(a1c: float, rng: np.random.Generator, meals: tuple | None = None,
-              clock_shift: float = 0.0, fast: tuple[float, float] | None = None) -> np.ndarray:
+              clock_shift: float = 0.0, fast: tuple[float, float] | None = None,
+              basal: bool = False) -> np.ndarray:
     """One CGM recording (mg/dL, every 5 min for 21.3 h, starting near 22:00 at bedtime)
     of a person with HbA1c ``a1c`` (%): an overnight fasting level tied to HbA1c (about
     18 x A1c - 12, the steadiest evidence), a dawn rise (04-08 h) in diabetes, meal
@@ -188,14 +192,19 @@ def cgm_trace(a1c: float, rng: np.random.Generator, meals: tuple | None = None,
     low. ``meals``: (clock hour, spread) pairs instead of the usual three; ``clock_shift``:
     the person's whole day (sleep, dawn rise, meals) displaced by that many hours (night
     shift); ``fast``: (from, to) clock hours without meals and with the level sagging
-    (daytime fasting)."""
+    (daytime fasting); ``basal``: a person on long-acting (basal) insulin titrated to a
+    fasting target, whose overnight level sits at 85-100 mg/dL whatever the HbA1c, with no
+    dawn rise, while the meal excursions (no mealtime insulin) stay as high as the HbA1c
+    implies, or higher."""
     start = 22.0 + rng.normal(0, 0.7)
     clock = (start + CGM_STEP * np.arange(CGM_N)) % 24
     local = (clock - clock_shift) % 24
     fasting = 18 * a1c - 12 + rng.normal(0, 6)
+    if basal:
+        fasting = rng.uniform(85, 100)
     x = np.full(CGM_N, fasting)
     x += rng.normal(0, 3) * np.sin(2 * np.pi * (local - rng.uniform(0, 24)) / 24)
-    if a1c >= 6.5:                                   # dawn phenomenon
+    if a1c >= 6.5 and not basal:                     # dawn phenomenon
         x += (a1c - 6.0) * rng.uniform(4, 9) * np.exp(-((local - 6.5) ** 2) / (2 * 1.2 ** 2))
     if fast is not None:
         a, b = fast
@@ -207,7 +216,7 @@ def cgm_trace(a1c: float, rng: np.random.Generator, meals: tuple | None = None,
     for hour, spread in plan:
         t0 = (hour + rng.normal(0, spread)) % 24
         size = rng.uniform(0.4, 1.6)
-        height = size * (25 + 22 * (a1c - 5.0)) * rng.uniform(0.6, 1.4)
+        height = size * (25 + 22 * (a1c - 5.0)) * rng.uniform(0.6, 1.4) * (1.4 if basal else 1.0)
         tau = 0.6 + 0.18 * (a1c - 5.0) + rng.uniform(-0.15, 0.15)
         dt = (local - t0) % 24
         dt = np.where(dt > 12, -1.0, dt)
