@@ -168,6 +168,15 @@ _MEASURED: dict[frozenset[str], list[tuple[str, str]]] = {
         "beyond training's range are what a parse, a cast, a unit or a byte order leaves (a dead "
         "sensor aside). Load a few training files through the validation loader: if those "
         "columns come out broken too, it is the pipeline."), (
+        "far_values",
+        "{value:.1%} of the validation input values lie beyond twice training's whole range. A "
+        "changed world lifts some values that far, not most of them; a byte order, a decode into "
+        "the wrong type or a scale applied twice carries them all. Print both splits' range after "
+        "each step of the validation loader: the first step where they part is the bug."), (
+        "new_fill",
+        "{value:.1%} of the validation sequences are filled with an id training's hardly ever "
+        "are. New text changes which tokens a sequence holds, not how it is padded: tokenise a "
+        "few training texts through the validation path and compare their last ids."), (
         "off_support",
         "Validation rows that no training row resembles: {value}. Print a few beside training "
         "rows as the model receives them: values on another scale, inverted, reordered or "

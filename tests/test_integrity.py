@@ -175,6 +175,25 @@ def test_images_read_with_the_wrong_byte_order_are_a_bug_not_a_shift(tmp_path):
     far = _evidence(d, "pipeline_bug", "pipeline_bug.far_values")
     assert far and far[0].supports and "of validation input values" in str(far[0].value)
     assert "far_values" in d.finding("pipeline_bug").details["fix_tags"]
+    facts = {**d.finding("distribution_shift").details, **d.finding("pipeline_bug").details}
+    assert "of the validation input values lie beyond twice" in tell_apart(
+        "distribution_shift", "pipeline_bug", facts=facts)
     against = _evidence(d, "distribution_shift", "distribution_shift.far_values")
     assert against and not against[0].supports
     assert d.finding("pipeline_bug").score > d.finding("distribution_shift").score
+
+
+def test_one_broken_column_of_thirty_is_told_with_its_name(tmp_path):
+    """A single hard break (under the share where the share reading starts) still gives the
+    finding its columns: the story, the fix and the close call name them."""
+    x_tr, x_va, y_tr, y_va = _cancer_table()
+    x_va = x_va.copy()
+    x_va[np.random.default_rng(0).random(len(x_va)) < 0.4, 3] += 4 * float(np.ptp(x_tr[:, 3]))
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr),
+                       output_dir=tmp_path, verbose=0, report=False, background=False)
+    fit(mlp(2, input_shape=(30,)), (x_tr, x_va, y_tr, y_va), doctor, epochs=4)
+    bug = doctor.diagnosis.finding("pipeline_bug")
+    assert bug.details["integrity_columns"] == "out of range (column 3)"
+    assert "1 of 30 validation input columns break" in bug.summary
+    facts = {**doctor.diagnosis.finding("distribution_shift").details, **bug.details}
+    assert "out of range (column 3)" in tell_apart("distribution_shift", "pipeline_bug", facts=facts)

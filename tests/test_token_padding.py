@@ -8,6 +8,7 @@ import numpy as np
 
 from gapdoctor import GapDoctor
 from gapdoctor.analysis.tokens import NEW_FILL_RANGE, new_fill
+from gapdoctor.lookalikes import tell_apart
 
 VOCAB, LENGTH, CLASSES = 120, 24, 3
 
@@ -52,6 +53,9 @@ def test_validation_padded_with_the_unknown_id_is_a_bug(tmp_path) -> None:
     filled = _evidence(d, "pipeline_bug", "pipeline_bug.new_fill")
     assert filled and filled[0].supports and "of validation sequences" in str(filled[0].value)
     assert "new_fill" in d.finding("pipeline_bug").details["fix_tags"]
+    facts = {**d.finding("distribution_shift").details, **d.finding("pipeline_bug").details}
+    assert "of the validation sequences are filled with an id" in tell_apart(
+        "distribution_shift", "pipeline_bug", facts=facts)
     against = _evidence(d, "distribution_shift", "distribution_shift.new_fill")
     assert against and not against[0].supports
     assert d.finding("pipeline_bug").score > d.finding("distribution_shift").score

@@ -61,12 +61,15 @@ def weigh_integrity(w: Weighing, ctx: Context, tags: Tags) -> None:
     if found is None:
         return
     described = found.describe()
-    if w.use(INTEGRITY, found.share, shown=described):
+    counted = w.use(INTEGRITY, found.share, shown=described)
+    if counted:
         tags.add(w, "integrity")
+    if found.n_hard and w.use(HARD_BREAK, found.n_hard, shown=described):
+        tags.add(w, "integrity")
+        counted = True
+    if counted:
         w.facts.update(integrity_columns=found.kinds(), integrity_broken=found.n_broken,
                        integrity_checked=found.checked)
-    if found.n_hard and w.use(HARD_BREAK, found.n_hard, shown=found.describe()):
-        tags.add(w, "integrity")
 
 
 def weigh_far_values(w: Weighing, ctx: Context, tags: Tags) -> None:
