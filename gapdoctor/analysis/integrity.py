@@ -66,6 +66,7 @@ HARD_FACT = ("validation columns stuck on one value where training varies, or be
 # lifts some values there, not most (fresh12's fluorescent stream: 6-8 % of the values).
 FAR_FACT = ("share of validation input values beyond twice the training inputs' whole range "
             "(0.1-99.9 % quantiles)")
+# from a fifth of the values (far above a shift's spikes), full at half (most of the inked ones)
 FAR_RANGE = (0.2, 0.5)
 
 

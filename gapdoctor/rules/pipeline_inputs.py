@@ -1,6 +1,7 @@
 """pipeline_bug's input-side breaks: validation rows or columns that a loader step broke
 rather than a changed world moved (rows erased to one or two values, columns that break the
-training data's schema). Counted, not inferred; :mod:`gapdoctor.rules.pipeline_bug` weighs
+training data's schema, values carried past twice training's range, token sequences filled
+with an id training's are not). Counted, not inferred; :mod:`gapdoctor.rules.pipeline_bug` weighs
 these, and :mod:`gapdoctor.rules.distribution_shift` counts them against a shift."""
 
 from __future__ import annotations
