@@ -77,14 +77,17 @@ def test_inverted_validation_images_are_named_in_the_finding_and_the_report(tmp_
     assert "have no training row near them" in shift.summary
     told = tell_apart("distribution_shift", "pipeline_bug", facts=shift.details)
     assert told.startswith(f"Validation rows that no training row resembles: {len(rows)} of ")
-    # the inverting decoder is a bug on the validation path: inputs that differ keep it in view
-    # (some weight, its story and its side-by-side check), a shift still leads
+    # the inverting decoder is a bug on the validation path: inputs that differ keep it in view,
+    # and an inverted stroke carries a mostly-dark pixel past twice its training range, a
+    # break a changed world does not make: the bug leads, told with that column
     bug = doctor.diagnosis.finding("pipeline_bug")
     differ = [e for e in bug.evidence if e.rule and e.rule["key"] == "pipeline_bug.inputs_differ"]
     assert differ and 0 < differ[0].weight <= 1.0 and differ[0].supports
-    assert doctor.diagnosis.verdict == "distribution_shift"
-    assert bug.summary.startswith("The inputs of the two splits differ (domain AUC ")
-    assert any(f.title.startswith("Put a few validation rows beside") and f.code
+    hard = [e for e in bug.evidence if e.rule and e.rule["key"] == "pipeline_bug.hard_break"]
+    assert hard and hard[0].supports and "out of range" in str(hard[0].value)
+    assert doctor.diagnosis.verdict == "pipeline_bug"
+    assert "validation input columns break what training shows" in bug.summary
+    assert any(f.title.startswith("Look at the validation columns that break") and f.code
                for f in bug.fixes)
     reader = pypdf.PdfReader(str(doctor.run_dir / "report.pdf"))
     text = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in reader.pages))
