@@ -71,6 +71,22 @@ def test_bootstrap_width():
     assert bootstrap_accuracy(np.r_[np.ones(4000), np.zeros(1000)]).outcome == "refuted"
 
 
+def test_the_interval_restates_the_size_and_moves_no_ranking():
+    """A 99-row validation set's wide interval is the size the small_validation_set rule
+    already weighed: reported, not counted again (fresh14: it turned a healthy run and an
+    optimisation fault into small validation sets)."""
+    from gapdoctor.confirm.ranking import apply_confirmations
+    from gapdoctor.diagnosis import Diagnosis, Finding
+
+    c = bootstrap_accuracy(np.r_[np.ones(86), np.zeros(13)])
+    assert c.outcome == "confirmed" and c.restates and c.to_dict()["restates"]
+    d = Diagnosis(findings=[Finding("optimization", 0.6, ""), Finding("small_validation_set", 0.5, "")])
+    d = apply_confirmations(d, [c])
+    assert d.verdict == "optimization"
+    assert [round(f.score, 3) for f in d.findings] == [0.6, 0.5]
+    assert "does not move the ranking" in c.text
+
+
 def _sorted_run(n: int = 600, k: int = 6, seed: int = 7):
     """Probabilities of a model right on 90 % of a class-sorted validation set (shuffled
     batches), and what batch statistics do to it in the stored order: whole batches of one

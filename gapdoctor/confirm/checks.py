@@ -60,10 +60,12 @@ def bootstrap_accuracy(correct: np.ndarray, seed: int = 0) -> Confirmation:
                           "(or cross-validation) would.",
              "refuted": "narrow enough that the validation set is not the problem.",
              "inconclusive": "wide enough to hide small changes, not large ones."}[outcome]
+    text += (" It restates the validation set's size, which the diagnosis already weighed, "
+             "so it does not move the ranking.")
     return Confirmation("small_validation_set", "bootstrap_interval", outcome,
                         before=e.effect, after=e.effect, effect=half,
                         interval=(e.low, e.high), min_effect=WIDE_INTERVAL, text=text,
-                        details={"n_val": int(correct.size)})
+                        restates=True, details={"n_val": int(correct.size)})
 
 
 def _halves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -67,7 +67,7 @@ def _score(logit: float) -> float:
 
 def shift_for(confirmation: Confirmation) -> float:
     """The log-odds an outcome adds to its cause."""
-    if confirmation.details.get("explained_by"):
+    if confirmation.details.get("explained_by") or confirmation.restates:
         return 0.0
     if confirmation.outcome == "confirmed":
         return CONFIRMED_SPECIFIC if confirmation.specific else CONFIRMED_GENERIC
