@@ -74,3 +74,37 @@ def test_logged_against_own_with_malformed_tables():
     run = _run(curves, no_n)
     findings = diagnose(run).findings
     assert findings and np.isfinite([f.score for f in findings]).all()
+
+
+def test_malformed_inputs_give_no_range_or_fill_fact_and_no_error():
+    """The value-range and fill checks of session 33 on damaged samples: NaN and inf values,
+    constant or too few values, 1-D or too-short sequences, no recorded shape."""
+    from gapdoctor.analysis.inputs import far_values_of, new_fill_of
+    from gapdoctor.analysis.integrity import far_values
+    from gapdoctor.analysis.tokens import new_fill
+    from gapdoctor.record.schema import RunRecord
+
+    rng = np.random.default_rng(0)
+    x = rng.random((100, 16))
+    assert np.isnan(far_values(np.full((100, 16), np.nan), x))       # no finite training value
+    assert np.isnan(far_values(np.zeros((100, 16)), x))               # no range
+    assert np.isnan(far_values(x[:1, :4], x))                         # too few values
+    with_inf = x.copy()
+    with_inf[:, 0] = np.inf                                           # non-finite: not counted
+    assert far_values(x, with_inf) == 0.0
+    ids = rng.integers(2, 50, (100, 12))
+    assert np.isnan(new_fill(ids[:, 0], ids[:, 0]))                   # 1-D
+    assert np.isnan(new_fill(ids[:, :4], ids[:, :4]))                 # too short for a fill
+    assert np.isnan(new_fill(ids[:10], ids))                          # too few sequences
+
+    def run(shape, x_train, x_val):
+        r = RunRecord.empty(source="test")
+        r.meta["data"] = {"input_shape": shape} if shape is not None else {}
+        r.arrays.update(x_train=x_train, x_val=x_val)
+        return r
+
+    assert far_values_of(run(None, x, x), tokens=False) is None       # shape not recorded
+    assert far_values_of(run([16], x, x), tokens=False) is None       # a table: integrity_of's
+    assert far_values_of(run([16, 1], x, x * 0 + np.nan), tokens=False) is None   # all NaN
+    assert new_fill_of(run([12], ids, ids), tokens=False) is None     # not token inputs
+    assert new_fill_of(run([12], ids, ids[:, :3]), tokens=True) is None   # other widths
