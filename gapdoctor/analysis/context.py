@@ -238,6 +238,14 @@ class Context:
     def train_above_chance(self) -> float:
         return accuracy.train_above_chance(self.train_accuracy_series(), self.chance)
 
+    @cached_property
+    def fits_training(self) -> bool:
+        """The model fits its training data: the loss more than halved and the training
+        accuracy more than half the way from chance to perfect (on imbalanced data the loss
+        also falls when only the base rate is learned, hence both)."""
+        drop, above = self.curves.loss_drop, self.train_above_chance
+        return bool(np.isfinite(drop) and drop > 0.5 and np.isfinite(above) and above > 0.5)
+
     def logged_train_accuracy(self) -> pd.Series:
         return accuracy.logged_accuracy_series(self.run)
 

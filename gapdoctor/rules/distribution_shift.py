@@ -64,6 +64,11 @@ NEW_FILL = Ramp(E + "new_fill", NEW_FILL_FACT, *NEW_FILL_RANGE, -1.0,
                 "new data changes which tokens a sequence holds, not the id it is padded with; "
                 "half the bug's weight: texts much shorter than training's, which is never "
                 "padded, fill with an id its sequences hardly end in")
+NO_SIGNAL_LEFT = Ramp(E + "no_signal_left", "validation above chance (best accuracy or ROC AUC, the further), "
+                      "while training fits (share of the possible)", 0.25, 0.1, -3.0,
+                      "a changed world blurs the link between inputs and labels but seldom erases it: "
+                      "where inputs differed and training fitted, validation sat within 10% of chance "
+                      "in 1 of 45 shifts and 15 of 33 pipeline bugs (a likelihood ratio near 20)")
 REGAINED = Ramp(E + "regained", "reference accuracy regained by standardising each split", 0.1, 0.3, -2.0,
                 "undoing a per-split scale restores validation: a preprocessing mismatch")
 
@@ -114,6 +119,9 @@ class DistributionShiftRule(Rule):
             if ctx.far_values is not None:
                 w.use(FAR_VALUES, ctx.far_values, shown=f"{ctx.far_values:.1%} of validation input values")
             self._off_support(w, ctx)
+            if ctx.fits_training and w.use(NO_SIGNAL_LEFT, ctx.val_above_chance,
+                                            shown=f"{ctx.val_above_chance:.2f}"):
+                w.facts["signal_left"] = ctx.val_above_chance
             found = ctx.column_reorder
             if found is not None and found.moved >= 2:
                 w.use(REORDERED, found.ratio, shown=f"{found.ratio:.2f} ({found.moved} columns would move)")

@@ -115,20 +115,20 @@ class PipelineBugRule(Rule):
         return w
 
     def _misaligned(self, w: Weighing, ctx: Context, tags: Tags) -> None:
-        c, f, val_acc = ctx.curves, ctx.features, ctx.val_accuracy_series()
+        f, val_acc = ctx.features, ctx.val_accuracy_series()
         if not len(val_acc) or not finite(ctx.chance):
             return
         span = max(1e-6, 1 - ctx.chance)
-        val_above, train_above = ctx.val_above_chance, ctx.train_above_chance
+        val_above = ctx.val_above_chance
         w.facts.update(val_accuracy_best=float(val_acc.max()), chance=ctx.chance)
-        # "fits" means accuracy well above chance on training samples, not only a falling
-        # loss: on imbalanced data the loss also falls when the model learns the base rate
-        fits = finite(c.loss_drop) and c.loss_drop > 0.5 and finite(train_above) and train_above > 0.5
+        fits = ctx.fits_training
         differ = ramp(f.domain_auc, AUC_SAME, AUC_DIFFERENT) if f is not None else 0.0
-        if fits and w.use(VAL_AT_CHANCE, val_above, gate=1 - 0.6 * differ,
+        # not damped when the inputs differ too: among runs whose inputs differ and whose
+        # training fits, validation sat at chance in 15 of 33 pipeline bugs and 1 of 45
+        # shifts over the fourteen sets fresh2-fresh15 (docs/measurements.md)
+        if fits and w.use(VAL_AT_CHANCE, val_above,
                           shown=f"{val_above:.2f} (best accuracy {float(val_acc.max()):.3f}, chance "
-                                f"{ctx.chance:.3f}; ROC AUC {ctx.val_auc:.3f})",
-                          gate_reason="less when the inputs differ too (a shift can do this)"):
+                                f"{ctx.chance:.3f}; ROC AUC {ctx.val_auc:.3f})"):
             tags.add(w, "misaligned")
         found = ctx.row_offset
         if found is not None and w.use(
