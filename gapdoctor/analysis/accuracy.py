@@ -101,6 +101,30 @@ def train_above_chance(acc: pd.Series, chance: float) -> float:
     return (float(acc.iloc[-3:].mean()) - chance) / max(1e-6, 1 - chance)
 
 
+# how the rules read :func:`unlearned`: within 5 % of chance at the end the model lost what it
+# had learned; from 15 % it kept some of it
+UNLEARNED_FACT = ("training accuracy at the end above chance (share of the possible), after it had "
+                  "reached 30 % of the way")
+UNLEARNED_RANGE = (0.15, 0.05)
+
+
+def unlearned(acc: pd.Series, chance: float, peak: float = 0.3) -> float:
+    """Recent training accuracy as a share of the possible above chance, for a run whose
+    training accuracy had reached at least ``peak`` of that share earlier (NaN otherwise):
+    near 0, the model lost what it had learned on its own training rows.
+
+    Example:
+        >>> round(unlearned(pd.Series([.5, .8, .84, .54, .54, .54]), 0.54), 2)
+        0.0
+    """
+    if len(acc) < 4 or not finite_number(chance):
+        return float("nan")
+    span = max(1e-6, 1 - chance)
+    if (float(acc.max()) - chance) / span < peak:
+        return float("nan")
+    return (float(acc.iloc[-3:].mean()) - chance) / span
+
+
 def val_interval(acc: pd.Series, n: int | None) -> tuple[int, float, float, float] | None:
     """(n, accuracy, low, high): 95% Wilson interval of recent validation accuracy."""
     if not len(acc) or not n:

@@ -239,6 +239,12 @@ class Context:
         return accuracy.train_above_chance(self.train_accuracy_series(), self.chance)
 
     @cached_property
+    def unlearned(self) -> float:
+        """Training accuracy at the end above chance (share of the possible) after it had
+        reached 30 % of the way; NaN for runs that never got that far."""
+        return accuracy.unlearned(self.train_accuracy_series(), self.chance)
+
+    @cached_property
     def fits_training(self) -> bool:
         """The model fits its training data: the loss more than halved and the training
         accuracy more than half the way from chance to perfect (on imbalanced data the loss

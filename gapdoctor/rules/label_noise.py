@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gapdoctor.analysis.accuracy import UNLEARNED_FACT, UNLEARNED_RANGE
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.features import AUC_DIFFERENT, AUC_SAME
 from gapdoctor.analysis.label_agreement import (
@@ -91,6 +92,9 @@ RENAMED = Ramp(E + "renamed", RENAMED_FACT, *RENAMED_RANGE, -2.0,
                "majority label and names validation rows rightly; predictions that are a renaming "
                "of the validation labels point at a class order that differs between the splits, "
                "not at scattered wrong labels")
+UNLEARNED = Ramp(E + "unlearned", UNLEARNED_FACT, *UNLEARNED_RANGE, -3.0,
+                 "wrong labels cap what a model fits on its training rows; they do not make it lose "
+                 "what it had learned there: an optimiser (a rate or a penalty far too large) does")
 AT_CHANCE = Ramp(E + "at_chance", "validation above chance: best accuracy or ROC AUC, the further (share of the possible)", 0.35, 0.15, -3.0,
                  "validation at chance points to a pipeline bug or a shift")
 
@@ -160,6 +164,7 @@ class LabelNoiseRule(Rule):
         if ctx.n_classes >= 2 and (m is not None or d is not None):
             rate = d.noise_rate if d is not None else m.flagged_fraction
             w.use(SHUFFLED, rate / (1 - 1 / ctx.n_classes))
+        w.use(UNLEARNED, ctx.unlearned)
         # labels that are mostly wrong hold a network at chance on clean validation too:
         # when validation's own labels teach what the training labels contradict, chance
         # no longer points away from label noise

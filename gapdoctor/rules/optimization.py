@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gapdoctor.analysis.accuracy import UNLEARNED_FACT, UNLEARNED_RANGE
 from gapdoctor.analysis.classes import label_counts
 from gapdoctor.analysis.context import Context
 from gapdoctor.record.schema import RunRecord
@@ -51,6 +52,10 @@ HIGH_LR = Ramp(E + "high_lr", "learning rate in effect / usual upper end for the
                "above 1e-2 for adaptive optimisers, or for SGD a step of lr / (1 - momentum) above "
                "1 (0.1 with momentum 0.9, the large end of common recipes), steps are large",
                log=True)
+UNLEARNED = Ramp(E + "unlearned", UNLEARNED_FACT, *UNLEARNED_RANGE, 2.0,
+                 "the model lost on its own training rows what it had learned there: updates too "
+                 "large, or a penalty that outweighs the data (3 of 721 benchmark runs, all "
+                 "optimisation faults)")
 SMOOTH = Ramp(E + "smooth", "training loss drop, when it rarely rises", 0.7, 0.9, -1.5,
               "a large, smooth decrease means the optimiser works")
 UPDATE_BIG = Ramp(E + "update_big", "median per-epoch update ratio |dW|/|W|", 0.15, 0.6, 1.5,
@@ -122,6 +127,7 @@ class OptimizationRule(Rule):
         if not p.diverged and w.use(VAL_JUMP, c.val_loss_jump) >= 0.5 and w.variant == "default":
             w.facts["val_loss_jump"] = c.val_loss_jump
             w.variant = "val_jump"
+        w.use(UNLEARNED, ctx.unlearned)
         if not p.diverged:
             w.use(REBOUND, p.rebound)
             if finite(c.loss_drop):
