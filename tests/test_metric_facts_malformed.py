@@ -108,3 +108,29 @@ def test_malformed_inputs_give_no_range_or_fill_fact_and_no_error():
     assert far_values_of(run([16, 1], x, x * 0 + np.nan), tokens=False) is None   # all NaN
     assert new_fill_of(run([12], ids, ids), tokens=False) is None     # not token inputs
     assert new_fill_of(run([12], ids, ids[:, :3]), tokens=True) is None   # other widths
+
+
+@pytest.mark.parametrize("accuracy, chance", [
+    ([0.5, 0.8, 0.9], 0.5),                          # too few epochs
+    ([0.5, 0.8, 0.9, 0.5, 0.5], NAN),                # chance unknown
+    ([NAN, NAN, NAN, NAN, NAN], 0.5),                # no accuracy at all
+    ([0.5, 0.52, 0.55, 0.5, 0.51], 0.5),             # never got 30 % of the way
+    ([0.5, INF, 0.9, 0.5, 0.5], 0.5),                # an infinite epoch
+])
+def test_unlearned_gives_no_fact_or_a_finite_one(accuracy, chance):
+    from gapdoctor.analysis.accuracy import unlearned
+
+    value = unlearned(pd.Series(accuracy, dtype=float), chance)
+    assert math.isnan(value) or math.isfinite(value)
+
+
+@pytest.mark.parametrize("accuracy", [
+    [NAN] * 6, [0.1, INF, 0.9, NAN, 0.1, 0.1], [0.1, 0.5, 0.9, 0.1, 0.1, 0.1]])
+def test_malformed_accuracy_curves_reach_the_unlearned_and_at_chance_evidence_without_error(accuracy):
+    run = RunRecord.empty(source="test")
+    run.meta.update(task="multiclass", n_classes=10)
+    run.curves = pd.DataFrame({"loss": [2.3, 1.5, 0.8, 0.6, 0.5, 0.4], "accuracy": accuracy,
+                               "val_loss": [2.3, 2.0, 2.1, 2.2, 2.3, 2.4],
+                               "val_accuracy": [0.1, 0.11, NAN, 0.1, 0.1, 0.1]})
+    d = diagnose(run)
+    assert not d.errors and d.finding("optimization") is not None
