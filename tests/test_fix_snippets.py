@@ -55,7 +55,7 @@ FACTS = {"n_epochs": 1, "n_flagged": 2, "lagging_ids": "1", "lagging": "1", "bes
          "fix_tags": ["misaligned", "preprocessing", "leakage", "eval_mode", "nonfinite",
                       "logits", "diverged", "not_learning", "val_jump", "loss_scale", "saturated", "underfit", "unmixed", "reordered", "whole_set", "probe",
                       "batch_order", "collapsed", "inference", "renamed", "inputs_differ", "integrity",
-                      "far_values", "new_fill"], "batch_layers": "batch_normalization", "far_values": 0.6,
+                      "far_values", "new_fill", "erased"], "batch_layers": "batch_normalization", "far_values": 0.6,
          "new_fill": 0.5,
          "integrity_columns": "stuck (columns 0, 3)"}
 

@@ -49,6 +49,10 @@ def test_validation_at_chance_with_inputs_that_differ_reads_as_a_broken_path():
     at_chance = _evidence(bug, "pipeline_bug.val_at_chance")
     assert at_chance and at_chance[0].weight == 3.5  # not damped by the differing inputs
     assert d.verdict == "pipeline_bug" and bug.score > shift.score
+    # told as an input path that erased the signal, not as labels out of line with alike inputs
+    assert "a step of the validation input path most likely erased" in bug.summary
+    assert "look alike" not in bug.summary
+    assert any(f.title == "Score training rows sent through the validation input path" for f in bug.fixes)
     told = tell_apart("distribution_shift", "pipeline_bug", facts=shift.details)
     assert told.startswith(f"Validation is {shift.details['signal_left']:.0%} of the way from chance")
 

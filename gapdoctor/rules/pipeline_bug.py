@@ -129,7 +129,11 @@ class PipelineBugRule(Rule):
         if fits and w.use(VAL_AT_CHANCE, val_above,
                           shown=f"{val_above:.2f} (best accuracy {float(val_acc.max()):.3f}, chance "
                                 f"{ctx.chance:.3f}; ROC AUC {ctx.val_auc:.3f})"):
-            tags.add(w, "misaligned")
+            # alike inputs: the labels left their inputs; differing ones: the path erased
+            # what the inputs say (a decode, a stride, a channel mix, a dropped field)
+            if differ >= 0.5:
+                w.facts["domain_auc"] = f.domain_auc
+            tags.add(w, "erased" if differ >= 0.5 else "misaligned")
         found = ctx.row_offset
         if found is not None and w.use(
                 ROW_OFFSET, found.z,
