@@ -54,8 +54,8 @@ HIGH_LR = Ramp(E + "high_lr", "learning rate in effect / usual upper end for the
                log=True)
 UNLEARNED = Ramp(E + "unlearned", UNLEARNED_FACT, *UNLEARNED_RANGE, 2.0,
                  "the model lost on its own training rows what it had learned there: updates too "
-                 "large, or a penalty that outweighs the data (3 of 721 benchmark runs, all "
-                 "optimisation faults)")
+                 "large, or a penalty that outweighs the data (5 of 721 benchmark runs reach the "
+                 "ramp, all optimisation faults)")
 SMOOTH = Ramp(E + "smooth", "training loss drop, when it rarely rises", 0.7, 0.9, -1.5,
               "a large, smooth decrease means the optimiser works")
 UPDATE_BIG = Ramp(E + "update_big", "median per-epoch update ratio |dW|/|W|", 0.15, 0.6, 1.5,
