@@ -130,9 +130,8 @@ class PipelineBugRule(Rule):
                           shown=f"{val_above:.2f} (best accuracy {float(val_acc.max()):.3f}, chance "
                                 f"{ctx.chance:.3f}; ROC AUC {ctx.val_auc:.3f})"):
             # alike inputs: the labels left their inputs; differing ones: the path erased
-            # what the inputs say (a decode, a stride, a channel mix, a dropped field)
-            if differ >= 0.5:
-                w.facts["domain_auc"] = f.domain_auc
+            # what the inputs say (a decode, a stride, a channel mix, a dropped field); the
+            # story's domain_auc is the fact _affine / _inputs_differ set for any finite AUC
             tags.add(w, "erased" if differ >= 0.5 else "misaligned")
         found = ctx.row_offset
         if found is not None and w.use(
