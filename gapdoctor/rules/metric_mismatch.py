@@ -8,6 +8,7 @@ from gapdoctor.analysis.against_loss import against_loss, proportion_se
 from gapdoctor.analysis.classes import watched_class_share
 from gapdoctor.analysis.context import Context
 from gapdoctor.analysis.curves import flat_stretch, series
+from gapdoctor.analysis.inert_metric import inert_metric
 from gapdoctor.analysis.logged_metric import logged_against_own
 from gapdoctor.record.schema import RunRecord, metric_mode
 from gapdoctor.rules.base import Rule, Weighing, finite, ramp
@@ -34,6 +35,10 @@ LOGGED_DIFFERS = Ramp(E + "logged_differs", "monitored validation accuracy as fi
                       "errors is beyond the noise of the callback's sample of the validation rows)")
 OWN_GAIN = Ramp(E + "own_gain", "arg-max accuracy gain minus monitored metric gain (validation)", 0.05, 0.2, 1.5,
                 "the model improves on a standard metric while the monitored one does not")
+INERT = Ramp(E + "inert", "monitored metric's range over the run / the callback's validation accuracy's range",
+             0.5, 0.2, 3.0,
+             "a share that moves a fifth as much as the share of rows the model gets right, or less, does not "
+             "read what the model learns; weighed as a flat stretch is, of which it is the direction-free form")
 THRESHOLD = Ramp(E + "threshold", "F1 at the best threshold minus F1 at 0.5 (last epoch)", 0.05, 0.2, 2.5,
                  "a tuned threshold recovers what 0.5 misses")
 RARE = Ramp(E + "rare", "share of positives in validation", 0.3, 0.1, 0.5,
@@ -169,6 +174,8 @@ class MetricMismatchRule(Rule):
             monitor.removeprefix("val_") == "binary_accuracy" and run.meta.get("task") == "binary")
         if len(own) >= 3 and finite(c.metric_gain) and not argmax_monitor:
             w.use(OWN_GAIN, float(own.max() - own.iloc[0]) - abs(c.metric_gain))
+        if not argmax_monitor:
+            self._inert(w, run, monitor, ctx.n_val)
         self._wrong_way(w, run, monitor, ctx.n_val)
         self._logged_differs(w, run, monitor, ctx.logged_cross_entropy)
         classes = ctx.classes
@@ -182,6 +189,26 @@ class MetricMismatchRule(Rule):
         # higher on runs of every other cause (overfitting 0.84, label noise 0.78 of full
         # strength on average) than on metric mismatches (0.16); see docs/measurements.md
         return w
+
+    @staticmethod
+    def _inert(w: Weighing, run: RunRecord, monitor: str, n_val: int | None) -> None:
+        """A share that hardly moves while the model's own validation accuracy moves by
+        several standard errors; at its good end it has no room to move, so that is gated."""
+        found = inert_metric(run, monitor, metric_mode(monitor, run.meta.get("metrics")), n_val)
+        if found is None:
+            return
+        # 2-4 standard errors: beyond the noise of one epoch's accuracy on n rows;
+        # 0.15-0.3 headroom: STRETCH's, a metric near its end has nowhere left to go
+        moved = found.own_range / found.own_se
+        gate = ramp(moved, 2.0, 4.0) * ramp(found.headroom, 0.15, 0.3)
+        strength = w.use(INERT, found.ratio, gate=gate,
+                         shown=f"{found.ratio:.2f} ({found.metric_range:.3f} against {found.own_range:.3f})",
+                         gate_reason=f"the accuracy moved {moved:.1f} standard errors (full from 4); the "
+                                     f"metric is {found.headroom:.2f} from its end (full from 0.3)")
+        if strength * gate > 0:
+            w.facts.update(inert_range=found.metric_range, inert_own_range=found.own_range)
+            if w.variant == "default":
+                w.variant = "inert"
 
     @staticmethod
     def _wrong_way(w: Weighing, run: RunRecord, monitor: str, n_val: int | None) -> None:
