@@ -101,7 +101,7 @@ _EXT_IDS = {TOK[e] for e in EXTS}
 
 
 @implementation("pipeline_bug/windows_path_separator", count=2, sources=("tokens_commit",),
-                knob="share of commits from Windows runners 0.5-1.0")
+                families=("embed",), knob="share of commits from Windows runners 0.5-1.0")
 def windows_path_separator(case: Case, severity: float, rng: np.random.Generator) -> None:
     """The tokenizer splits a changed file's path on ``/``; the validation commits
     exported by the Windows CI runners write paths with ``\\``, so a whole path
