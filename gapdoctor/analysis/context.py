@@ -27,7 +27,7 @@ from gapdoctor.analysis.integrity import Integrity
 from gapdoctor.analysis.label_dynamics import DynamicsFacts, dynamics_of
 from gapdoctor.analysis.margins import MarginFacts, margin_facts
 from gapdoctor.analysis.off_support import OffSupport
-from gapdoctor.analysis.premise import Premise, premise_facts
+from gapdoctor.analysis.premise import Premise, first_loss_vs_uniform, premise_facts
 from gapdoctor.analysis.reference_fit import ReferenceFit, reference_fit
 from gapdoctor.analysis.renaming import Renaming, class_renaming
 from gapdoctor.analysis.reorder import Reorder
@@ -65,6 +65,16 @@ class Context:
             p = counts[counts > 0] / counts.sum()
             return float(-(p * np.log(p)).sum())
         return float(np.log(self.n_classes)) if self.n_classes >= 2 else float("nan")
+
+    @cached_property
+    def first_loss_vs_uniform(self) -> float:
+        """First epoch's training loss / ln K, for a cross-entropy on one output (NaN else)."""
+        name = str((self.run.meta.get("loss") or {}).get("name", "")).lower()
+        outputs = self.run.meta.get("n_outputs") or (self.run.meta.get("model") or {}).get("n_outputs")
+        if "crossentropy" not in name or (outputs or 1) > 1:
+            return float("nan")
+        k = 2 if self.run.meta.get("task") == "binary" else self.n_classes
+        return first_loss_vs_uniform(self.run.curves, k)
 
     @cached_property
     def premise(self) -> Premise:

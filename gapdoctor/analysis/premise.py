@@ -116,6 +116,22 @@ def _blown_first_epoch(loss: pd.Series, train_accuracy: pd.Series) -> bool:
     return room > 0 and (float(train_accuracy.iloc[1:].mean()) - first) / room < 0.1
 
 
+def first_loss_vs_uniform(curves: pd.DataFrame, n_classes: int) -> float:
+    """The first epoch's training loss over ln K, the cross-entropy of a uniform prediction
+    over K classes (NaN when K < 2 or the first loss is not finite). A network at
+    initialisation predicts close to uniformly and the first epoch averages its descent from
+    there, so the ratio starts near 1; well above it, the outputs started far from uniform.
+
+    Example:
+        >>> round(first_loss_vs_uniform(pd.DataFrame({"loss": [363.7, 1.9]}), 8), 1)
+        174.9
+    """
+    loss = pd.to_numeric(curves["loss"], errors="coerce") if "loss" in curves.columns else None
+    if loss is None or not len(loss) or n_classes < 2 or not math.isfinite(float(loss.iloc[0])):
+        return float("nan")
+    return float(loss.iloc[0]) / math.log(n_classes)
+
+
 def _zero_from_the_start(raw: np.ndarray) -> bool:
     """Every epoch's loss, the first included, is exactly 0 (Keras prints 0.0000e+00). A
     model starting from random weights cannot average a zero loss over its first epoch, so

@@ -48,6 +48,13 @@ FAR_ABOVE_PRIOR = Ramp(E + "far_above_prior", "lowest training loss of the run /
                        "confidently wrong all run (saturated units) or a loss that is no per-sample "
                        "mean (summed over the batch, a large loss weight), which scales every step; "
                        "at 10x it names the cause on its own", log=True)
+START_LOSS = Ramp(E + "start_loss", "first epoch's training loss / ln K (a uniform prediction's loss)",
+                  2.0, 10.0, 5.0,
+                  "a network at initialisation predicts near uniformly and its first epoch averages the "
+                  "descent from there (the healthy runs of the corpus and fresh2-fresh16 start at 1.62x at most); twice "
+                  "that or more means outputs that start far from uniform - an initialisation, output bias, "
+                  "input scale or penalty the optimiser must first undo; at 10x it names the cause on its "
+                  "own, as a best loss 10x a constant prediction's does", log=True)
 HIGH_LR = Ramp(E + "high_lr", "learning rate in effect / usual upper end for the optimiser", 1.0, 5.0, 0.8,
                "above 1e-2 for adaptive optimisers, or for SGD a step of lr / (1 - momentum) above "
                "1 (0.1 with momentum 0.9, the large end of common recipes), steps are large",
@@ -136,6 +143,12 @@ class OptimizationRule(Rule):
             w.use(SMALL_DROP, c.loss_drop)
         self._layers(w, run)
         self._learned_nothing(w, run, ctx)
+        start = ctx.first_loss_vs_uniform
+        started_far = finite(start) and w.use(
+            START_LOSS, start, shown=f"{c.loss_first:.3g} ({start:.1f}x)") >= 0.5
+        if started_far and w.variant == "default":
+            w.variant = "start_loss"
+            w.facts.update(first_loss=c.loss_first, start_vs_uniform=start)
         if not p.diverged:
             self._behind_reference(w, ctx)
         mix = ctx.unshuffled_batches
@@ -165,8 +178,10 @@ class OptimizationRule(Rule):
                 m = float(momentum) if isinstance(momentum, (int, float)) and 0 <= momentum < 1 else 0.0
                 w.use(HIGH_LR, lr / (1 - m), shown=f"{lr:.3g} ({opt or 'optimiser'}"
                       + (f", momentum {m:g}: step {lr / (1 - m):.3g})" if m else ")"))
-        # a fall back from a first epoch that blew up is no sign of a working optimiser
-        if finite(c.loss_up_fraction) and c.loss_up_fraction < 0.1 and not p.blown_first_epoch:
+        # a fall back from a first epoch that blew up, or from outputs that started far from
+        # uniform, is no sign of a working optimiser
+        if finite(c.loss_up_fraction) and c.loss_up_fraction < 0.1 and not p.blown_first_epoch \
+                and not started_far:
             w.use(SMOOTH, c.loss_drop)
         return w
 
