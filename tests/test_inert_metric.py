@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import keras
 from keras import ops
-from scripts.tiny import digits
+from scripts.tiny import doctored_digits_fit
 
 from gapdoctor import GapDoctor
 
@@ -21,7 +21,6 @@ def _macro_recall(slots: int):
 
 
 def _train(tmp_path, slots: int) -> GapDoctor:
-    x_tr, x_va, y_tr, y_va = digits()
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
@@ -29,11 +28,7 @@ def _train(tmp_path, slots: int) -> GapDoctor:
     # plain SGD at 0.02: the accuracy climbs over several epochs instead of in the first
     model.compile(keras.optimizers.SGD(0.02), "sparse_categorical_crossentropy",
                   metrics=[_macro_recall(slots)])
-    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr), output_dir=tmp_path,
-                       monitor="val_macro_recall", verbose=0, background=False, report=False)
-    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=10, batch_size=64, verbose=0,
-              callbacks=[doctor])
-    return doctor
+    return doctored_digits_fit(model, tmp_path, epochs=10, monitor="val_macro_recall")
 
 
 def _inert(finding):

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-from scripts.tiny import digits
+from scripts.tiny import doctored_digits_fit
 
 from gapdoctor import GapDoctor
 
 
 def _train(tmp_path, bias: np.ndarray | None) -> GapDoctor:
-    x_tr, x_va, y_tr, y_va = digits()
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     init = "zeros" if bias is None else keras.initializers.Constant(bias)
@@ -20,11 +19,7 @@ def _train(tmp_path, bias: np.ndarray | None) -> GapDoctor:
                               keras.layers.Dense(10, activation="softmax", bias_initializer=init)])
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr), output_dir=tmp_path,
-                       verbose=0, background=False, report=False)
-    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=8, batch_size=64, verbose=0,
-              callbacks=[doctor])
-    return doctor
+    return doctored_digits_fit(model, tmp_path, epochs=8)
 
 
 def _start(finding):

@@ -52,6 +52,19 @@ def fit(model: keras.Model, data, doctor, epochs: int = 3, **kwargs):
                      callbacks=[doctor], **kwargs)
 
 
+def doctored_digits_fit(model: keras.Model, tmp_path, epochs: int, **doctor_kwargs):
+    """Fit a compiled digits model with a foreground GapDoctor (no report) watching the
+    training and validation rows; returns the doctor."""
+    from gapdoctor import GapDoctor
+
+    data = digits()
+    x_tr, x_va, y_tr, y_va = data
+    doctor = GapDoctor(validation_data=(x_va, y_va), train_data=(x_tr, y_tr), output_dir=tmp_path,
+                       verbose=0, background=False, report=False, **doctor_kwargs)
+    fit(model, data, doctor, epochs=epochs)
+    return doctor
+
+
 def onehot(y: np.ndarray, n: int = 10) -> np.ndarray:
     return np.eye(n, dtype="float32")[y]
 
