@@ -174,10 +174,10 @@ class MetricMismatchRule(Rule):
             monitor.removeprefix("val_") == "binary_accuracy" and run.meta.get("task") == "binary")
         if len(own) >= 3 and finite(c.metric_gain) and not argmax_monitor:
             w.use(OWN_GAIN, float(own.max() - own.iloc[0]) - abs(c.metric_gain))
-        if not argmax_monitor:
-            self._inert(w, run, monitor, ctx.n_val)
         self._wrong_way(w, run, monitor, ctx.n_val)
         self._logged_differs(w, run, monitor, ctx.logged_cross_entropy)
+        if not argmax_monitor:  # after them: a metric moving the wrong way is the sharper story
+            self._inert(w, run, monitor, ctx.n_val)
         classes = ctx.classes
         if classes is not None and finite(classes.f1_best_threshold):
             w.variant = w.variant if frozen else "threshold"
