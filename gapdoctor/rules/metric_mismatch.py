@@ -35,7 +35,8 @@ LOGGED_DIFFERS = Ramp(E + "logged_differs", "monitored validation accuracy as fi
                       "errors is beyond the noise of the callback's sample of the validation rows)")
 OWN_GAIN = Ramp(E + "own_gain", "arg-max accuracy gain minus monitored metric gain (validation)", 0.05, 0.2, 1.5,
                 "the model improves on a standard metric while the monitored one does not")
-INERT = Ramp(E + "inert", "monitored metric's range over the run / the callback's validation accuracy's range",
+INERT = Ramp(E + "inert", "monitored metric's range over the run / the callback's validation accuracy's gain "
+             "(above its first epoch and the majority rate)",
              0.5, 0.2, 3.0,
              "a share that moves a fifth as much as the share of rows the model gets right, or less, does not "
              "read what the model learns; weighed as a flat stretch is, of which it is the direction-free form")
@@ -177,7 +178,7 @@ class MetricMismatchRule(Rule):
         self._wrong_way(w, run, monitor, ctx.n_val)
         self._logged_differs(w, run, monitor, ctx.logged_cross_entropy)
         if not argmax_monitor:  # after them: a metric moving the wrong way is the sharper story
-            self._inert(w, run, monitor, ctx.n_val)
+            self._inert(w, run, monitor, ctx.n_val, ctx.chance)
         classes = ctx.classes
         if classes is not None and finite(classes.f1_best_threshold):
             w.variant = w.variant if frozen else "threshold"
@@ -191,10 +192,10 @@ class MetricMismatchRule(Rule):
         return w
 
     @staticmethod
-    def _inert(w: Weighing, run: RunRecord, monitor: str, n_val: int | None) -> None:
+    def _inert(w: Weighing, run: RunRecord, monitor: str, n_val: int | None, chance: float) -> None:
         """A share that hardly moves while the model's own validation accuracy moves by
         several standard errors; at its good end it has no room to move, so that is gated."""
-        found = inert_metric(run, monitor, metric_mode(monitor, run.meta.get("metrics")), n_val)
+        found = inert_metric(run, monitor, metric_mode(monitor, run.meta.get("metrics")), n_val, chance)
         if found is None:
             return
         # 2-4 standard errors: beyond the noise of one epoch's accuracy on n rows;
@@ -203,7 +204,7 @@ class MetricMismatchRule(Rule):
         gate = ramp(moved, 2.0, 4.0) * ramp(found.headroom, 0.15, 0.3)
         strength = w.use(INERT, found.ratio, gate=gate,
                          shown=f"{found.ratio:.2f} ({found.metric_range:.3f} against {found.own_range:.3f})",
-                         gate_reason=f"the accuracy moved {moved:.1f} standard errors (full from 4); the "
+                         gate_reason=f"the accuracy gained {moved:.1f} standard errors (full from 4); the "
                                      f"metric is {found.headroom:.2f} from its end (full from 0.3)")
         if strength * gate > 0:
             w.facts.update(inert_range=found.metric_range, inert_own_range=found.own_range)
